@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Checks and installs what the build and tests need beyond npm packages: Go (to build etcd,
+# kube-apiserver and kubectl from the Go module proxy) and git/bash basics.
+set -euo pipefail
+if ! command -v go >/dev/null 2>&1; then
+  if [ -x /usr/local/go/bin/go ]; then
+    echo "Go is at /usr/local/go/bin but not on PATH; add it: export PATH=\$PATH:/usr/local/go/bin" >&2
+  else
+    echo "Go 1.26 or newer is needed to build the pinned Kubernetes binaries (https://go.dev/dl/)." >&2
+  fi
+  exit 1
+fi
+go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+if [ "$go_minor" -lt 26 ]; then
+  echo "Go $(go env GOVERSION) is too old: Kubernetes $(. "$(dirname "$0")/versions.sh"; echo "$KUBE_VERSION") needs Go 1.26." >&2
+  exit 1
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "npm is needed (Node.js 20 or newer; the tests run on the Node 24 that npm installs)." >&2
+  exit 1
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs test tiers with node's test runner on the built JavaScript (npm run build first).
+# Usage: run-tests.sh unit [integration] [e2e]
+# One runner invocation for all tiers, so the run ends with one summary.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 24 ]; then
+  echo "Node.js $(node --version) is too old: run the tests through npm (npm test), which uses node_modules/.bin/node (Node 24)." >&2
+  exit 1
+fi
+
+patterns=()
+for tier in "$@"; do
+  case "$tier" in
+    unit) patterns+=("packages/*/dist/test/**/*.test.js") ;;
+    integration)
+      # Build (or find in the cache) the pinned etcd, kube-apiserver and kubectl first, so a cold
+      # build is not counted against a test's timeout.
+      bash e2e/scripts/build-kube-binaries.sh etcd kube-apiserver kubectl
+      patterns+=("e2e/dist/integration/**/*.test.js")
+      ;;
+    *) echo "unknown test tier: $tier (unit, integration)" >&2; exit 2 ;;
+  esac
+done
+exec node --enable-source-maps --test --test-reporter=spec "${patterns[@]}"

@@ -1,0 +1,3 @@
+export * from './envtest.js';
+export * from './kubectl.js';
+export * from './paths.js';

@@ -1,0 +1,31 @@
+/**
+ * Label and annotation names that are part of pgop's contract with users and between its
+ * two controllers. Defined once here so no controller spells them differently.
+ */
+import { GROUP } from './group.js';
+
+/** On every object pgop creates for a cluster; value: the PostgresCluster's name. */
+export const CLUSTER_LABEL = `${GROUP}/cluster`;
+
+/** Stops reconciling the annotated object (any non-empty value but "false") without touching its children. */
+export const PAUSED_ANNOTATION = `${GROUP}/paused`;
+
+/** On a PostgresBackup: each distinct value requests exactly one on-demand backup. */
+export const BACKUP_TRIGGER_ANNOTATION = `backup.${GROUP}/trigger`;
+
+/** The recommended app.kubernetes.io labels. */
+export const APP_LABELS = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  component: 'app.kubernetes.io/component',
+  partOf: 'app.kubernetes.io/part-of',
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+export const MANAGED_BY = 'pgop';
+
+/** True when the object carries the pause annotation with a value other than "false". */
+export function isPaused(meta: { annotations?: Record<string, string> | undefined } | undefined): boolean {
+  const value = meta?.annotations?.[PAUSED_ANNOTATION];
+  return value !== undefined && value !== '' && value.toLowerCase() !== 'false';
+}

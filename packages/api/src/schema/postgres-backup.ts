@@ -1,0 +1,106 @@
+/** PostgresBackup: a backup schedule, retention and on-demand trigger for one cluster's repository. */
+import { Type, type Static } from '@sinclair/typebox';
+import { ConditionsSchema } from './condition.js';
+import { CRON_PATTERN } from './cron.js';
+import { cel, stringEnum } from './k8s.js';
+import type { CustomObject } from './meta.js';
+import { clusterNameField } from './names.js';
+
+export const DEFAULT_RETENTION_DAYS = 7;
+export const DEFAULT_RETENTION_COUNT = 5;
+
+export const BACKUP_TYPES = ['Full', 'Differential', 'Incremental'] as const;
+export type BackupType = (typeof BACKUP_TYPES)[number];
+
+export const RetentionSchema = Type.Object(
+  {
+    days: Type.Optional(
+      Type.Integer({
+        description: `Remove backups older than this many days; 0 keeps backups of any age. Default: ${DEFAULT_RETENTION_DAYS}.`,
+        default: DEFAULT_RETENTION_DAYS,
+        minimum: 0,
+        maximum: 36500,
+      }),
+    ),
+    count: Type.Optional(
+      Type.Integer({
+        description: `Keep at most this many backups (at least 1). Default: ${DEFAULT_RETENTION_COUNT}.`,
+        default: DEFAULT_RETENTION_COUNT,
+        minimum: 1,
+        maximum: 1000,
+      }),
+    ),
+  },
+  {
+    description:
+      'Which backups are kept after each successful backup. A backup is removed when it is older than days or beyond the newest count, unless it is kept forever or later backups still need it.',
+    default: {},
+  },
+);
+
+export const PostgresBackupSpecSchema = Type.Object(
+  {
+    clusterName: clusterNameField(
+      'Name of the PostgresCluster (same namespace) whose repository receives the backups. Immutable.',
+    ),
+    schedule: Type.Optional(
+      Type.String({
+        description:
+          'Cron schedule of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. "0 2 * * *", or @hourly, @daily, @weekly, @monthly, @yearly. Absent: one backup now.',
+        maxLength: 256,
+        'x-kubernetes-validations': [
+          cel(
+            `self.matches('${CRON_PATTERN.replaceAll('\\', '\\\\')}')`,
+            'must be a cron expression of five fields (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12, day-of-week 0-7; *, ranges a-b, lists a,b and steps /n), e.g. "0 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly',
+          ),
+        ],
+      }),
+    ),
+    type: Type.Optional(
+      stringEnum(BACKUP_TYPES, {
+        description:
+          'pgBackRest backup type of scheduled backups. Absent: Full when the repository has no full backup, Incremental otherwise.',
+      }),
+    ),
+    retention: Type.Optional(RetentionSchema),
+    keepForever: Type.Optional(
+      Type.Boolean({
+        description:
+          'Keep the backups this object takes on demand (the one-off backup when there is no schedule, and each trigger annotation) forever: retention never removes them. Default: false.',
+        default: false,
+      }),
+    ),
+  },
+  {
+    description: 'Desired backups of the cluster.',
+    'x-kubernetes-validations': [
+      cel('self.clusterName == oldSelf.clusterName', 'clusterName is immutable: create another PostgresBackup for another cluster', {
+        fieldPath: '.clusterName',
+      }),
+    ],
+  },
+);
+
+export const PostgresBackupStatusSchema = Type.Object(
+  {
+    lastBackup: Type.Optional(
+      Type.String({ description: 'When the last successful backup finished.', format: 'date-time' }),
+    ),
+    lastBackupSize: Type.Optional(
+      Type.String({ description: 'Size of the database in the last backup, human-readable, e.g. 1.2GB.', maxLength: 32 }),
+    ),
+    backupCount: Type.Optional(Type.Integer({ description: 'Number of backups in the repository.', minimum: 0 })),
+    nextScheduled: Type.Optional(
+      Type.String({ description: 'When the schedule runs next.', format: 'date-time' }),
+    ),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'The metadata.generation this status describes.', format: 'int64', minimum: 0 }),
+    ),
+    conditions: Type.Optional(ConditionsSchema),
+  },
+  { description: 'Observed state of the backups, written by the backup controller.' },
+);
+
+export type PostgresBackupSpec = Static<typeof PostgresBackupSpecSchema>;
+export type PostgresBackupStatus = Static<typeof PostgresBackupStatusSchema>;
+export type PostgresBackup = CustomObject<PostgresBackupSpec, PostgresBackupStatus>;

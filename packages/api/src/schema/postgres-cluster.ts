@@ -1,0 +1,277 @@
+/** PostgresCluster: a PostgreSQL cluster of one primary and streaming replicas under Patroni. */
+import { Type, type Static } from '@sinclair/typebox';
+import { ConditionsSchema } from './condition.js';
+import { cel, intOrString, intOrStringQuantity, integerEnum, quantityString, stringEnum, stringMap } from './k8s.js';
+import type { CustomObject } from './meta.js';
+import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
+import { RepositorySchema } from './repository.js';
+
+/** PostgreSQL majors the CRD accepts. Which of them have images is documented in docs/api.md. */
+export const SUPPORTED_VERSIONS = [14, 15, 16, 17, 18] as const;
+export type PostgresVersion = (typeof SUPPORTED_VERSIONS)[number];
+
+export const MIN_REPLICAS = 1;
+export const MAX_REPLICAS = 10;
+
+/**
+ * PostgreSQL parameters pgop sets itself: the pod layout, replication, archiving and recovery
+ * depend on them, so a user value would break HA or backups. Rejected at apply time.
+ */
+export const OPERATOR_OWNED_PARAMETERS = [
+  'archive_command',
+  'archive_mode',
+  'archive_cleanup_command',
+  'cluster_name',
+  'config_file',
+  'data_directory',
+  'external_pid_file',
+  'hba_file',
+  'hot_standby',
+  'ident_file',
+  'listen_addresses',
+  'port',
+  'primary_conninfo',
+  'primary_slot_name',
+  'promote_trigger_file',
+  'restore_command',
+  'ssl_ca_file',
+  'ssl_cert_file',
+  'ssl_crl_file',
+  'ssl_key_file',
+  'synchronous_standby_names',
+  'unix_socket_directories',
+  'wal_log_hints',
+] as const;
+/** Parameters starting with these prefixes are owned by pgop too (recovery targets are set by a restore). */
+export const OPERATOR_OWNED_PARAMETER_PREFIXES = ['recovery_target'] as const;
+
+const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+const ownedParameter = (k: string) =>
+  `(${k} in ${celList(OPERATOR_OWNED_PARAMETERS)} || ${OPERATOR_OWNED_PARAMETER_PREFIXES.map((p) => `${k}.startsWith('${p}')`).join(' || ')})`;
+
+const ResourceListSchema = Type.Object(
+  {
+    cpu: Type.Optional(intOrStringQuantity({ description: 'CPU, in cores (1) or millicores (500m).' })),
+    memory: Type.Optional(intOrStringQuantity({ description: 'Memory, e.g. 2Gi.' })),
+  },
+  { description: 'Amounts of CPU and memory.' },
+);
+
+/** requests.X <= limits.X for X in cpu, memory; the value may be an integer or a string. */
+const requestWithinLimit = (resource: 'cpu' | 'memory') =>
+  cel(
+    `!has(self.requests) || !has(self.limits) || !has(self.requests.${resource}) || !has(self.limits.${resource}) || ` +
+      `!isQuantity(string(self.requests.${resource})) || !isQuantity(string(self.limits.${resource})) || ` +
+      `quantity(string(self.requests.${resource})).compareTo(quantity(string(self.limits.${resource}))) <= 0`,
+    `requests.${resource} must not exceed limits.${resource}`,
+    { fieldPath: `.requests.${resource}` },
+  );
+
+export const ResourcesSchema = Type.Object(
+  {
+    requests: Type.Optional(ResourceListSchema),
+    limits: Type.Optional(ResourceListSchema),
+  },
+  {
+    description: 'CPU and memory of the PostgreSQL container, as in a Pod spec. Changing them rolls the pods.',
+    'x-kubernetes-validations': [requestWithinLimit('cpu'), requestWithinLimit('memory')],
+  },
+);
+
+export const StorageSchema = Type.Object(
+  {
+    size: quantityString({
+      description: 'Size of each instance\'s data volume, e.g. 10Gi. It can grow but not shrink.',
+      positive: true,
+    }),
+    storageClass: Type.Optional(
+      Type.String({
+        description: 'StorageClass of the data volumes. Default: the cluster default. Immutable.',
+        minLength: 1,
+        maxLength: 253,
+      }),
+    ),
+  },
+  {
+    description: 'The data volume of every instance.',
+    'x-kubernetes-validations': [
+      cel(
+        'has(self.storageClass) == has(oldSelf.storageClass) && (!has(self.storageClass) || self.storageClass == oldSelf.storageClass)',
+        'storageClass is immutable: the volumes of a running cluster cannot move to another StorageClass',
+        { fieldPath: '.storageClass' },
+      ),
+      cel(
+        '!isQuantity(self.size) || !isQuantity(oldSelf.size) || quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0',
+        'size cannot be decreased: volumes can grow but not shrink',
+        { fieldPath: '.size' },
+      ),
+    ],
+  },
+);
+
+export const PostgresqlSchema = Type.Object(
+  {
+    parameters: Type.Optional(
+      stringMap(
+        intOrString({ description: 'Value of the parameter; write booleans as strings ("on", "off").' }),
+        {
+          description:
+            'postgresql.conf parameters, e.g. max_connections: 200, shared_buffers: 1GB. Parameters pgop owns ' +
+            `(${OPERATOR_OWNED_PARAMETERS.join(', ')}, recovery_target*) are rejected. Changing a parameter that needs a restart rolls the pods.`,
+          maxProperties: 128,
+          'x-kubernetes-validations': [
+            {
+              rule: `self.all(k, !${ownedParameter('k')})`,
+              messageExpression: `'parameter ' + self.filter(k, ${ownedParameter('k')})[0] + ' is managed by pgop and cannot be set'`,
+            },
+            cel(
+              "!('wal_level' in self) || string(self['wal_level']) in ['replica', 'logical']",
+              'wal_level must be replica or logical: streaming replicas and WAL archiving need at least replica',
+            ),
+          ],
+        },
+      ),
+    ),
+  },
+  { description: 'PostgreSQL server settings.' },
+);
+
+export const ReplicationSchema = Type.Object(
+  {
+    mode: Type.Optional(
+      stringEnum(['Async', 'Sync', 'Quorum'] as const, {
+        description:
+          'Async: replicas stream asynchronously; a failover may lose the last commits. Sync: commits wait for synchronousReplicas named standbys (Patroni synchronous_mode). Quorum: commits wait for any synchronousReplicas standbys (Patroni quorum mode). Default: Async.',
+        default: 'Async',
+      }),
+    ),
+    synchronousReplicas: Type.Optional(
+      Type.Integer({
+        description: 'How many standbys must confirm each commit in Sync and Quorum modes. Default: 1.',
+        default: 1,
+        minimum: 1,
+        maximum: MAX_REPLICAS - 1,
+      }),
+    ),
+    strict: Type.Optional(
+      Type.Boolean({
+        description:
+          'In Sync and Quorum modes, refuse writes when too few standbys are available instead of falling back to asynchronous replication (Patroni synchronous_mode_strict). Default: false.',
+        default: false,
+      }),
+    ),
+  },
+  {
+    description: 'How commits are replicated.',
+    'x-kubernetes-validations': [
+      cel(
+        "!has(self.strict) || !self.strict || !has(self.mode) || self.mode != 'Async'",
+        'strict applies only to mode Sync or Quorum',
+        { fieldPath: '.strict', reason: 'FieldValueForbidden' },
+      ),
+    ],
+  },
+);
+
+export const PvcRetentionPolicySchema = Type.Object(
+  {
+    whenScaled: Type.Optional(
+      stringEnum(['Retain', 'Delete'] as const, {
+        description: 'What happens to the volume of an instance removed by a scale-down. Default: Retain.',
+        default: 'Retain',
+      }),
+    ),
+    whenDeleted: Type.Optional(
+      stringEnum(['Retain', 'Delete'] as const, {
+        description: 'What happens to the data volumes when the PostgresCluster is deleted. Default: Retain.',
+        default: 'Retain',
+      }),
+    ),
+  },
+  { description: 'Whether data volumes are kept (the default, so no data is lost by accident) or deleted.' },
+);
+
+export const PostgresClusterSpecSchema = Type.Object(
+  {
+    version: integerEnum(SUPPORTED_VERSIONS, {
+      description: 'PostgreSQL major version. It cannot be lowered.',
+    }),
+    replicas: Type.Integer({
+      description: `Number of PostgreSQL instances: one primary and replicas-1 streaming replicas (${MIN_REPLICAS}-${MAX_REPLICAS}).`,
+      minimum: MIN_REPLICAS,
+      maximum: MAX_REPLICAS,
+    }),
+    image: Type.Optional(
+      Type.String({
+        description:
+          'Container image with PostgreSQL, Patroni and pgBackRest for this major version. Default: the operator\'s image for spec.version.',
+        minLength: 1,
+        maxLength: 512,
+      }),
+    ),
+    storage: StorageSchema,
+    resources: Type.Optional(ResourcesSchema),
+    postgresql: Type.Optional(PostgresqlSchema),
+    replication: Type.Optional(ReplicationSchema),
+    backup: Type.Optional(RepositorySchema),
+    persistentVolumeClaimRetentionPolicy: Type.Optional(PvcRetentionPolicySchema),
+  },
+  {
+    description: 'Desired state of the cluster.',
+    'x-kubernetes-validations': [
+      cel(
+        'self.version >= oldSelf.version',
+        'version cannot be lowered: PostgreSQL data files cannot be downgraded; restore a backup into a new cluster instead',
+        { fieldPath: '.version' },
+      ),
+      cel(
+        "!has(self.replication) || !has(self.replication.strict) || !self.replication.strict || (has(self.replication.synchronousReplicas) ? self.replication.synchronousReplicas : 1) < self.replicas",
+        'replication.synchronousReplicas must be less than replicas when strict is true: otherwise no write could ever commit',
+        { fieldPath: '.replication.synchronousReplicas' },
+      ),
+    ],
+  },
+);
+
+export const CLUSTER_PHASES = ['Pending', 'Creating', 'Running', 'Updating', 'Degraded', 'Failed'] as const;
+export type ClusterPhase = (typeof CLUSTER_PHASES)[number];
+
+export const PostgresClusterStatusSchema = Type.Object(
+  {
+    phase: Type.Optional(
+      stringEnum(CLUSTER_PHASES, {
+        description:
+          'Pending: accepted, not yet acted on. Creating: first instances starting. Running: every instance ready. Updating: a rolling change is in progress. Degraded: serving, but some instances are not ready. Failed: not serving; see conditions.',
+        default: 'Pending',
+      }),
+    ),
+    replicas: Type.Optional(Type.Integer({ description: 'Number of instances (pods) that exist.', minimum: 0 })),
+    readyReplicas: Type.Optional(Type.Integer({ description: 'Number of ready instances.', minimum: 0 })),
+    readySummary: Type.Optional(
+      Type.String({ description: 'Ready instances over desired, e.g. "1/3" (the REPLICAS column).', maxLength: 16 }),
+    ),
+    primaryPod: Type.Optional(
+      Type.String({ description: 'Name of the pod Patroni reports as the leader.', maxLength: 253 }),
+    ),
+    selector: Type.Optional(
+      Type.String({ description: 'Label selector of the instance pods (for the scale subresource and HPA).', maxLength: 1024 }),
+    ),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'The metadata.generation this status describes.', format: 'int64', minimum: 0 }),
+    ),
+    conditions: Type.Optional(ConditionsSchema),
+  },
+  { description: 'Observed state of the cluster, written by the cluster controller.', default: {} },
+);
+
+export type PostgresClusterSpec = Static<typeof PostgresClusterSpecSchema>;
+export type PostgresClusterStatus = Static<typeof PostgresClusterStatusSchema>;
+export type PostgresCluster = CustomObject<PostgresClusterSpec, PostgresClusterStatus>;
+
+/** Rules on the whole object; the only place CEL can see metadata.name. */
+export const PostgresClusterRootRules = [
+  cel(
+    clusterNameRule('self.metadata.name'),
+    `metadata.name must be ${CLUSTER_NAME_ALLOWED}: it names the StatefulSet, its pods and the Services <name>-primary, <name>-replica and <name>-pods`,
+  ),
+];

@@ -1,0 +1,185 @@
+/** PostgresRestore: restore a cluster's backups into a new cluster or, confirmed, in place. */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ConditionsSchema } from './condition.js';
+import { cel, stringEnum } from './k8s.js';
+import type { CustomObject } from './meta.js';
+import { clusterNameField } from './names.js';
+import { PostgresClusterSpecSchema } from './postgres-cluster.js';
+import { RepositorySchema } from './repository.js';
+
+/** pgBackRest backup labels: 20240115-020000F, optionally _20240116-020000D or I for diff/incr. */
+export const BACKUP_LABEL_PATTERN = '^[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?$';
+
+/**
+ * A copy of a schema without CEL transition rules (those using oldSelf). A restore's embedded
+ * cluster spec is a plan, not a running cluster: retrying a failed restore with a lower version
+ * or smaller volumes must be allowed.
+ */
+function withoutTransitionRules<T extends TSchema>(schema: T): T {
+  const copy = structuredClone(schema) as Record<string, unknown>;
+  const strip = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(strip);
+    if (node === null || typeof node !== 'object') return;
+    const obj = node as Record<string, unknown>;
+    const rules = obj['x-kubernetes-validations'];
+    if (Array.isArray(rules)) {
+      const kept = rules.filter((r: { rule: string }) => !r.rule.includes('oldSelf'));
+      if (kept.length > 0) obj['x-kubernetes-validations'] = kept;
+      else delete obj['x-kubernetes-validations'];
+    }
+    Object.values(obj).forEach(strip);
+  };
+  strip(copy);
+  return copy as T;
+}
+
+export const RestoreSourceSchema = Type.Object(
+  {
+    clusterName: Type.Optional(
+      clusterNameField(
+        'The cluster whose backups are restored. Its repository is read from the PostgresCluster of that name unless repository is given (needed when that cluster no longer exists).',
+      ),
+    ),
+    repository: Type.Optional(RepositorySchema),
+    backupName: Type.Optional(
+      Type.String({
+        description: 'A PostgresBackup (same namespace); its cluster\'s repository is the source.',
+        minLength: 1,
+        maxLength: 253,
+      }),
+    ),
+  },
+  {
+    description: 'Where the backups come from: clusterName (optionally with its repository) or backupName.',
+    'x-kubernetes-validations': [
+      cel('has(self.clusterName) != has(self.backupName)', 'exactly one of clusterName or backupName must be set'),
+      cel('!has(self.repository) || has(self.clusterName)', 'repository can only be given with clusterName', {
+        fieldPath: '.repository',
+        reason: 'FieldValueForbidden',
+      }),
+    ],
+  },
+);
+
+export const RestoreTargetSchema = Type.Object(
+  {
+    backupLabel: Type.Optional(
+      Type.String({
+        description: 'Restore this backup (pgBackRest label, e.g. 20240115-020000F) and stop at its end.',
+        maxLength: 64,
+        'x-kubernetes-validations': [
+          cel(
+            `self.matches('${BACKUP_LABEL_PATTERN}')`,
+            'must be a pgBackRest backup label such as 20240115-020000F or 20240115-020000F_20240116-020000I',
+          ),
+        ],
+      }),
+    ),
+    time: Type.Optional(
+      Type.String({
+        description: 'Point-in-time recovery: replay WAL up to this time, in RFC 3339 (e.g. 2024-01-15T01:30:00Z).',
+        format: 'date-time',
+      }),
+    ),
+    exclusive: Type.Optional(
+      Type.Boolean({
+        description: 'With time: stop just before a transaction that committed exactly at time instead of after it. Default: false.',
+        default: false,
+      }),
+    ),
+  },
+  {
+    description: 'How far to recover: backupLabel, time, or neither for the latest point the repository holds.',
+    'x-kubernetes-validations': [
+      cel('!(has(self.backupLabel) && has(self.time))', 'set backupLabel or time, not both'),
+      cel('!has(self.exclusive) || !self.exclusive || has(self.time)', 'exclusive applies only to time', {
+        fieldPath: '.exclusive',
+        reason: 'FieldValueForbidden',
+      }),
+    ],
+  },
+);
+
+export const RestoreDestinationSchema = Type.Object(
+  {
+    newCluster: Type.Optional(
+      Type.Object(
+        {
+          name: clusterNameField('Name of the PostgresCluster to create; it must not exist yet.'),
+          spec: withoutTransitionRules(PostgresClusterSpecSchema),
+        },
+        { description: 'Create a new PostgresCluster with this spec from the backup.' },
+      ),
+    ),
+    inPlace: Type.Optional(
+      Type.Object(
+        {
+          clusterName: clusterNameField('The existing PostgresCluster whose data is replaced.'),
+          confirm: Type.String({
+            description: 'Must repeat clusterName: confirms that the cluster\'s current data is replaced.',
+            maxLength: 253,
+          }),
+        },
+        {
+          description: 'Stop the existing cluster, replace its data with the restored data, and start it again on a new timeline.',
+          'x-kubernetes-validations': [
+            cel(
+              'self.confirm == self.clusterName',
+              'confirm must repeat clusterName to confirm that the cluster\'s current data is replaced',
+              { fieldPath: '.confirm' },
+            ),
+          ],
+        },
+      ),
+    ),
+  },
+  {
+    description: 'Where the restored data goes: exactly one of newCluster or inPlace.',
+    'x-kubernetes-validations': [cel('has(self.newCluster) != has(self.inPlace)', 'exactly one of newCluster or inPlace must be set')],
+  },
+);
+
+export const PostgresRestoreSpecSchema = Type.Object(
+  {
+    source: RestoreSourceSchema,
+    target: Type.Optional(RestoreTargetSchema),
+    destination: RestoreDestinationSchema,
+  },
+  { description: 'What to restore, to which point, and where.' },
+);
+
+export const RESTORE_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
+export type RestorePhase = (typeof RESTORE_PHASES)[number];
+
+export const PostgresRestoreStatusSchema = Type.Object(
+  {
+    phase: Type.Optional(
+      stringEnum(RESTORE_PHASES, {
+        description: 'Pending: checks not yet passed. Running: restoring. Succeeded: the cluster serves the restored data. Failed: see conditions; update the spec to retry.',
+        default: 'Pending',
+      }),
+    ),
+    startTime: Type.Optional(Type.String({ description: 'When the restore started.', format: 'date-time' })),
+    completionTime: Type.Optional(Type.String({ description: 'When the restore finished.', format: 'date-time' })),
+    restoredTo: Type.Optional(
+      Type.Object(
+        {
+          backupLabel: Type.Optional(Type.String({ description: 'The backup the restore started from.', maxLength: 64 })),
+          time: Type.Optional(Type.String({ description: 'The recovery target time reached.', format: 'date-time' })),
+          timeline: Type.Optional(Type.Integer({ description: 'Timeline of the restored cluster.', minimum: 1 })),
+          lsn: Type.Optional(Type.String({ description: 'WAL position recovery ended at.', maxLength: 32 })),
+        },
+        { description: 'The point the data was restored to.' },
+      ),
+    ),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'The metadata.generation this status describes.', format: 'int64', minimum: 0 }),
+    ),
+    conditions: Type.Optional(ConditionsSchema),
+  },
+  { description: 'Observed state of the restore, written by the backup controller.', default: {} },
+);
+
+export type PostgresRestoreSpec = Static<typeof PostgresRestoreSpecSchema>;
+export type PostgresRestoreStatus = Static<typeof PostgresRestoreStatusSchema>;
+export type PostgresRestore = CustomObject<PostgresRestoreSpec, PostgresRestoreStatus>;

@@ -1,0 +1,76 @@
+/**
+ * ajv validators built from the same schemas as the CRDs. Controllers use them to re-check an
+ * object before acting on it (and report Valid=False); the API server stays the source of truth.
+ *
+ * What ajv cannot do, and the server does: CEL rules (x-kubernetes-validations, including
+ * transition rules), pruning of unknown fields, and Kubernetes-only formats. docs/api.md lists
+ * the differences.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { openApiSchemaOf, type KindDefinition } from '../crd/build-crd.js';
+import { POSTGRES_BACKUP, POSTGRES_CLUSTER, POSTGRES_RESTORE } from '../crd/definitions.js';
+import type { PostgresBackup } from '../schema/postgres-backup.js';
+import type { PostgresCluster } from '../schema/postgres-cluster.js';
+import type { PostgresRestore } from '../schema/postgres-restore.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext it arrives as the module object.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+const KUBERNETES_KEYWORDS = [
+  'x-kubernetes-validations',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+];
+
+export interface ValidationIssue {
+  /** Kubernetes-style field path, e.g. spec.storage.size. */
+  field: string;
+  message: string;
+}
+
+export type ValidationResult<T> = { valid: true; value: T } | { valid: false; issues: ValidationIssue[] };
+
+function newAjv(): Ajv {
+  // strictTypes off: int-or-string nodes carry `pattern` next to anyOf, as Kubernetes requires.
+  const ajv = new Ajv({ strict: true, strictTypes: false, allErrors: true, useDefaults: true });
+  addFormats(ajv);
+  ajv.addVocabulary(KUBERNETES_KEYWORDS);
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  return ajv;
+}
+
+function toIssue(e: ErrorObject): ValidationIssue {
+  const base = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const field = e.keyword === 'required' ? [base, e.params.missingProperty].filter(Boolean).join('.') : base;
+  if (e.keyword === 'enum') {
+    return { field, message: `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` };
+  }
+  if (e.keyword === 'required') return { field, message: 'is required' };
+  return { field, message: e.message ?? 'is invalid' };
+}
+
+function validatorFor<T>(ajv: Ajv, def: KindDefinition): (obj: unknown) => ValidationResult<T> {
+  const fn: ValidateFunction = ajv.compile(openApiSchemaOf(def));
+  return (obj: unknown) => {
+    // useDefaults fills defaults in place, like the API server does: validate a copy.
+    const copy = structuredClone(obj);
+    if (fn(copy)) return { valid: true, value: copy as T };
+    return { valid: false, issues: (fn.errors ?? []).map(toIssue) };
+  };
+}
+
+const ajv = newAjv();
+export const validatePostgresCluster = validatorFor<PostgresCluster>(ajv, POSTGRES_CLUSTER);
+export const validatePostgresBackup = validatorFor<PostgresBackup>(ajv, POSTGRES_BACKUP);
+export const validatePostgresRestore = validatorFor<PostgresRestore>(ajv, POSTGRES_RESTORE);
+
+export const VALIDATORS = {
+  PostgresCluster: validatePostgresCluster,
+  PostgresBackup: validatePostgresBackup,
+  PostgresRestore: validatePostgresRestore,
+} as const;
