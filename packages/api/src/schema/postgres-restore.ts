@@ -77,7 +77,7 @@ export const RestoreTargetSchema = Type.Object(
     ),
     time: Type.Optional(
       Type.String({
-        description: 'Point-in-time recovery: replay WAL up to this time, in RFC 3339 (e.g. 2024-01-15T01:30:00Z).',
+        description: 'Point-in-time recovery: replay WAL up to this time, in RFC 3339 with a time zone (e.g. 2024-01-15T01:30:00Z).',
         format: 'date-time',
       }),
     ),

@@ -1,1 +1,2 @@
-export {};
+export * from './examples.js';
+export * from './invalid-objects.js';
