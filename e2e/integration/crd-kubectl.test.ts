@@ -9,6 +9,13 @@ import { stringify } from 'yaml';
 import { restoreToNewCluster, ticketBackup, ticketCluster } from '@pgop/api/testing';
 import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
 
+/** The fields these tests read from `kubectl get -o json`. */
+interface Fetched {
+  metadata: { generation: number };
+  spec: { replicas?: number; retention?: unknown; keepForever?: boolean };
+  status: { phase?: string };
+}
+
 /** `kubectl get` output as rows of whitespace-separated cells (header first). */
 function table(output: string): string[][] {
   return output
@@ -20,8 +27,9 @@ function table(output: string): string[][] {
 describe('kubectl against the installed CRDs', () => {
   let server: TestApiServer;
   const k = (...args: string[]) => kubectlOk(server, args);
-  const apply = (obj: Record<string, unknown>) => kubectlOk(server, ['apply', '-f', '-'], stringify(obj)).trim();
-  const getJson = (resource: string) => JSON.parse(k('get', resource, '-o', 'json')) as Record<string, any>;
+  const apply = (obj: Record<string, unknown>) =>
+    kubectlOk(server, ['apply', '-f', '-'], stringify(obj)).trim();
+  const getJson = (resource: string) => JSON.parse(k('get', resource, '-o', 'json')) as Fetched;
 
   before(async () => {
     server = await startApiServer();
@@ -40,11 +48,21 @@ describe('kubectl against the installed CRDs', () => {
     assert.match(k('get', 'crd', 'postgresclusters.postgres.example.com'), /^NAME\s+CREATED AT\n/);
   });
 
-  it('creates the ticket\'s valid cluster and refuses version 13 naming the allowed values', () => {
+  it("creates the ticket's valid cluster and refuses version 13 naming the allowed values", () => {
     assert.equal(apply(ticketCluster()), 'postgrescluster.postgres.example.com/my-cluster created');
-    const bad = kubectl(server, ['apply', '-f', '-'], stringify({ ...ticketCluster('bad-cluster'), spec: { version: 13, replicas: 1, storage: { size: '10Gi' } } }));
+    const bad = kubectl(
+      server,
+      ['apply', '-f', '-'],
+      stringify({
+        ...ticketCluster('bad-cluster'),
+        spec: { version: 13, replicas: 1, storage: { size: '10Gi' } },
+      }),
+    );
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /spec\.version: Unsupported value: 13: supported values: "14", "15", "16", "17", "18"/);
+    assert.match(
+      bad.stderr,
+      /spec\.version: Unsupported value: 13: supported values: "14", "15", "16", "17", "18"/,
+    );
     assert.match(kubectl(server, ['get', 'pgc', 'bad-cluster']).stderr, /NotFound/);
   });
 
@@ -52,12 +70,31 @@ describe('kubectl against the installed CRDs', () => {
     const [header, row] = table(k('get', 'postgrescluster'));
     assert.deepEqual(header, ['NAME', 'VERSION', 'REPLICAS', 'STATUS', 'AGE']);
     assert.deepEqual(row!.slice(0, 2), ['my-cluster', '16']);
-    assert.equal(row![2], 'Pending', 'REPLICAS is empty and STATUS is Pending until the controller writes status');
+    assert.equal(
+      row![2],
+      'Pending',
+      'REPLICAS is empty and STATUS is Pending until the controller writes status',
+    );
   });
 
   it('shows ready/desired in REPLICAS once status is written through the status subresource', () => {
-    k('patch', 'pgc', 'my-cluster', '--subresource=status', '--type=merge', '-p',
-      JSON.stringify({ status: { phase: 'Creating', replicas: 1, readyReplicas: 0, readySummary: '0/3', selector: 'postgres.example.com/cluster=my-cluster' } }));
+    k(
+      'patch',
+      'pgc',
+      'my-cluster',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          phase: 'Creating',
+          replicas: 1,
+          readyReplicas: 0,
+          readySummary: '0/3',
+          selector: 'postgres.example.com/cluster=my-cluster',
+        },
+      }),
+    );
     const [, row] = table(k('get', 'pgc'));
     assert.deepEqual(row!.slice(0, 4), ['my-cluster', '16', '0/3', 'Creating']);
     const [wideHeader] = table(k('get', 'pgc', '-o', 'wide'));
@@ -67,13 +104,28 @@ describe('kubectl against the installed CRDs', () => {
   it('keeps spec and status apart: each write path ignores the other half', () => {
     const before = getJson('pgc/my-cluster');
     // A spec write that also carries status: the status part is dropped.
-    k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', JSON.stringify({ spec: { replicas: 4 }, status: { phase: 'Failed' } }));
+    k(
+      'patch',
+      'pgc',
+      'my-cluster',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { replicas: 4 }, status: { phase: 'Failed' } }),
+    );
     const afterSpec = getJson('pgc/my-cluster');
     assert.equal(afterSpec.spec.replicas, 4);
     assert.equal(afterSpec.status.phase, 'Creating');
     assert.equal(afterSpec.metadata.generation, before.metadata.generation + 1);
     // A status write that also carries spec: the spec part is dropped and generation stays.
-    k('patch', 'pgc', 'my-cluster', '--subresource=status', '--type=merge', '-p', JSON.stringify({ spec: { replicas: 9 }, status: { phase: 'Running' } }));
+    k(
+      'patch',
+      'pgc',
+      'my-cluster',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { replicas: 9 }, status: { phase: 'Running' } }),
+    );
     const afterStatus = getJson('pgc/my-cluster');
     assert.equal(afterStatus.spec.replicas, 4);
     assert.equal(afterStatus.status.phase, 'Running');
@@ -83,22 +135,44 @@ describe('kubectl against the installed CRDs', () => {
   it('scales through the scale subresource, within 1-10', () => {
     k('scale', 'pgc/my-cluster', '--replicas=5');
     assert.equal(getJson('pgc/my-cluster').spec.replicas, 5);
-    const scale = JSON.parse(k('get', '--raw', '/apis/postgres.example.com/v1/namespaces/default/postgresclusters/my-cluster/scale'));
+    const scale = JSON.parse(
+      k('get', '--raw', '/apis/postgres.example.com/v1/namespaces/default/postgresclusters/my-cluster/scale'),
+    );
     assert.deepEqual(scale.spec, { replicas: 5 });
     assert.equal(scale.status.selector, 'postgres.example.com/cluster=my-cluster');
     const tooMany = kubectl(server, ['scale', 'pgc/my-cluster', '--replicas=11']);
     assert.notEqual(tooMany.code, 0);
-    assert.match(tooMany.stderr, /spec\.replicas: Invalid value: 11: spec\.replicas in body should be less than or equal to 10/);
+    assert.match(
+      tooMany.stderr,
+      /spec\.replicas: Invalid value: 11: spec\.replicas in body should be less than or equal to 10/,
+    );
   });
 
   it('prints the backup columns of ticket 3 and applies retention defaults', () => {
     apply(ticketBackup());
     apply({ ...ticketBackup('one-off'), spec: { clusterName: 'my-cluster' } });
-    k('patch', 'pgbackup', 'my-cluster-backup', '--subresource=status', '--type=merge', '-p',
-      JSON.stringify({ status: { lastBackup: '2024-01-15T02:00:00Z', lastBackupSize: '1.2GB', backupCount: 5, nextScheduled: '2024-01-16T02:00:00Z' } }));
+    k(
+      'patch',
+      'pgbackup',
+      'my-cluster-backup',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          lastBackup: '2024-01-15T02:00:00Z',
+          lastBackupSize: '1.2GB',
+          backupCount: 5,
+          nextScheduled: '2024-01-16T02:00:00Z',
+        },
+      }),
+    );
     const rows = table(k('get', 'postgresbackup'));
     assert.deepEqual(rows[0], ['NAME', 'CLUSTER', 'LAST BACKUP', 'SIZE', 'COUNT', 'NEXT SCHEDULED']);
-    assert.deepEqual(rows.find((r) => r[0] === 'my-cluster-backup'), ['my-cluster-backup', 'my-cluster', '2024-01-15T02:00:00Z', '1.2GB', '5', '2024-01-16T02:00:00Z']);
+    assert.deepEqual(
+      rows.find((r) => r[0] === 'my-cluster-backup'),
+      ['my-cluster-backup', 'my-cluster', '2024-01-15T02:00:00Z', '1.2GB', '5', '2024-01-16T02:00:00Z'],
+    );
     const oneOff = getJson('pgbackup/one-off');
     assert.deepEqual(oneOff.spec.retention, { days: 7, count: 5 });
     assert.equal(oneOff.spec.keepForever, false);
@@ -108,7 +182,10 @@ describe('kubectl against the installed CRDs', () => {
     apply(restoreToNewCluster());
     const [header, row] = table(k('get', 'pgrestore'));
     assert.deepEqual(header, ['NAME', 'SOURCE', 'BACKUP', 'TARGET TIME', 'STATUS', 'AGE']);
-    assert.deepEqual([row![0], row![1], row![2], row![3]], ['restore-new', 'my-cluster', '2024-01-15T01:30:00Z', 'Pending']);
+    assert.deepEqual(
+      [row![0], row![1], row![2], row![3]],
+      ['restore-new', 'my-cluster', '2024-01-15T01:30:00Z', 'Pending'],
+    );
   });
 
   it('answers to short names and to the pgop category', () => {

@@ -34,14 +34,22 @@ describe('CRD validation on a real API server', () => {
     server = await startApiServer();
     kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
     kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    await server.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    await server.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: namespace } } });
     objects = server.kubeConfig.makeApiClient(CustomObjectsApi);
   });
   after(() => server?.stop());
 
   const pluralOf = (kind: string) => KINDS[kind as keyof typeof KINDS].plural;
   const create = (body: Record<string, unknown>) =>
-    objects.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: pluralOf(body.kind as string), body });
+    objects.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: pluralOf(body.kind as string),
+      body,
+    });
 
   it('accepts every valid example', async () => {
     for (const example of VALID_EXAMPLES) {
@@ -59,7 +67,13 @@ describe('CRD validation on a real API server', () => {
         const name = `update-${i}`;
         const original = { ...c.object, metadata: { name } };
         await create(original);
-        const current = (await objects.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as {
+        const current = (await objects.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural,
+          name,
+        })) as {
           metadata: Record<string, unknown>;
         };
         attempt = objects.replaceNamespacedCustomObject({
@@ -81,7 +95,9 @@ describe('CRD validation on a real API server', () => {
         const { code, causes, message } = causesOf(err);
         const match = causes.find((cause) => cause.field === c.field && cause.message?.includes(c.message));
         if (code !== 422 || !match) {
-          failures.push(`${c.kind} "${c.name}": expected ${c.field}: …${c.message}…, got ${code}: ${message}`);
+          failures.push(
+            `${c.kind} "${c.name}": expected ${c.field}: …${c.message}…, got ${code}: ${message}`,
+          );
         }
       }
     }

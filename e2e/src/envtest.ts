@@ -26,10 +26,14 @@ export interface TestApiServer {
 
 function httpsGet(url: string, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      url,
+      { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -93,7 +97,12 @@ export async function startApiServer(): Promise<TestApiServer> {
     );
     started.push(apiserver);
     const url = `https://127.0.0.1:${apiPort}`;
-    await waitUntil('kube-apiserver /readyz', async () => (await httpsGet(`${url}/readyz`, token)) === 200, apiserver, 90_000);
+    await waitUntil(
+      'kube-apiserver /readyz',
+      async () => (await httpsGet(`${url}/readyz`, token)) === 200,
+      apiserver,
+      90_000,
+    );
 
     const kubeconfig = {
       apiVersion: 'v1',

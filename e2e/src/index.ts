@@ -1,3 +1,4 @@
 export * from './envtest.js';
 export * from './kubectl.js';
 export * from './paths.js';
+export * from './ports.js';

@@ -23,7 +23,11 @@ export function kubectl(
 }
 
 /** kubectl that must succeed; returns stdout. */
-export function kubectlOk(env: { binDir: string; kubeconfigPath: string }, args: string[], input?: string): string {
+export function kubectlOk(
+  env: { binDir: string; kubeconfigPath: string },
+  args: string[],
+  input?: string,
+): string {
   const res = kubectl(env, args, input);
   if (res.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${res.code}):\n${res.stderr}`);
   return res.stdout;

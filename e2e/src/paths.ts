@@ -14,9 +14,15 @@ let binDir: string | undefined;
  * script is a no-op when they are cached, so every harness can call this.
  */
 export function kubeBinaries(...names: string[]): string {
-  execFileSync('bash', [join(SCRIPTS_DIR, 'build-kube-binaries.sh'), ...names], { stdio: ['ignore', 'inherit', 'inherit'] });
-  binDir ??= execFileSync('bash', ['-c', `source "${join(SCRIPTS_DIR, 'versions.sh')}" && printf %s "$KUBE_BIN_DIR"`], {
-    encoding: 'utf8',
+  execFileSync('bash', [join(SCRIPTS_DIR, 'build-kube-binaries.sh'), ...names], {
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
+  binDir ??= execFileSync(
+    'bash',
+    ['-c', `source "${join(SCRIPTS_DIR, 'versions.sh')}" && printf %s "$KUBE_BIN_DIR"`],
+    {
+      encoding: 'utf8',
+    },
+  );
   return binDir;
 }

@@ -19,7 +19,12 @@ describe('CRD schemas use only what Kubernetes accepts', () => {
         d: { type: 'array', items: { type: 'string' }, uniqueItems: true },
         e: { description: 'no type' },
         f: { type: 'object', properties: {}, additionalProperties: false },
-        g: { anyOf: [{ type: 'string', const: 'a' }, { type: 'string', const: 'b' }] },
+        g: {
+          anyOf: [
+            { type: 'string', const: 'a' },
+            { type: 'string', const: 'b' },
+          ],
+        },
         h: { type: ['string', 'null'] },
         i: { type: 'object', patternProperties: { '^(.*)$': { type: 'string' } } },
       },
@@ -50,7 +55,10 @@ describe('CRD schemas use only what Kubernetes accepts', () => {
 
   it('status.conditions is a list map keyed by type (server-side apply merges by type)', () => {
     for (const def of KIND_DEFINITIONS) {
-      const status = openApiSchemaOf(def).properties as Record<string, { properties: Record<string, Record<string, unknown>> }>;
+      const status = openApiSchemaOf(def).properties as Record<
+        string,
+        { properties: Record<string, Record<string, unknown>> }
+      >;
       const conditions = status.status!.properties.conditions!;
       assert.equal(conditions['x-kubernetes-list-type'], 'map');
       assert.deepEqual(conditions['x-kubernetes-list-map-keys'], ['type']);
@@ -58,16 +66,29 @@ describe('CRD schemas use only what Kubernetes accepts', () => {
   });
 
   it('CRDs carry the names, subresources and columns the tickets ask for', () => {
-    const [cluster, backup, restore] = KIND_DEFINITIONS.map((d) => buildCrd(d) as { spec: Record<string, any> });
+    interface Version {
+      subresources: { scale?: { labelSelectorPath: string } };
+      additionalPrinterColumns: { name: string; priority?: number }[];
+    }
+    interface Crd {
+      spec: { names: { shortNames: string[] }; versions: Version[] };
+    }
+    const [cluster, backup, restore] = KIND_DEFINITIONS.map((d) => buildCrd(d) as unknown as Crd);
     assert.equal(cluster!.spec.names.shortNames[0], 'pgc');
     assert.equal(backup!.spec.names.shortNames[0], 'pgbackup');
     assert.equal(restore!.spec.names.shortNames[0], 'pgrestore');
-    const version = cluster!.spec.versions[0];
+    const version = cluster!.spec.versions[0]!;
     assert.deepEqual(Object.keys(version.subresources).sort(), ['scale', 'status']);
-    assert.equal(version.subresources.scale.labelSelectorPath, '.status.selector');
-    const columns = (v: { additionalPrinterColumns: { name: string; priority?: number }[] }) =>
+    assert.equal(version.subresources.scale?.labelSelectorPath, '.status.selector');
+    const columns = (v: Version) =>
       v.additionalPrinterColumns.filter((c) => !c.priority).map((c) => c.name.toUpperCase());
     assert.deepEqual(columns(version), ['VERSION', 'REPLICAS', 'STATUS', 'AGE']);
-    assert.deepEqual(columns(backup!.spec.versions[0]), ['CLUSTER', 'LAST BACKUP', 'SIZE', 'COUNT', 'NEXT SCHEDULED']);
+    assert.deepEqual(columns(backup!.spec.versions[0]!), [
+      'CLUSTER',
+      'LAST BACKUP',
+      'SIZE',
+      'COUNT',
+      'NEXT SCHEDULED',
+    ]);
   });
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VALIDATORS } from '../src/index.js';
-import { INVALID_CASES, VALID_EXAMPLES, fullClusterWith, ticketBackup, ticketCluster } from '../src/testing/index.js';
+import {
+  INVALID_CASES,
+  VALID_EXAMPLES,
+  fullClusterWith,
+  ticketBackup,
+  ticketCluster,
+} from '../src/testing/index.js';
 
 const kindOf = (o: Record<string, unknown>) => o.kind as keyof typeof VALIDATORS;
 
@@ -51,14 +57,23 @@ describe('ajv validators', () => {
       bucket: 'bkt',
       region: 'us-east-1',
       uriStyle: 'Host',
-      credentialsSecret: { name: 's', accessKeyIdKey: 'AWS_ACCESS_KEY_ID', secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY' },
+      credentialsSecret: {
+        name: 's',
+        accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
+        secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
+      },
       tls: { verify: true },
     });
   });
 
   it('names the field and the allowed values for a bad version', () => {
-    const result = VALIDATORS.PostgresCluster({ ...ticketCluster(), spec: { version: 13, replicas: 1, storage: { size: '10Gi' } } });
+    const result = VALIDATORS.PostgresCluster({
+      ...ticketCluster(),
+      spec: { version: 13, replicas: 1, storage: { size: '10Gi' } },
+    });
     assert.equal(result.valid, false);
-    assert.deepEqual(!result.valid && result.issues, [{ field: 'spec.version', message: 'must be one of 14, 15, 16, 17, 18' }]);
+    assert.deepEqual(!result.valid && result.issues, [
+      { field: 'spec.version', message: 'must be one of 14, 15, 16, 17, 18' },
+    ]);
   });
 });

@@ -30,7 +30,10 @@ function expectedFiles(): Map<string, string> {
   const start = current.indexOf(BEGIN);
   const end = current.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${apiDoc} lacks the markers ${BEGIN} ... ${END}`);
-  files.set(apiDoc, `${current.slice(0, start + BEGIN.length)}\n\n${renderReference(KIND_DEFINITIONS)}\n${current.slice(end)}`);
+  files.set(
+    apiDoc,
+    `${current.slice(0, start + BEGIN.length)}\n\n${renderReference(KIND_DEFINITIONS)}\n${current.slice(end)}`,
+  );
   return files;
 }
 

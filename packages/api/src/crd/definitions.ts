@@ -22,9 +22,20 @@ export const POSTGRES_CLUSTER: KindDefinition = {
   rootRules: PostgresClusterRootRules,
   printerColumns: [
     { name: 'Version', type: 'integer', jsonPath: '.spec.version', description: 'PostgreSQL major version.' },
-    { name: 'Replicas', type: 'string', jsonPath: '.status.readySummary', description: 'Ready instances / desired.' },
+    {
+      name: 'Replicas',
+      type: 'string',
+      jsonPath: '.status.readySummary',
+      description: 'Ready instances / desired.',
+    },
     { name: 'Status', type: 'string', jsonPath: '.status.phase', description: 'Phase of the cluster.' },
-    { name: 'Primary', type: 'string', jsonPath: '.status.primaryPod', description: 'The primary pod.', priority: 1 },
+    {
+      name: 'Primary',
+      type: 'string',
+      jsonPath: '.status.primaryPod',
+      description: 'The primary pod.',
+      priority: 1,
+    },
     AGE,
   ],
   scale: {
@@ -54,7 +65,8 @@ export const POSTGRES_RESTORE: KindDefinition = {
   ...KINDS.PostgresRestore,
   shortNames: ['pgrestore'],
   categories: CATEGORIES,
-  description: 'A restore of a PostgresCluster\'s backups into a new cluster or in place, to the latest point, a backup or a time.',
+  description:
+    "A restore of a PostgresCluster's backups into a new cluster or in place, to the latest point, a backup or a time.",
   spec: PostgresRestoreSpecSchema,
   status: PostgresRestoreStatusSchema,
   printerColumns: [

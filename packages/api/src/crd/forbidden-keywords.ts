@@ -5,12 +5,40 @@
 
 /** Keywords a CRD's OpenAPI v3 schema may use (apiextensions JSONSchemaProps). */
 const ALLOWED = new Set([
-  'type', 'format', 'title', 'description', 'default', 'enum', 'nullable', 'maximum', 'minimum',
-  'multipleOf', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'maxProperties', 'minProperties',
-  'required', 'items', 'properties', 'additionalProperties', 'allOf', 'anyOf', 'oneOf', 'not', 'example',
-  'externalDocs', 'x-kubernetes-int-or-string', 'x-kubernetes-preserve-unknown-fields',
-  'x-kubernetes-embedded-resource', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type', 'x-kubernetes-validations',
+  'type',
+  'format',
+  'title',
+  'description',
+  'default',
+  'enum',
+  'nullable',
+  'maximum',
+  'minimum',
+  'multipleOf',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'maxItems',
+  'minItems',
+  'maxProperties',
+  'minProperties',
+  'required',
+  'items',
+  'properties',
+  'additionalProperties',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'example',
+  'externalDocs',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-validations',
 ]);
 const INT_OR_STRING_ANY_OF = JSON.stringify([{ type: 'integer' }, { type: 'string' }]);
 const TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolean']);
@@ -29,14 +57,16 @@ export function forbiddenSchemaKeywords(schema: unknown, path = '', inJunction =
   for (const key of Object.keys(node)) {
     if (!ALLOWED.has(key)) out.push({ path, problem: `keyword "${key}" is not allowed in a CRD schema` });
   }
-  if (node.uniqueItems === true) out.push({ path, problem: 'uniqueItems: true is forbidden (quadratic cost)' });
+  if (node.uniqueItems === true)
+    out.push({ path, problem: 'uniqueItems: true is forbidden (quadratic cost)' });
   for (const k of ['exclusiveMinimum', 'exclusiveMaximum']) {
     if (typeof node[k] === 'number') out.push({ path, problem: `numeric ${k} is not OpenAPI v3.0` });
   }
   if (node.properties !== undefined && node.additionalProperties !== undefined) {
     out.push({ path, problem: 'properties and additionalProperties are mutually exclusive' });
   }
-  if (node.additionalProperties === false) out.push({ path, problem: 'additionalProperties: false is not allowed' });
+  if (node.additionalProperties === false)
+    out.push({ path, problem: 'additionalProperties: false is not allowed' });
 
   const intOrString = node['x-kubernetes-int-or-string'] === true;
   const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
@@ -47,8 +77,16 @@ export function forbiddenSchemaKeywords(schema: unknown, path = '', inJunction =
     }
   } else {
     // Inside anyOf/allOf/oneOf/not only value validations may appear (structural schema rule).
-    for (const k of ['type', 'description', 'default', 'nullable', 'additionalProperties', 'x-kubernetes-validations']) {
-      if (node[k] !== undefined) out.push({ path, problem: `"${k}" is not allowed inside anyOf/allOf/oneOf/not` });
+    for (const k of [
+      'type',
+      'description',
+      'default',
+      'nullable',
+      'additionalProperties',
+      'x-kubernetes-validations',
+    ]) {
+      if (node[k] !== undefined)
+        out.push({ path, problem: `"${k}" is not allowed inside anyOf/allOf/oneOf/not` });
     }
   }
   if (node.type === 'array' && node.items === undefined) out.push({ path, problem: 'array without items' });
@@ -65,7 +103,8 @@ export function forbiddenSchemaKeywords(schema: unknown, path = '', inJunction =
     const list = node[k];
     // The one exception to "no type inside a junction": int-or-string's anyOf of integer and string.
     if (k === 'anyOf' && intOrString && JSON.stringify(list) === INT_OR_STRING_ANY_OF) continue;
-    if (Array.isArray(list)) list.forEach((s, i) => out.push(...forbiddenSchemaKeywords(s, `${path}.${k}[${i}]`, true)));
+    if (Array.isArray(list))
+      list.forEach((s, i) => out.push(...forbiddenSchemaKeywords(s, `${path}.${k}[${i}]`, true)));
   }
   if (node.not !== undefined) out.push(...forbiddenSchemaKeywords(node.not, `${path}.not`, true));
   return out;

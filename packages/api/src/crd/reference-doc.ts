@@ -19,13 +19,18 @@ function typeOf(node: Record<string, unknown>): string {
   if (node.type === 'object' && typeof node.additionalProperties === 'object') {
     return `map of ${typeOf(node.additionalProperties as Record<string, unknown>)}`;
   }
-  return typeof node.format === 'string' && node.format !== 'int64' ? `${String(node.type)} (${node.format})` : String(node.type);
+  return typeof node.format === 'string' && node.format !== 'int64'
+    ? `${String(node.type)} (${node.format})`
+    : String(node.type);
 }
 
 function detailsOf(node: Record<string, unknown>): string[] {
   const d: string[] = [];
   const code = (v: unknown) => `\`${JSON.stringify(v)}\``;
-  if (node.default !== undefined && !(typeof node.default === 'object' && Object.keys(node.default as object).length === 0)) {
+  if (
+    node.default !== undefined &&
+    !(typeof node.default === 'object' && Object.keys(node.default as object).length === 0)
+  ) {
     d.push(`default ${code(node.default)}`);
   }
   if (Array.isArray(node.enum)) d.push(`one of ${node.enum.map(code).join(', ')}`);
@@ -52,7 +57,8 @@ function walk(node: Record<string, unknown>, path: string, required: boolean, ro
   });
   const props = node.properties as Record<string, Record<string, unknown>> | undefined;
   const req = new Set((node.required as string[] | undefined) ?? []);
-  for (const [name, child] of Object.entries(props ?? {})) walk(child, `${path}.${name}`, req.has(name), rows);
+  for (const [name, child] of Object.entries(props ?? {}))
+    walk(child, `${path}.${name}`, req.has(name), rows);
   if (node.type === 'array' && (node.items as Record<string, unknown>).properties) {
     const items = node.items as Record<string, unknown>;
     const itemReq = new Set((items.required as string[] | undefined) ?? []);
@@ -67,7 +73,10 @@ const escape = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 function table(schema: TSchema, root: string): string {
   const rows: Row[] = [];
   walk(JSON.parse(JSON.stringify(schema)) as Record<string, unknown>, root, true, rows);
-  const lines = ['| field | type | required | allowed values, default, rules | description |', '|---|---|---|---|---|'];
+  const lines = [
+    '| field | type | required | allowed values, default, rules | description |',
+    '|---|---|---|---|---|',
+  ];
   for (const r of rows.slice(1)) {
     lines.push(
       `| \`${r.field}\` | ${r.type} | ${r.required ? 'yes' : ''} | ${escape(r.details.join('; '))} | ${escape(r.description)} |`,
@@ -80,16 +89,35 @@ export function renderReference(defs: readonly KindDefinition[]): string {
   const parts: string[] = [];
   for (const def of defs) {
     parts.push(`### ${def.kind}`, '', def.description, '');
-    parts.push(`Short name \`${def.shortNames.join('`, `')}\`; categories \`${def.categories.join('`, `')}\`.`, '');
+    parts.push(
+      `Short name \`${def.shortNames.join('`, `')}\`; categories \`${def.categories.join('`, `')}\`.`,
+      '',
+    );
     parts.push(
       `Columns of \`kubectl get ${def.plural}\`: ${def.printerColumns
         .filter((c) => !c.priority)
         .map((c) => c.name.toUpperCase())
-        .join(', ')}${def.printerColumns.some((c) => c.priority) ? ` (\`-o wide\` adds ${def.printerColumns.filter((c) => c.priority).map((c) => c.name.toUpperCase()).join(', ')})` : ''}.`,
+        .join(', ')}${
+        def.printerColumns.some((c) => c.priority)
+          ? ` (\`-o wide\` adds ${def.printerColumns
+              .filter((c) => c.priority)
+              .map((c) => c.name.toUpperCase())
+              .join(', ')})`
+          : ''
+      }.`,
       '',
     );
     for (const rule of def.rootRules ?? []) parts.push(`Object rule: ${rule.message ?? rule.rule}`, '');
-    parts.push('#### spec', '', table(def.spec, 'spec'), '', '#### status', '', table(def.status, 'status'), '');
+    parts.push(
+      '#### spec',
+      '',
+      table(def.spec, 'spec'),
+      '',
+      '#### status',
+      '',
+      table(def.status, 'status'),
+      '',
+    );
   }
   return parts.join('\n');
 }

@@ -7,7 +7,8 @@ export const ConditionSchema = Type.Object(
     type: Type.String({
       description: 'Type of condition in CamelCase, e.g. Ready.',
       maxLength: 316,
-      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+      pattern:
+        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     }),
     status: stringEnum(['True', 'False', 'Unknown'] as const, { description: 'Status of the condition.' }),
     observedGeneration: Type.Optional(

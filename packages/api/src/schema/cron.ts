@@ -18,13 +18,40 @@ function field(min: number, max: number, names: readonly string[] = [], question
   return `${item}(,${item})*`;
 }
 
-const MONTHS = ['(?i:jan)', '(?i:feb)', '(?i:mar)', '(?i:apr)', '(?i:may)', '(?i:jun)', '(?i:jul)', '(?i:aug)', '(?i:sep)', '(?i:oct)', '(?i:nov)', '(?i:dec)'];
+const MONTHS = [
+  '(?i:jan)',
+  '(?i:feb)',
+  '(?i:mar)',
+  '(?i:apr)',
+  '(?i:may)',
+  '(?i:jun)',
+  '(?i:jul)',
+  '(?i:aug)',
+  '(?i:sep)',
+  '(?i:oct)',
+  '(?i:nov)',
+  '(?i:dec)',
+];
 const WEEKDAYS = ['(?i:sun)', '(?i:mon)', '(?i:tue)', '(?i:wed)', '(?i:thu)', '(?i:fri)', '(?i:sat)'];
 
-export const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'] as const;
+export const CRON_MACROS = [
+  '@yearly',
+  '@annually',
+  '@monthly',
+  '@weekly',
+  '@daily',
+  '@midnight',
+  '@hourly',
+] as const;
 
 /** minute hour day-of-month month day-of-week, or one of CRON_MACROS. */
 export const CRON_PATTERN =
   `^((${CRON_MACROS.join('|')})|` +
-  [field(0, 59), field(0, 23), field(1, 31, [], true), field(1, 12, MONTHS), field(0, 7, WEEKDAYS, true)].join(' +') +
+  [
+    field(0, 59),
+    field(0, 23),
+    field(1, 31, [], true),
+    field(1, 12, MONTHS),
+    field(0, 7, WEEKDAYS, true),
+  ].join(' +') +
   ')$';

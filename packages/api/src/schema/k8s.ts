@@ -50,7 +50,11 @@ export function stringMap<V extends TSchema>(
   value: V,
   options: FieldOptions & { maxProperties?: number },
 ): TUnsafe<Record<string, V['static']>> {
-  return Type.Unsafe<Record<string, V['static']>>({ ...options, type: 'object', additionalProperties: value });
+  return Type.Unsafe<Record<string, V['static']>>({
+    ...options,
+    type: 'object',
+    additionalProperties: value,
+  });
 }
 
 /** The grammar of a Kubernetes resource.Quantity (apimachinery's quantity regexp). */
@@ -65,7 +69,9 @@ export function quantityString(options: FieldOptions & { positive?: boolean }): 
   const { positive, ...rest } = options;
   const rules: CelRule[] = [
     cel('isQuantity(self)', 'must be a Kubernetes quantity such as 10Gi, 500Mi or 1Ti'),
-    ...(positive ? [cel("!isQuantity(self) || quantity(self).isGreaterThan(quantity('0'))", 'must be greater than zero')] : []),
+    ...(positive
+      ? [cel("!isQuantity(self) || quantity(self).isGreaterThan(quantity('0'))", 'must be greater than zero')]
+      : []),
     ...(rest['x-kubernetes-validations'] ?? []),
   ];
   return Type.Unsafe<string>({ ...rest, type: 'string', maxLength: 64, 'x-kubernetes-validations': rules });

@@ -20,6 +20,8 @@ export function clusterNameField(description: string) {
     description,
     minLength: 1,
     maxLength: 253,
-    'x-kubernetes-validations': [cel(clusterNameRule('self'), `must be a PostgresCluster name: ${CLUSTER_NAME_ALLOWED}`)],
+    'x-kubernetes-validations': [
+      cel(clusterNameRule('self'), `must be a PostgresCluster name: ${CLUSTER_NAME_ALLOWED}`),
+    ],
   });
 }

@@ -74,9 +74,13 @@ export const PostgresBackupSpecSchema = Type.Object(
   {
     description: 'Desired backups of the cluster.',
     'x-kubernetes-validations': [
-      cel('self.clusterName == oldSelf.clusterName', 'clusterName is immutable: create another PostgresBackup for another cluster', {
-        fieldPath: '.clusterName',
-      }),
+      cel(
+        'self.clusterName == oldSelf.clusterName',
+        'clusterName is immutable: create another PostgresBackup for another cluster',
+        {
+          fieldPath: '.clusterName',
+        },
+      ),
     ],
   },
 );
@@ -87,14 +91,23 @@ export const PostgresBackupStatusSchema = Type.Object(
       Type.String({ description: 'When the last successful backup finished.', format: 'date-time' }),
     ),
     lastBackupSize: Type.Optional(
-      Type.String({ description: 'Size of the database in the last backup, human-readable, e.g. 1.2GB.', maxLength: 32 }),
+      Type.String({
+        description: 'Size of the database in the last backup, human-readable, e.g. 1.2GB.',
+        maxLength: 32,
+      }),
     ),
-    backupCount: Type.Optional(Type.Integer({ description: 'Number of backups in the repository.', minimum: 0 })),
+    backupCount: Type.Optional(
+      Type.Integer({ description: 'Number of backups in the repository.', minimum: 0 }),
+    ),
     nextScheduled: Type.Optional(
       Type.String({ description: 'When the schedule runs next.', format: 'date-time' }),
     ),
     observedGeneration: Type.Optional(
-      Type.Integer({ description: 'The metadata.generation this status describes.', format: 'int64', minimum: 0 }),
+      Type.Integer({
+        description: 'The metadata.generation this status describes.',
+        format: 'int64',
+        minimum: 0,
+      }),
     ),
     conditions: Type.Optional(ConditionsSchema),
   },

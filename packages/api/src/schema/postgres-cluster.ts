@@ -1,7 +1,15 @@
 /** PostgresCluster: a PostgreSQL cluster of one primary and streaming replicas under Patroni. */
 import { Type, type Static } from '@sinclair/typebox';
 import { ConditionsSchema } from './condition.js';
-import { cel, intOrString, intOrStringQuantity, integerEnum, quantityString, stringEnum, stringMap } from './k8s.js';
+import {
+  cel,
+  intOrString,
+  intOrStringQuantity,
+  integerEnum,
+  quantityString,
+  stringEnum,
+  stringMap,
+} from './k8s.js';
 import type { CustomObject } from './meta.js';
 import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
 import { RepositorySchema } from './repository.js';
@@ -73,7 +81,8 @@ export const ResourcesSchema = Type.Object(
     limits: Type.Optional(ResourceListSchema),
   },
   {
-    description: 'CPU and memory of the PostgreSQL container, as in a Pod spec. Changing them rolls the pods.',
+    description:
+      'CPU and memory of the PostgreSQL container, as in a Pod spec. Changing them rolls the pods.',
     'x-kubernetes-validations': [requestWithinLimit('cpu'), requestWithinLimit('memory')],
   },
 );
@@ -81,7 +90,7 @@ export const ResourcesSchema = Type.Object(
 export const StorageSchema = Type.Object(
   {
     size: quantityString({
-      description: 'Size of each instance\'s data volume, e.g. 10Gi. It can grow but not shrink.',
+      description: "Size of each instance's data volume, e.g. 10Gi. It can grow but not shrink.",
       positive: true,
     }),
     storageClass: Type.Optional(
@@ -204,7 +213,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     image: Type.Optional(
       Type.String({
         description:
-          'Container image with PostgreSQL, Patroni and pgBackRest for this major version. Default: the operator\'s image for spec.version.',
+          "Container image with PostgreSQL, Patroni and pgBackRest for this major version. Default: the operator's image for spec.version.",
         minLength: 1,
         maxLength: 512,
       }),
@@ -225,7 +234,7 @@ export const PostgresClusterSpecSchema = Type.Object(
         { fieldPath: '.version' },
       ),
       cel(
-        "!has(self.replication) || !has(self.replication.strict) || !self.replication.strict || (has(self.replication.synchronousReplicas) ? self.replication.synchronousReplicas : 1) < self.replicas",
+        '!has(self.replication) || !has(self.replication.strict) || !self.replication.strict || (has(self.replication.synchronousReplicas) ? self.replication.synchronousReplicas : 1) < self.replicas',
         'replication.synchronousReplicas must be less than replicas when strict is true: otherwise no write could ever commit',
         { fieldPath: '.replication.synchronousReplicas' },
       ),
@@ -245,19 +254,31 @@ export const PostgresClusterStatusSchema = Type.Object(
         default: 'Pending',
       }),
     ),
-    replicas: Type.Optional(Type.Integer({ description: 'Number of instances (pods) that exist.', minimum: 0 })),
+    replicas: Type.Optional(
+      Type.Integer({ description: 'Number of instances (pods) that exist.', minimum: 0 }),
+    ),
     readyReplicas: Type.Optional(Type.Integer({ description: 'Number of ready instances.', minimum: 0 })),
     readySummary: Type.Optional(
-      Type.String({ description: 'Ready instances over desired, e.g. "1/3" (the REPLICAS column).', maxLength: 16 }),
+      Type.String({
+        description: 'Ready instances over desired, e.g. "1/3" (the REPLICAS column).',
+        maxLength: 16,
+      }),
     ),
     primaryPod: Type.Optional(
       Type.String({ description: 'Name of the pod Patroni reports as the leader.', maxLength: 253 }),
     ),
     selector: Type.Optional(
-      Type.String({ description: 'Label selector of the instance pods (for the scale subresource and HPA).', maxLength: 1024 }),
+      Type.String({
+        description: 'Label selector of the instance pods (for the scale subresource and HPA).',
+        maxLength: 1024,
+      }),
     ),
     observedGeneration: Type.Optional(
-      Type.Integer({ description: 'The metadata.generation this status describes.', format: 'int64', minimum: 0 }),
+      Type.Integer({
+        description: 'The metadata.generation this status describes.',
+        format: 'int64',
+        minimum: 0,
+      }),
     ),
     conditions: Type.Optional(ConditionsSchema),
   },

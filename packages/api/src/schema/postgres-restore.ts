@@ -43,7 +43,7 @@ export const RestoreSourceSchema = Type.Object(
     repository: Type.Optional(RepositorySchema),
     backupName: Type.Optional(
       Type.String({
-        description: 'A PostgresBackup (same namespace); its cluster\'s repository is the source.',
+        description: "A PostgresBackup (same namespace); its cluster's repository is the source.",
         minLength: 1,
         maxLength: 253,
       }),
@@ -52,7 +52,10 @@ export const RestoreSourceSchema = Type.Object(
   {
     description: 'Where the backups come from: clusterName (optionally with its repository) or backupName.',
     'x-kubernetes-validations': [
-      cel('has(self.clusterName) != has(self.backupName)', 'exactly one of clusterName or backupName must be set'),
+      cel(
+        'has(self.clusterName) != has(self.backupName)',
+        'exactly one of clusterName or backupName must be set',
+      ),
       cel('!has(self.repository) || has(self.clusterName)', 'repository can only be given with clusterName', {
         fieldPath: '.repository',
         reason: 'FieldValueForbidden',
@@ -77,19 +80,22 @@ export const RestoreTargetSchema = Type.Object(
     ),
     time: Type.Optional(
       Type.String({
-        description: 'Point-in-time recovery: replay WAL up to this time, in RFC 3339 with a time zone (e.g. 2024-01-15T01:30:00Z).',
+        description:
+          'Point-in-time recovery: replay WAL up to this time, in RFC 3339 with a time zone (e.g. 2024-01-15T01:30:00Z).',
         format: 'date-time',
       }),
     ),
     exclusive: Type.Optional(
       Type.Boolean({
-        description: 'With time: stop just before a transaction that committed exactly at time instead of after it. Default: false.',
+        description:
+          'With time: stop just before a transaction that committed exactly at time instead of after it. Default: false.',
         default: false,
       }),
     ),
   },
   {
-    description: 'How far to recover: backupLabel, time, or neither for the latest point the repository holds.',
+    description:
+      'How far to recover: backupLabel, time, or neither for the latest point the repository holds.',
     'x-kubernetes-validations': [
       cel('!(has(self.backupLabel) && has(self.time))', 'set backupLabel or time, not both'),
       cel('!has(self.exclusive) || !self.exclusive || has(self.time)', 'exclusive applies only to time', {
@@ -116,16 +122,17 @@ export const RestoreDestinationSchema = Type.Object(
         {
           clusterName: clusterNameField('The existing PostgresCluster whose data is replaced.'),
           confirm: Type.String({
-            description: 'Must repeat clusterName: confirms that the cluster\'s current data is replaced.',
+            description: "Must repeat clusterName: confirms that the cluster's current data is replaced.",
             maxLength: 253,
           }),
         },
         {
-          description: 'Stop the existing cluster, replace its data with the restored data, and start it again on a new timeline.',
+          description:
+            'Stop the existing cluster, replace its data with the restored data, and start it again on a new timeline.',
           'x-kubernetes-validations': [
             cel(
               'self.confirm == self.clusterName',
-              'confirm must repeat clusterName to confirm that the cluster\'s current data is replaced',
+              "confirm must repeat clusterName to confirm that the cluster's current data is replaced",
               { fieldPath: '.confirm' },
             ),
           ],
@@ -135,7 +142,9 @@ export const RestoreDestinationSchema = Type.Object(
   },
   {
     description: 'Where the restored data goes: exactly one of newCluster or inPlace.',
-    'x-kubernetes-validations': [cel('has(self.newCluster) != has(self.inPlace)', 'exactly one of newCluster or inPlace must be set')],
+    'x-kubernetes-validations': [
+      cel('has(self.newCluster) != has(self.inPlace)', 'exactly one of newCluster or inPlace must be set'),
+    ],
   },
 );
 
@@ -155,25 +164,38 @@ export const PostgresRestoreStatusSchema = Type.Object(
   {
     phase: Type.Optional(
       stringEnum(RESTORE_PHASES, {
-        description: 'Pending: checks not yet passed. Running: restoring. Succeeded: the cluster serves the restored data. Failed: see conditions; update the spec to retry.',
+        description:
+          'Pending: checks not yet passed. Running: restoring. Succeeded: the cluster serves the restored data. Failed: see conditions; update the spec to retry.',
         default: 'Pending',
       }),
     ),
     startTime: Type.Optional(Type.String({ description: 'When the restore started.', format: 'date-time' })),
-    completionTime: Type.Optional(Type.String({ description: 'When the restore finished.', format: 'date-time' })),
+    completionTime: Type.Optional(
+      Type.String({ description: 'When the restore finished.', format: 'date-time' }),
+    ),
     restoredTo: Type.Optional(
       Type.Object(
         {
-          backupLabel: Type.Optional(Type.String({ description: 'The backup the restore started from.', maxLength: 64 })),
-          time: Type.Optional(Type.String({ description: 'The recovery target time reached.', format: 'date-time' })),
-          timeline: Type.Optional(Type.Integer({ description: 'Timeline of the restored cluster.', minimum: 1 })),
+          backupLabel: Type.Optional(
+            Type.String({ description: 'The backup the restore started from.', maxLength: 64 }),
+          ),
+          time: Type.Optional(
+            Type.String({ description: 'The recovery target time reached.', format: 'date-time' }),
+          ),
+          timeline: Type.Optional(
+            Type.Integer({ description: 'Timeline of the restored cluster.', minimum: 1 }),
+          ),
           lsn: Type.Optional(Type.String({ description: 'WAL position recovery ended at.', maxLength: 32 })),
         },
         { description: 'The point the data was restored to.' },
       ),
     ),
     observedGeneration: Type.Optional(
-      Type.Integer({ description: 'The metadata.generation this status describes.', format: 'int64', minimum: 0 }),
+      Type.Integer({
+        description: 'The metadata.generation this status describes.',
+        format: 'int64',
+        minimum: 0,
+      }),
     ),
     conditions: Type.Optional(ConditionsSchema),
   },

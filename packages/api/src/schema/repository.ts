@@ -74,7 +74,10 @@ export const S3RepositorySchema = Type.Object(
         accessKeyIdKey: secretKey('Key of the access key ID in the Secret.', 'AWS_ACCESS_KEY_ID'),
         secretAccessKeyKey: secretKey('Key of the secret access key in the Secret.', 'AWS_SECRET_ACCESS_KEY'),
       },
-      { description: 'Secret in the same namespace holding the S3 access key. Its values never leave the Secret.' },
+      {
+        description:
+          'Secret in the same namespace holding the S3 access key. Its values never leave the Secret.',
+      },
     ),
     tls: Type.Optional(
       Type.Object(

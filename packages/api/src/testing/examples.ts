@@ -30,7 +30,14 @@ export function fullCluster(name = 'full-cluster'): Record<string, unknown> {
       image: 'localhost/pgop/postgres:17',
       storage: { size: '20Gi', storageClass: 'fast' },
       resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: 2, memory: '2Gi' } },
-      postgresql: { parameters: { max_connections: 200, shared_buffers: '512MB', wal_level: 'logical', log_min_duration_statement: '1s' } },
+      postgresql: {
+        parameters: {
+          max_connections: 200,
+          shared_buffers: '512MB',
+          wal_level: 'logical',
+          log_min_duration_statement: '1s',
+        },
+      },
       replication: { mode: 'Quorum', synchronousReplicas: 1, strict: true },
       backup: {
         s3: {
@@ -39,7 +46,11 @@ export function fullCluster(name = 'full-cluster'): Record<string, unknown> {
           region: 'eu-west-1',
           uriStyle: 'Path',
           path: '/prod/full-cluster',
-          credentialsSecret: { name: 's3-credentials', accessKeyIdKey: 'key-id', secretAccessKeyKey: 'secret' },
+          credentialsSecret: {
+            name: 's3-credentials',
+            accessKeyIdKey: 'key-id',
+            secretAccessKeyKey: 'secret',
+          },
           tls: { verify: true, caSecret: { name: 'minio-ca', key: 'ca.pem' } },
         },
       },
@@ -63,7 +74,13 @@ export function fullBackup(name = 'full-backup'): Record<string, unknown> {
     apiVersion: API_VERSION,
     kind: 'PostgresBackup',
     metadata: { name },
-    spec: { clusterName: 'my-cluster', schedule: '30 */6 * JAN-DEC mon-fri', type: 'Differential', retention: { days: 0, count: 30 }, keepForever: true },
+    spec: {
+      clusterName: 'my-cluster',
+      schedule: '30 */6 * JAN-DEC mon-fri',
+      type: 'Differential',
+      retention: { days: 0, count: 30 },
+      keepForever: true,
+    },
   };
 }
 
@@ -75,7 +92,12 @@ export function restoreToNewCluster(name = 'restore-new'): Record<string, unknow
     spec: {
       source: { clusterName: 'my-cluster' },
       target: { time: '2024-01-15T01:30:00Z' },
-      destination: { newCluster: { name: 'restored-cluster', spec: { version: 16, replicas: 1, storage: { size: '10Gi' } } } },
+      destination: {
+        newCluster: {
+          name: 'restored-cluster',
+          spec: { version: 16, replicas: 1, storage: { size: '10Gi' } },
+        },
+      },
     },
   };
 }
@@ -101,10 +123,19 @@ export function restoreFromRepository(name = 'restore-dr'): Record<string, unkno
     spec: {
       source: {
         clusterName: 'deleted-cluster',
-        repository: { s3: { bucket: 'pg-backups', endpoint: 'http://minio:9000', uriStyle: 'Path', credentialsSecret: { name: 's3' } } },
+        repository: {
+          s3: {
+            bucket: 'pg-backups',
+            endpoint: 'http://minio:9000',
+            uriStyle: 'Path',
+            credentialsSecret: { name: 's3' },
+          },
+        },
       },
       target: { time: '2024-01-15T02:30:00.250+01:00', exclusive: true },
-      destination: { newCluster: { name: 'recovered', spec: { version: 15, replicas: 2, storage: { size: '5Gi' } } } },
+      destination: {
+        newCluster: { name: 'recovered', spec: { version: 15, replicas: 2, storage: { size: '5Gi' } } },
+      },
     },
   };
 }
@@ -112,10 +143,19 @@ export function restoreFromRepository(name = 'restore-dr'): Record<string, unkno
 export const VALID_EXAMPLES: Example[] = [
   { name: 'ticket 1 cluster', object: ticketCluster() },
   { name: 'cluster with every field', object: fullCluster() },
-  { name: 'cluster with a PVC repository', object: { ...ticketCluster('pvc-repo'), spec: { version: 15, replicas: 1, storage: { size: '1Gi' }, backup: { pvc: { size: '5Gi' } } } } },
+  {
+    name: 'cluster with a PVC repository',
+    object: {
+      ...ticketCluster('pvc-repo'),
+      spec: { version: 15, replicas: 1, storage: { size: '1Gi' }, backup: { pvc: { size: '5Gi' } } },
+    },
+  },
   { name: 'ticket 3 backup', object: ticketBackup() },
   { name: 'backup with every field', object: fullBackup() },
-  { name: 'one-off backup (no schedule)', object: { ...ticketBackup('one-off'), spec: { clusterName: 'my-cluster' } } },
+  {
+    name: 'one-off backup (no schedule)',
+    object: { ...ticketBackup('one-off'), spec: { clusterName: 'my-cluster' } },
+  },
   { name: 'restore to a new cluster at a time', object: restoreToNewCluster() },
   { name: 'restore in place to a backup', object: restoreInPlace() },
   { name: 'restore from a repository of a deleted cluster', object: restoreFromRepository() },

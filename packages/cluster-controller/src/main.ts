@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+/**
+ * The cluster controller process. Today it starts the shared machinery (health, metrics,
+ * logging, shutdown) and reports ready once PostgresClusters are served; reconciling
+ * PostgresCluster into a StatefulSet and its companions is not built yet (see README).
+ */
+import { startManager } from '@pgop/runtime';
+import { ownedKindsServed } from './served-kinds.js';
+
+const manager = await startManager({ component: 'cluster-controller' });
+manager.health.addReadinessCheck('postgresclusters-served', ownedKindsServed(manager.kubeConfig));

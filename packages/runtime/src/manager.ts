@@ -1,0 +1,43 @@
+/**
+ * What every controller process starts with: JSON logs, metrics, the health server, a
+ * kubeconfig (in-cluster, or $KUBECONFIG), and shutdown on SIGTERM.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'winston';
+import { HealthServer } from './health-server.js';
+import { createLogger } from './logger.js';
+import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
+import { onShutdown } from './shutdown.js';
+
+export interface Manager {
+  logger: Logger;
+  metrics: ControllerMetrics;
+  health: HealthServer;
+  kubeConfig: KubeConfig;
+  /** Steps run in order on SIGTERM, before the health server closes. */
+  onStop(step: () => Promise<void>): void;
+}
+
+export interface ManagerOptions {
+  component: string;
+  /** Port of /healthz, /readyz and /metrics; default $HEALTH_PORT or 8080. */
+  port?: number;
+}
+
+export async function startManager({ component, port }: ManagerOptions): Promise<Manager> {
+  const logger = createLogger({ component });
+  const metrics = createControllerMetrics();
+  const health = new HealthServer(metrics.registry);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const steps: (() => Promise<void>)[] = [];
+  onShutdown(logger, [
+    async () => {
+      for (const step of steps) await step();
+    },
+    () => health.close(),
+  ]);
+  const listening = await health.listen(port ?? Number(process.env.HEALTH_PORT ?? 8080));
+  logger.info('started', { port: listening, apiServer: kubeConfig.getCurrentCluster()?.server });
+  return { logger, metrics, health, kubeConfig, onStop: (step) => steps.push(step) };
+}
