@@ -66,6 +66,16 @@ describe('kubectl against the installed CRDs', () => {
     assert.match(kubectl(server, ['get', 'pgc', 'bad-cluster']).stderr, /NotFound/);
   });
 
+  it('refuses a misspelled field instead of silently dropping it (kubectl validates strictly)', () => {
+    const typo = {
+      ...ticketCluster('typo'),
+      spec: { version: 16, replicas: 1, storage: { size: '10Gi', storageclass: 'fast' } },
+    };
+    const res = kubectl(server, ['apply', '-f', '-'], stringify(typo));
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /unknown field "spec\.storage\.storageclass"/);
+  });
+
   it('prints NAME VERSION REPLICAS STATUS AGE, Pending before any controller acted', () => {
     const [header, row] = table(k('get', 'postgrescluster'));
     assert.deepEqual(header, ['NAME', 'VERSION', 'REPLICAS', 'STATUS', 'AGE']);

@@ -3,12 +3,14 @@
  * and message, and every valid example is accepted.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, KINDS, VERSION } from '@pgop/api';
+import { GROUP, KINDS, VALIDATORS, VERSION } from '@pgop/api';
 import { INVALID_CASES, VALID_EXAMPLES } from '@pgop/api/testing';
-import { REPO_ROOT, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import { parse } from 'yaml';
+import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
 
 interface StatusCause {
   field?: string;
@@ -54,6 +56,19 @@ describe('CRD validation on a real API server', () => {
   it('accepts every valid example', async () => {
     for (const example of VALID_EXAMPLES) {
       await assert.doesNotReject(create(example.object), example.name);
+    }
+  });
+
+  it('accepts every file in examples/, on the server and in ajv', () => {
+    const dir = join(REPO_ROOT, 'examples');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.length >= 5);
+    for (const file of files) {
+      const object = parse(readFileSync(join(dir, file), 'utf8')) as { kind: keyof typeof VALIDATORS };
+      const local = VALIDATORS[object.kind](object);
+      assert.ok(local.valid, `${file}: ${JSON.stringify(!local.valid && local.issues)}`);
+      const res = kubectl(server, ['apply', '--dry-run=server', '-n', namespace, '-f', join(dir, file)]);
+      assert.equal(res.code, 0, `${file}: ${res.stderr}`);
     }
   });
 

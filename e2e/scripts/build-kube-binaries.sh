@@ -18,6 +18,8 @@ missing=()
 for b in "${wanted[@]}"; do [ -x "$KUBE_BIN_DIR/$b" ] || missing+=("$b"); done
 [ ${#missing[@]} -gt 0 ] || exit 0
 
+# Debian-style installs put Go in /usr/local/go without adding it to PATH.
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 work="$PGOP_CACHE_DIR/build/kube-v$KUBE_VERSION"
 mkdir -p "$work"

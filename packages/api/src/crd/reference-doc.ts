@@ -3,6 +3,7 @@
  * allowed value and apply-time rule is documented from the one definition.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { QUANTITY_PATTERN } from '../schema/k8s.js';
 import type { KindDefinition } from './build-crd.js';
 
 interface Row {
@@ -37,12 +38,15 @@ function detailsOf(node: Record<string, unknown>): string[] {
   if (node.minimum !== undefined || node.maximum !== undefined) {
     d.push(`${node.minimum ?? '…'}–${node.maximum ?? '…'}`);
   }
+  if (node.pattern === QUANTITY_PATTERN) d.push('a Kubernetes quantity, e.g. 500m or 2Gi');
+  else if (typeof node.pattern === 'string') d.push(`matches \`${node.pattern}\``);
   if (node.maxLength !== undefined) d.push(`at most ${String(node.maxLength)} characters`);
   if (node.maxItems !== undefined) d.push(`at most ${String(node.maxItems)} items`);
   if (node.maxProperties !== undefined) d.push(`at most ${String(node.maxProperties)} entries`);
   const rules = node['x-kubernetes-validations'] as { rule: string; message?: string }[] | undefined;
   for (const r of rules ?? []) {
-    if (r.message) d.push(`${r.rule.includes('oldSelf') ? 'on update: ' : ''}${r.message}`);
+    const message = r.message ?? 'see the rule in the CRD';
+    d.push(`${r.rule.includes('oldSelf') ? 'CEL, on update' : 'CEL'}: ${message}`);
   }
   return d;
 }
@@ -73,10 +77,12 @@ const escape = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 function table(schema: TSchema, root: string): string {
   const rows: Row[] = [];
   walk(JSON.parse(JSON.stringify(schema)) as Record<string, unknown>, root, true, rows);
-  const lines = [
+  const lines: string[] = [];
+  if (rows[0]!.details.length > 0) lines.push(`Rules on \`${root}\`: ${rows[0]!.details.join('; ')}.`, '');
+  lines.push(
     '| field | type | required | allowed values, default, rules | description |',
     '|---|---|---|---|---|',
-  ];
+  );
   for (const r of rows.slice(1)) {
     lines.push(
       `| \`${r.field}\` | ${r.type} | ${r.required ? 'yes' : ''} | ${escape(r.details.join('; '))} | ${escape(r.description)} |`,
@@ -107,7 +113,7 @@ export function renderReference(defs: readonly KindDefinition[]): string {
       }.`,
       '',
     );
-    for (const rule of def.rootRules ?? []) parts.push(`Object rule: ${rule.message ?? rule.rule}`, '');
+    for (const rule of def.rootRules ?? []) parts.push(`Object rule (CEL): ${rule.message ?? rule.rule}`, '');
     parts.push(
       '#### spec',
       '',

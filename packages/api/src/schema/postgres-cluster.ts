@@ -131,6 +131,7 @@ export const PostgresqlSchema = Type.Object(
           'x-kubernetes-validations': [
             {
               rule: `self.all(k, !${ownedParameter('k')})`,
+              message: 'parameters managed by pgop cannot be set (see the field description)',
               messageExpression: `'parameter ' + self.filter(k, ${ownedParameter('k')})[0] + ' is managed by pgop and cannot be set'`,
             },
             cel(

@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Checks and installs what the build and tests need beyond npm packages: Go (to build etcd,
-# kube-apiserver and kubectl from the Go module proxy) and git/bash basics.
+# Checks what the build and tests need beyond npm packages: Go (to build etcd,
+# kube-apiserver and kubectl from the Go module proxy) and npm.
 set -euo pipefail
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 if ! command -v go >/dev/null 2>&1; then
-  if [ -x /usr/local/go/bin/go ]; then
-    echo "Go is at /usr/local/go/bin but not on PATH; add it: export PATH=\$PATH:/usr/local/go/bin" >&2
-  else
-    echo "Go 1.26 or newer is needed to build the pinned Kubernetes binaries (https://go.dev/dl/)." >&2
-  fi
+  echo "Go 1.26 or newer is needed to build the pinned Kubernetes binaries (https://go.dev/dl/)." >&2
   exit 1
 fi
 go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
