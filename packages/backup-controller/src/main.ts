@@ -4,8 +4,14 @@
  * shared machinery (health, metrics, logging, shutdown) and reports ready once its kinds are
  * served; backups and restores are not built yet (see README).
  */
-import { startManager } from '@pgop/runtime';
-import { ownedKindsServed } from './served-kinds.js';
+import { GROUP, KINDS, VERSION } from '@pgop/api';
+import { customResourcesServed, startManager } from '@pgop/runtime';
 
 const manager = await startManager({ component: 'backup-controller' });
-manager.health.addReadinessCheck('backups-and-restores-served', ownedKindsServed(manager.kubeConfig));
+manager.health.addReadinessCheck(
+  'backups-and-restores-served',
+  customResourcesServed(manager.kubeConfig, GROUP, VERSION, [
+    KINDS.PostgresBackup.plural,
+    KINDS.PostgresRestore.plural,
+  ]),
+);

@@ -4,8 +4,11 @@
  * logging, shutdown) and reports ready once PostgresClusters are served; reconciling
  * PostgresCluster into a StatefulSet and its companions is not built yet (see README).
  */
-import { startManager } from '@pgop/runtime';
-import { ownedKindsServed } from './served-kinds.js';
+import { GROUP, KINDS, VERSION } from '@pgop/api';
+import { customResourcesServed, startManager } from '@pgop/runtime';
 
 const manager = await startManager({ component: 'cluster-controller' });
-manager.health.addReadinessCheck('postgresclusters-served', ownedKindsServed(manager.kubeConfig));
+manager.health.addReadinessCheck(
+  'postgresclusters-served',
+  customResourcesServed(manager.kubeConfig, GROUP, VERSION, [KINDS.PostgresCluster.plural]),
+);

@@ -1,5 +1,6 @@
 export * from './backoff.js';
 export * from './controller.js';
+export * from './custom-resources-served.js';
 export * from './health-server.js';
 export * from './logger.js';
 export * from './manager.js';

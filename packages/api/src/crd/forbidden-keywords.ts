@@ -2,6 +2,7 @@
  * Walks a CRD schema and reports what the API server would reject or silently mangle:
  * keywords outside the structural-schema subset, and nodes without a type.
  */
+import { KUBERNETES_EXTENSION_KEYWORDS } from '../schema/k8s.js';
 
 /** Keywords a CRD's OpenAPI v3 schema may use (apiextensions JSONSchemaProps). */
 const ALLOWED = new Set([
@@ -32,13 +33,7 @@ const ALLOWED = new Set([
   'not',
   'example',
   'externalDocs',
-  'x-kubernetes-int-or-string',
-  'x-kubernetes-preserve-unknown-fields',
-  'x-kubernetes-embedded-resource',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-  'x-kubernetes-validations',
+  ...KUBERNETES_EXTENSION_KEYWORDS,
 ]);
 const INT_OR_STRING_ANY_OF = JSON.stringify([{ type: 'integer' }, { type: 'string' }]);
 const TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolean']);

@@ -8,6 +8,17 @@
  */
 import { Type, type TSchema, type TUnsafe, type SchemaOptions } from '@sinclair/typebox';
 
+/** The x-kubernetes-* extensions a CRD schema may carry. */
+export const KUBERNETES_EXTENSION_KEYWORDS = [
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-validations',
+] as const;
+
 /** A CEL validation rule (`x-kubernetes-validations` entry). */
 export interface CelRule {
   rule: string;

@@ -10,22 +10,13 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { openApiSchemaOf, type KindDefinition } from '../crd/build-crd.js';
 import { POSTGRES_BACKUP, POSTGRES_CLUSTER, POSTGRES_RESTORE } from '../crd/definitions.js';
+import { KUBERNETES_EXTENSION_KEYWORDS } from '../schema/k8s.js';
 import type { PostgresBackup } from '../schema/postgres-backup.js';
 import type { PostgresCluster } from '../schema/postgres-cluster.js';
 import type { PostgresRestore } from '../schema/postgres-restore.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives as the module object.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-
-const KUBERNETES_KEYWORDS = [
-  'x-kubernetes-validations',
-  'x-kubernetes-int-or-string',
-  'x-kubernetes-preserve-unknown-fields',
-  'x-kubernetes-embedded-resource',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-];
 
 export interface ValidationIssue {
   /** Kubernetes-style field path, e.g. spec.storage.size. */
@@ -39,7 +30,7 @@ function newAjv(): Ajv {
   // strictTypes off: int-or-string nodes carry `pattern` next to anyOf, as Kubernetes requires.
   const ajv = new Ajv({ strict: true, strictTypes: false, allErrors: true, useDefaults: true });
   addFormats(ajv);
-  ajv.addVocabulary(KUBERNETES_KEYWORDS);
+  ajv.addVocabulary([...KUBERNETES_EXTENSION_KEYWORDS]);
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   return ajv;
 }

@@ -1,1 +1,0 @@
-export * from './served-kinds.js';
