@@ -25,4 +25,4 @@ for tier in "$@"; do
     *) echo "unknown test tier: $tier (unit, integration)" >&2; exit 2 ;;
   esac
 done
-exec node --enable-source-maps --test --test-force-exit --test-reporter=spec "${patterns[@]}"
+exec node --enable-source-maps --test --test-reporter=spec "${patterns[@]}"

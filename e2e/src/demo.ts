@@ -58,6 +58,3 @@ if (process.stdin.isTTY && !process.argv.includes('--once')) {
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
 }
 await server.stop();
-// Idle keep-alive sockets would hold the process open for a while; the work is done.
-
-process.exit(0);

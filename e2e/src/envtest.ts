@@ -28,7 +28,7 @@ function httpsGet(url: string, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false },
+      { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false, agent: false },
       (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);

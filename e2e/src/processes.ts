@@ -33,7 +33,8 @@ export function startProcess(name: string, binary: string, args: string[], logFi
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const killed = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+      // The grace timer must not keep the test process alive once the child is gone.
+      const killed = await Promise.race([exited.then(() => true), sleep(graceMs, false, { ref: false })]);
       if (!killed) {
         child.kill('SIGKILL');
         await exited;
