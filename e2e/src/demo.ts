@@ -48,13 +48,14 @@ run(['get', 'postgresbackup']);
 
 console.log(`
 pgop today is its API: the CRDs above, validated by the API server. No controller creates
-pods yet, so the cluster stays Pending. Try it yourself:
-  export KUBECONFIG=${server.kubeconfigPath}
-  ${join(server.binDir, 'kubectl')} explain pgc.spec
-`);
+pods yet, so the cluster stays Pending.`);
 
 if (process.stdin.isTTY && !process.argv.includes('--once')) {
-  console.log('The API server runs until you press Ctrl-C.');
+  console.log(`Try it yourself while this runs (Ctrl-C stops it):
+  export KUBECONFIG=${server.kubeconfigPath}
+  ${join(server.binDir, 'kubectl')} explain pgc.spec`);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+} else {
+  console.log('(Run `npm start` in a terminal to keep the API server up and try kubectl yourself.)');
 }
 await server.stop();
