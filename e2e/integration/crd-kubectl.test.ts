@@ -29,6 +29,16 @@ describe('kubectl against the installed CRDs', () => {
   const k = (...args: string[]) => kubectlOk(server, args);
   const apply = (obj: Record<string, unknown>) =>
     kubectlOk(server, ['apply', '-f', '-'], stringify(obj)).trim();
+  /** kubectl patch --type=merge of the object, or of its status subresource. */
+  const mergePatch = (resource: string, body: object, subresource?: 'status') =>
+    k(
+      'patch',
+      resource,
+      ...(subresource ? [`--subresource=${subresource}`] : []),
+      '--type=merge',
+      '-p',
+      JSON.stringify(body),
+    );
   const getJson = (resource: string) => JSON.parse(k('get', resource, '-o', 'json')) as Fetched;
 
   before(async () => {
@@ -88,14 +98,9 @@ describe('kubectl against the installed CRDs', () => {
   });
 
   it('shows ready/desired in REPLICAS once status is written through the status subresource', () => {
-    k(
-      'patch',
-      'pgc',
-      'my-cluster',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
+    mergePatch(
+      'pgc/my-cluster',
+      {
         status: {
           phase: 'Creating',
           replicas: 1,
@@ -103,7 +108,8 @@ describe('kubectl against the installed CRDs', () => {
           readySummary: '0/3',
           selector: 'postgres.example.com/cluster=my-cluster',
         },
-      }),
+      },
+      'status',
     );
     const [, row] = table(k('get', 'pgc'));
     assert.deepEqual(row!.slice(0, 4), ['my-cluster', '16', '0/3', 'Creating']);
@@ -114,28 +120,13 @@ describe('kubectl against the installed CRDs', () => {
   it('keeps spec and status apart: each write path ignores the other half', () => {
     const before = getJson('pgc/my-cluster');
     // A spec write that also carries status: the status part is dropped.
-    k(
-      'patch',
-      'pgc',
-      'my-cluster',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { replicas: 4 }, status: { phase: 'Failed' } }),
-    );
+    mergePatch('pgc/my-cluster', { spec: { replicas: 4 }, status: { phase: 'Failed' } });
     const afterSpec = getJson('pgc/my-cluster');
     assert.equal(afterSpec.spec.replicas, 4);
     assert.equal(afterSpec.status.phase, 'Creating');
     assert.equal(afterSpec.metadata.generation, before.metadata.generation + 1);
     // A status write that also carries spec: the spec part is dropped and generation stays.
-    k(
-      'patch',
-      'pgc',
-      'my-cluster',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { replicas: 9 }, status: { phase: 'Running' } }),
-    );
+    mergePatch('pgc/my-cluster', { spec: { replicas: 9 }, status: { phase: 'Running' } }, 'status');
     const afterStatus = getJson('pgc/my-cluster');
     assert.equal(afterStatus.spec.replicas, 4);
     assert.equal(afterStatus.status.phase, 'Running');
@@ -161,21 +152,17 @@ describe('kubectl against the installed CRDs', () => {
   it('prints the backup columns of ticket 3 and applies retention defaults', () => {
     apply(ticketBackup());
     apply({ ...ticketBackup('one-off'), spec: { clusterName: 'my-cluster' } });
-    k(
-      'patch',
-      'pgbackup',
-      'my-cluster-backup',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
+    mergePatch(
+      'pgbackup/my-cluster-backup',
+      {
         status: {
           lastBackup: '2024-01-15T02:00:00Z',
           lastBackupSize: '1.2GB',
           backupCount: 5,
           nextScheduled: '2024-01-16T02:00:00Z',
         },
-      }),
+      },
+      'status',
     );
     const rows = table(k('get', 'postgresbackup'));
     assert.deepEqual(rows[0], ['NAME', 'CLUSTER', 'LAST BACKUP', 'SIZE', 'COUNT', 'NEXT SCHEDULED']);

@@ -14,8 +14,6 @@ export interface Manager {
   metrics: ControllerMetrics;
   health: HealthServer;
   kubeConfig: KubeConfig;
-  /** Steps run in order on SIGTERM, before the health server closes. */
-  onStop(step: () => Promise<void>): void;
 }
 
 export interface ManagerOptions {
@@ -30,14 +28,8 @@ export async function startManager({ component, port }: ManagerOptions): Promise
   const health = new HealthServer(metrics.registry);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  const steps: (() => Promise<void>)[] = [];
-  onShutdown(logger, [
-    async () => {
-      for (const step of steps) await step();
-    },
-    () => health.close(),
-  ]);
+  onShutdown(logger, [() => health.close()]);
   const listening = await health.listen(port ?? Number(process.env.HEALTH_PORT ?? 8080));
   logger.info('started', { port: listening, apiServer: kubeConfig.getCurrentCluster()?.server });
-  return { logger, metrics, health, kubeConfig, onStop: (step) => steps.push(step) };
+  return { logger, metrics, health, kubeConfig };
 }

@@ -99,18 +99,14 @@ export function renderReference(defs: readonly KindDefinition[]): string {
       `Short name \`${def.shortNames.join('`, `')}\`; categories \`${def.categories.join('`, `')}\`.`,
       '',
     );
-    parts.push(
-      `Columns of \`kubectl get ${def.plural}\`: ${def.printerColumns
-        .filter((c) => !c.priority)
+    const names = (wide: boolean) =>
+      def.printerColumns
+        .filter((c) => Boolean(c.priority) === wide)
         .map((c) => c.name.toUpperCase())
-        .join(', ')}${
-        def.printerColumns.some((c) => c.priority)
-          ? ` (\`-o wide\` adds ${def.printerColumns
-              .filter((c) => c.priority)
-              .map((c) => c.name.toUpperCase())
-              .join(', ')})`
-          : ''
-      }.`,
+        .join(', ');
+    const wide = names(true);
+    parts.push(
+      `Columns of \`kubectl get ${def.plural}\`: ${names(false)}${wide ? ` (\`-o wide\` adds ${wide})` : ''}.`,
       '',
     );
     for (const rule of def.rootRules ?? []) parts.push(`Object rule (CEL): ${rule.message ?? rule.rule}`, '');

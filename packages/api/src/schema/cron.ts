@@ -18,21 +18,10 @@ function field(min: number, max: number, names: readonly string[] = [], question
   return `${item}(,${item})*`;
 }
 
-const MONTHS = [
-  '(?i:jan)',
-  '(?i:feb)',
-  '(?i:mar)',
-  '(?i:apr)',
-  '(?i:may)',
-  '(?i:jun)',
-  '(?i:jul)',
-  '(?i:aug)',
-  '(?i:sep)',
-  '(?i:oct)',
-  '(?i:nov)',
-  '(?i:dec)',
-];
-const WEEKDAYS = ['(?i:sun)', '(?i:mon)', '(?i:tue)', '(?i:wed)', '(?i:thu)', '(?i:fri)', '(?i:sat)'];
+// Names match in any case, as in a CronJob: JAN, Jan, jan.
+const anyCase = (names: string[]) => names.map((n) => `(?i:${n})`);
+const MONTHS = anyCase(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']);
+const WEEKDAYS = anyCase(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
 
 export const CRON_MACROS = [
   '@yearly',

@@ -102,7 +102,7 @@ export function intOrStringQuantity(options: FieldOptions): TUnsafe<number | str
 }
 
 /** A value that may be a number or a string, e.g. a PostgreSQL parameter. */
-export function intOrString(options: FieldOptions & { maxLength?: number }): TUnsafe<number | string> {
+export function intOrString(options: FieldOptions): TUnsafe<number | string> {
   return Type.Unsafe<number | string>({
     ...options,
     'x-kubernetes-int-or-string': true,
@@ -112,16 +112,14 @@ export function intOrString(options: FieldOptions & { maxLength?: number }): TUn
 
 /** Lowercase RFC 1123 subdomain, the name of most Kubernetes objects. */
 export const DNS1123_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-/** Lowercase RFC 1123 label: what a label value and a Secret or PostgresCluster name must be. */
-export const DNS1123_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
 /** The name of an object in the same namespace. */
-export function objectName(description: string, maxLength = 253): TUnsafe<string> {
+export function objectName(description: string): TUnsafe<string> {
   return Type.Unsafe<string>({
     description,
     type: 'string',
     minLength: 1,
-    maxLength,
+    maxLength: 253,
     'x-kubernetes-validations': [
       cel(
         `self.matches('${DNS1123_SUBDOMAIN_PATTERN.replaceAll('\\', '\\\\')}')`,
