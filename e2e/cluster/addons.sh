@@ -1,0 +1,62 @@
+# What runs inside the local cluster: DNS, dynamic volumes and the S3 server (sourced by up.sh).
+# shellcheck shell=bash
+
+S3_NAMESPACE="pgop-s3"
+S3_BUCKET="pgop-test"
+S3_HOST="minio.$S3_NAMESPACE.svc.$CLUSTER_DOMAIN"
+
+apply_manifest() { # file (placeholders ${NAME} are replaced from the environment)
+  envsubst '${CLUSTER_DOMAIN} ${DNS_SERVICE_IP} ${COREDNS_IMAGE} ${LOCAL_PATH_PROVISIONER_IMAGE} ${HELPER_IMAGE} ${VOLUMES_DIR} ${MINIO_IMAGE}' \
+    <"$1" | kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null
+}
+
+install_addons() {
+  export CLUSTER_DOMAIN DNS_SERVICE_IP COREDNS_IMAGE LOCAL_PATH_PROVISIONER_IMAGE HELPER_IMAGE MINIO_IMAGE
+  export VOLUMES_DIR="$CLUSTER_DIR/volumes"
+  mkdir -p "$VOLUMES_DIR"
+  apply_manifest "$CLUSTER_SCRIPTS/manifests/coredns.yaml"
+  apply_manifest "$CLUSTER_SCRIPTS/manifests/local-path-storage.yaml"
+  apply_manifest "$CLUSTER_SCRIPTS/manifests/s3.yaml"
+  s3_secrets
+}
+
+# Credentials are random, made once, and kept in a root-only file and in Secrets.
+s3_secrets() {
+  local creds="$CLUSTER_DIR/s3/credentials.env"
+  mkdir -p "$CLUSTER_DIR/s3"
+  chmod 700 "$CLUSTER_DIR/s3"
+  if [ ! -f "$creds" ]; then
+    (umask 077 && printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' \
+      "pgop$(openssl rand -hex 8)" "$(openssl rand -base64 30 | tr -d '/+=')" >"$creds")
+  fi
+  issue_cert s3 "/CN=$S3_HOST" "keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:$S3_HOST,DNS:minio.$S3_NAMESPACE.svc,DNS:minio.$S3_NAMESPACE,DNS:localhost"
+  kubectl_admin -n "$S3_NAMESPACE" create secret generic s3-credentials --from-env-file "$creds" \
+    --dry-run=client -o yaml | kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null
+  kubectl_admin -n "$S3_NAMESPACE" create secret tls s3-tls --cert "$PKI/s3.crt" --key "$PKI/s3.key" \
+    --dry-run=client -o yaml | kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null
+}
+
+# The bucket the tests use, made through the S3 API itself (SigV4-signed by curl).
+create_bucket() {
+  local ip code
+  ip=$(kubectl_admin -n "$S3_NAMESPACE" get service minio -o jsonpath='{.spec.clusterIP}')
+  # shellcheck disable=SC1091
+  source "$CLUSTER_DIR/s3/credentials.env"
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.crt" --resolve "$S3_HOST:9000:$ip" \
+    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+    -X PUT "https://$S3_HOST:9000/$S3_BUCKET")
+  case "$code" in
+    200 | 409) ;; # 409: BucketAlreadyOwnedByYou
+    *) die "creating bucket $S3_BUCKET failed with HTTP $code" ;;
+  esac
+}
+
+wait_for_addons() {
+  wait_for "CoreDNS" 180 "" kubectl_admin -n kube-system rollout status deployment/coredns --timeout 5s
+  wait_for "local-path-provisioner" 180 "" \
+    kubectl_admin -n local-path-storage rollout status deployment/local-path-provisioner --timeout 5s
+  wait_for "MinIO" 240 "" kubectl_admin -n "$S3_NAMESPACE" rollout status deployment/minio --timeout 5s
+  wait_for "bucket $S3_BUCKET" 60 "" create_bucket
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# npm run cluster:down — stops everything cluster:up started and removes its state (etcd data,
+# volumes, containerd's store, certificates, iptables rules, the CNI bridge). Idempotent.
+# Built binaries and images stay cached (~/.cache/pgop, podman's store), so the next up is warm.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || die "run it as root (it stops containerd and removes iptables rules)"
+
+stop_daemon kube-proxy
+stop_daemon kubelet
+# Pod containers outlive the kubelet; kill them through containerd before stopping it.
+if pid_of containerd >/dev/null; then
+  ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
+  for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
+  sleep 1
+  for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks delete -f "$task" >/dev/null 2>&1 || true; done
+fi
+stop_daemon containerd
+pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" 2>/dev/null || true
+stop_daemon kube-scheduler
+stop_daemon kube-controller-manager
+stop_daemon kube-apiserver
+stop_daemon etcd
+
+# Mounts made by the kubelet and containerd (volumes, rootfs, sandbox shm), innermost first.
+for dir in "$CLUSTER_DIR" "$RUN_DIR"; do
+  findmnt -rn -o TARGET | grep -F "$dir/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+done
+
+# Network: kube-proxy's rules, the CNI plugins' per-pod rules, the bridge, IPAM leases.
+if [ -x "$KUBE_BIN_DIR/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
+for table in nat filter mangle; do
+  iptables -t "$table" -S 2>/dev/null | grep -E '^-A .*-j CNI-' | sed 's/^-A/-D/' |
+    while read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done
+  iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(CNI-[^ ]*\)$/\1/p' |
+    while read -r chain; do iptables -t "$table" -F "$chain" 2>/dev/null || true; iptables -t "$table" -X "$chain" 2>/dev/null || true; done
+done
+ip link delete "$CNI_BRIDGE" 2>/dev/null || true
+rm -rf /var/lib/cni/networks/pgop /var/lib/cni/results/pgop-*
+
+# Empty cgroups the kubelet made for pods.
+for hierarchy in /sys/fs/cgroup/*/kubepods; do
+  [ -d "$hierarchy" ] && find "$hierarchy" -depth -type d -exec rmdir {} + 2>/dev/null || true
+done
+
+rm -rf "$CLUSTER_DIR" "$RUN_DIR"
+log "cluster removed"

@@ -1,0 +1,46 @@
+# Images of the local cluster: built with podman from our Dockerfiles, then imported into the
+# node's containerd (no registry is involved). Sourced by up.sh; see also build-images.sh.
+# shellcheck shell=bash
+
+PODMAN_BUILD=(podman build --quiet --network host
+  # No CAP_SYS_RESOURCE here: RUN steps get limits at or below the hard limits.
+  --ulimit nofile=1024:1024 --ulimit nproc=1000:1000)
+IMAGE_HASH_LABEL="dev.pgop.context-hash"
+
+# Builds an image unless podman already has one built from the same context, Dockerfile and args.
+build_image() { # ref context dockerfile [build args...]
+  local ref="$1" context="$2" dockerfile="$3"
+  shift 3
+  local hash current
+  hash=$( {
+    (cd "$context" && find . -type f -not -path './node_modules/*' -print0 | sort -z | xargs -0 sha256sum)
+    sha256sum <"$dockerfile"
+    echo "$@"
+  } | sha256sum | cut -c1-16)
+  current=$(podman image inspect --format "{{index .Labels \"$IMAGE_HASH_LABEL\"}}" "$ref" 2>/dev/null || true)
+  [ "$current" = "$hash" ] && return 0
+  log "building image $ref"
+  "${PODMAN_BUILD[@]}" --label "$IMAGE_HASH_LABEL=$hash" -f "$dockerfile" -t "$ref" "$@" "$context" >/dev/null
+}
+
+# Imports an image from podman into the node's containerd unless that exact image is there.
+load_image() { # ref
+  local ref="$1" id marker
+  id=$(podman image inspect --format '{{.Id}}' "$ref")
+  marker="$CLUSTER_DIR/images/$(echo "$ref" | tr '/:' '__')"
+  [ -f "$marker" ] && [ "$(cat "$marker")" = "$id" ] && return 0
+  log "loading image $ref into containerd"
+  mkdir -p "$CLUSTER_DIR/images"
+  podman save --format docker-archive "$ref" |
+    ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
+  echo "$id" >"$marker"
+}
+
+# Copies a binary into a fresh build context and builds a static-binary image from it.
+build_static_binary_image() { # ref binary-path [dockerfile]
+  local ref="$1" binary="$2" dockerfile="${3:-$REPO_ROOT/e2e/images/static-binary/Dockerfile}" context
+  context=$(mktemp -d "${TMPDIR:-/tmp}/pgop-image.XXXXXX")
+  cp "$(readlink -f "$binary")" "$context/$(basename "$binary")"
+  build_image "$ref" "$context" "$dockerfile" --build-arg "BINARY=$(basename "$binary")"
+  rm -rf "$context"
+}

@@ -1,0 +1,93 @@
+# Shared settings and helpers of the local cluster scripts (sourced, not run).
+# shellcheck shell=bash
+CLUSTER_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$CLUSTER_SCRIPTS/../.." && pwd)"
+source "$REPO_ROOT/e2e/scripts/versions.sh"
+
+# Everything the cluster writes lives here (certificates, etcd, containerd, kubelet, volumes, logs),
+# so `cluster:down` can remove it all. Runtime sockets go under /run.
+CLUSTER_DIR="${PGOP_CLUSTER_DIR:-/var/lib/pgop-cluster}"
+RUN_DIR="/run/pgop-cluster"
+PKI="$CLUSTER_DIR/pki"
+LOGS="$CLUSTER_DIR/logs"
+PIDS="$CLUSTER_DIR/pids"
+KUBECONFIG_ADMIN="$CLUSTER_DIR/kubeconfig"
+CONTAINERD_SOCK="$RUN_DIR/containerd/containerd.sock"
+NODE_NAME="pgop-node-1"
+API_PORT=6443
+SERVICE_CIDR="10.96.0.0/16"
+KUBERNETES_SERVICE_IP="10.96.0.1"
+DNS_SERVICE_IP="10.96.0.10"
+POD_CIDR="10.244.0.0/16"
+CLUSTER_DOMAIN="cluster.local"
+CNI_BRIDGE="pgop0"
+
+export PATH="$KUBE_BIN_DIR:$TOOLS_BIN_DIR:$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
+
+log() { echo "[cluster $(date +%H:%M:%S)] $*" >&2; }
+die() { echo "[cluster] error: $*" >&2; exit 1; }
+
+# The address of the interface that carries the default route: the node's IP. The API server
+# must advertise a non-loopback address, because pods reach it through the `kubernetes` Service.
+node_ip() {
+  ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -1
+}
+
+kubectl_admin() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
+
+# Writes stdin to a file only if the content differs: kube-proxy exits when its config file
+# is rewritten, even with the same content.
+write_if_changed() { # file
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
+
+pid_of() { # name -> pid if the daemon is alive
+  local f="$PIDS/$1.pid" pid
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+# Starts a daemon in its own session, logging to $LOGS/<name>.log, unless it is already running.
+start_daemon() { # name command...
+  local name="$1"
+  shift
+  if pid_of "$name" >/dev/null; then return 0; fi
+  mkdir -p "$LOGS" "$PIDS"
+  log "starting $name"
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$PIDS/$name.pid"
+}
+
+stop_daemon() { # name
+  local name="$1" pid
+  pid=$(pid_of "$name") || { rm -f "$PIDS/$name.pid"; return 0; }
+  log "stopping $name"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$PIDS/$name.pid"
+}
+
+# Polls a command until it succeeds; on timeout prints the tail of the named daemon's log.
+wait_for() { # description timeout-seconds log-name command...
+  local what="$1" timeout="$2" logname="$3" deadline
+  shift 3
+  deadline=$(($(date +%s) + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "[cluster] timed out after ${timeout}s waiting for $what" >&2
+      [ -z "$logname" ] || [ ! -f "$LOGS/$logname.log" ] || tail -30 "$LOGS/$logname.log" >&2
+      return 1
+    fi
+    if [ -n "$logname" ] && [ -f "$PIDS/$logname.pid" ] && ! pid_of "$logname" >/dev/null; then
+      echo "[cluster] $logname exited while waiting for $what" >&2
+      tail -30 "$LOGS/$logname.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the pinned CoreDNS, Helm, MinIO and local-path-provisioner from the Go module proxy into the cache
+# (see versions.sh). Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner]
+# Already-built tools are skipped. The binary name carries the version, so bumping a
+# version in versions.sh rebuilds.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/versions.sh"
+
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(coredns helm minio local-path-provisioner)
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+export GOTOOLCHAIN=local CGO_ENABLED=0
+mkdir -p "$TOOLS_BIN_DIR"
+
+install_tool() { # name package version
+  local name="$1" pkg="$2" version="$3" target="$TOOLS_BIN_DIR/$1-$3"
+  if [ ! -x "$target" ]; then
+    local start tmp
+    start=$(date +%s)
+    tmp=$(mktemp -d "$PGOP_CACHE_DIR/build/gobin.XXXXXX")
+    echo "building $name $version into $TOOLS_BIN_DIR ..." >&2
+    GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "$pkg@$version"
+    mv "$tmp/$(basename "$pkg")" "$target"
+    rm -rf "$tmp"
+    echo "built $name in $(($(date +%s) - start)) s" >&2
+  fi
+  ln -sfn "$name-$version" "$TOOLS_BIN_DIR/$name"
+}
+
+mkdir -p "$PGOP_CACHE_DIR/build"
+for t in "${wanted[@]}"; do
+  case "$t" in
+    coredns) install_tool coredns github.com/coredns/coredns "v$COREDNS_VERSION" ;;
+    helm) install_tool helm helm.sh/helm/v4/cmd/helm "v$HELM_VERSION" ;;
+    minio) install_tool minio github.com/minio/minio "$MINIO_VERSION" ;;
+    local-path-provisioner)
+      install_tool local-path-provisioner github.com/rancher/local-path-provisioner "v$LOCAL_PATH_PROVISIONER_VERSION" ;;
+    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner)" >&2; exit 2 ;;
+  esac
+done
