@@ -22,7 +22,13 @@ for tier in "$@"; do
       bash e2e/scripts/build-kube-binaries.sh etcd kube-apiserver kubectl
       patterns+=("e2e/dist/integration/**/*.test.js")
       ;;
-    *) echo "unknown test tier: $tier (unit, integration)" >&2; exit 2 ;;
+    e2e)
+      # The local Kubernetes: brought up if it is not running (a no-op when it is), and left
+      # running for the next run; npm run cluster:down removes it.
+      bash e2e/cluster/up.sh
+      patterns+=("e2e/dist/end-to-end/**/*.test.js")
+      ;;
+    *) echo "unknown test tier: $tier (unit, integration, e2e)" >&2; exit 2 ;;
   esac
 done
 exec node --enable-source-maps --test --test-reporter=spec "${patterns[@]}"

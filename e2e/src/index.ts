@@ -2,3 +2,4 @@ export * from './envtest.js';
 export * from './kubectl.js';
 export * from './paths.js';
 export * from './ports.js';
+export * from './local-cluster.js';

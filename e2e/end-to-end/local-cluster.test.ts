@@ -1,0 +1,211 @@
+/**
+ * Smoke test of the local Kubernetes (npm run cluster:up): what the operator's end-to-end tests
+ * rely on. Pods from our PostgreSQL image run under the `restricted` Pod Security Standard, get
+ * IPs, resolve cluster names, reach the API server and each other through Services, keep their
+ * volumes across restarts, and read and write the S3 bucket.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { RESTRICTED_CONTAINER, TestNamespace, kubectlOk, localCluster } from '../src/index.js';
+
+const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';
+const S3_ENDPOINT = 'https://minio.pgop-s3.svc.cluster.local:9000';
+const S3_BUCKET = 'pgop-test';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** A container of the PostgreSQL image running a bash script. */
+function scriptContainer(script: string, extra: Record<string, unknown> = {}) {
+  return {
+    name: 'main',
+    image: POSTGRES_IMAGE,
+    imagePullPolicy: 'Never',
+    command: ['bash', '-euc', script],
+    securityContext: RESTRICTED_CONTAINER,
+    ...extra,
+  };
+}
+
+/** A pod that runs one script to completion. */
+function scriptPod(name: string, script: string, extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: name } },
+    spec: { restartPolicy: 'Never', containers: [scriptContainer(script, extra)] },
+  };
+}
+
+describe('local cluster', () => {
+  let ns: TestNamespace;
+
+  before(() => {
+    ns = new TestNamespace(localCluster(), 'smoke');
+  });
+  after(() => ns?.delete());
+
+  it('has a Ready node', () => {
+    const ready = kubectlOk(ns.cluster, [
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    assert.match(ready, /^True( True)*$/);
+  });
+
+  it('runs our PostgreSQL image under the restricted Pod Security Standard', async () => {
+    ns.apply(
+      scriptPod('postgres-version', 'postgres --version; patroni --version; pgbackrest version; id -u'),
+    );
+    const out = await ns.podOutput('postgres-version');
+    assert.match(out, /^postgres \(PostgreSQL\) 17\.\d+/m);
+    assert.match(out, /^patroni 4\./m);
+    assert.match(out, /^pgBackRest 2\./m);
+    assert.match(out, /^999$/m, 'runs as the non-root postgres uid');
+  });
+
+  it('enforces the restricted Pod Security Standard in the test namespace', () => {
+    const res = ns.tryApply(scriptPod('privileged', 'true', { securityContext: { privileged: true } }));
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /violates PodSecurity "restricted:latest"/);
+  });
+
+  it('gives pods IPs, cluster DNS and the API server through the kubernetes Service', async () => {
+    ns.apply(
+      scriptPod(
+        'dns-and-api',
+        [
+          'getent hosts kubernetes.default.svc.cluster.local',
+          `curl -sS --cacert ${SERVICE_ACCOUNT_DIR}/ca.crt -o /dev/null -w 'pods %{http_code}\\n' ` +
+            `-H "Authorization: Bearer $(cat ${SERVICE_ACCOUNT_DIR}/token)" ` +
+            `https://kubernetes.default.svc.cluster.local/api/v1/namespaces/$(cat ${SERVICE_ACCOUNT_DIR}/namespace)/pods`,
+          `curl -fsS --cacert ${SERVICE_ACCOUNT_DIR}/ca.crt https://kubernetes.default.svc.cluster.local/version`,
+        ].join('\n'),
+      ),
+    );
+    const out = await ns.podOutput('dns-and-api');
+    assert.match(
+      out,
+      /^10\.96\.0\.1\s+kubernetes\.default\.svc\.cluster\.local/m,
+      'the Service IP, from CoreDNS',
+    );
+    // The token was authenticated, and RBAC does not let the default ServiceAccount list pods.
+    assert.match(out, /^pods 403$/m);
+    assert.match(out, /"gitVersion": "v1\.36\.\d+"/);
+    assert.match(ns.k('get', 'pod', 'dns-and-api', '-o', 'jsonpath={.status.podIP}'), /^10\.244\.\d+\.\d+$/);
+  });
+
+  it('routes a Service to a pod on the same node, also back to the serving pod itself', async () => {
+    const token = randomBytes(8).toString('hex');
+    ns.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web', labels: { app: 'web' } },
+        spec: {
+          containers: [
+            scriptContainer(
+              `mkdir -p /tmp/www && echo ${token} > /tmp/www/index.html && exec python3 -m http.server -d /tmp/www 8080`,
+              {
+                ports: [{ containerPort: 8080 }],
+                readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+              },
+            ),
+          ],
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web' },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    );
+    ns.k('wait', '--for=condition=Ready', 'pod/web', '--timeout=120s');
+    ns.apply(
+      scriptPod(
+        'client',
+        `curl -fsS --retry 10 --retry-all-errors --retry-delay 1 http://web.${ns.name}.svc.cluster.local/`,
+      ),
+    );
+    // kube-proxy programs the new endpoint a moment after the pod is Ready: curl retries, and
+    // the log ends with the page.
+    assert.equal((await ns.podOutput('client')).trim().split('\n').at(-1), token);
+    // Hairpin: the serving pod reaches itself through its own Service (the full name: in the pod
+    // itself, `web` is its own hostname).
+    assert.equal(
+      ns.k('exec', 'web', '--', 'curl', '-fsS', `http://web.${ns.name}.svc.cluster.local/`).trim(),
+      token,
+    );
+  });
+
+  it('keeps a StatefulSet pod’s volume across a pod restart', async () => {
+    const token = randomBytes(8).toString('hex');
+    ns.apply({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'store' },
+      spec: {
+        serviceName: 'store',
+        replicas: 1,
+        selector: { matchLabels: { app: 'store' } },
+        template: {
+          metadata: { labels: { app: 'store' } },
+          spec: {
+            securityContext: { fsGroup: 999 },
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              scriptContainer('[ -f /data/token ] || echo "$TOKEN" > /data/token; exec sleep infinity', {
+                env: [{ name: 'TOKEN', value: token }],
+                volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              }),
+            ],
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data' },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        ],
+      },
+    });
+    ns.k('rollout', 'status', 'statefulset/store', '--timeout=180s');
+    const uid = ns.k('get', 'pod', 'store-0', '-o', 'jsonpath={.metadata.uid}');
+    ns.k('delete', 'pod', 'store-0', '--wait=true');
+    ns.k('rollout', 'status', 'statefulset/store', '--timeout=180s');
+    ns.k('wait', '--for=condition=Ready', 'pod/store-0', '--timeout=120s');
+    assert.notEqual(ns.k('get', 'pod', 'store-0', '-o', 'jsonpath={.metadata.uid}'), uid, 'a new pod');
+    assert.equal(ns.k('exec', 'store-0', '--', 'cat', '/data/token').trim(), token);
+    assert.equal(ns.k('get', 'pvc', 'data-store-0', '-o', 'jsonpath={.status.phase}'), 'Bound');
+  });
+
+  it('writes to and reads from the S3 bucket from a pod', async () => {
+    // The tests' copy of the S3 credentials; the CA is the cluster's, published in every namespace.
+    const secret = JSON.parse(
+      kubectlOk(ns.cluster, ['-n', 'pgop-s3', 'get', 'secret', 's3-credentials', '-o', 'json']),
+    ) as {
+      data: Record<string, string>;
+    };
+    ns.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-credentials' }, data: secret.data });
+    const key = `smoke/${ns.name}/object.txt`;
+    const body = randomBytes(16).toString('hex');
+    const url = `${S3_ENDPOINT}/${S3_BUCKET}/${key}`;
+    const curl = `curl -fsS --cacert ${SERVICE_ACCOUNT_DIR}/ca.crt --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"`;
+    ns.apply(
+      scriptPod(
+        's3-client',
+        [
+          `echo -n ${body} > /tmp/object`,
+          `${curl} -T /tmp/object ${url}`,
+          `${curl} ${url}`,
+          'echo',
+          `${curl} -X DELETE ${url}`,
+        ].join('\n'),
+        { envFrom: [{ secretRef: { name: 's3-credentials' } }] },
+      ),
+    );
+    assert.equal((await ns.podOutput('s3-client')).trim(), body);
+  });
+});
