@@ -24,16 +24,21 @@ stop_daemon etcd
 
 # Mounts made by the kubelet and containerd (volumes, rootfs, sandbox shm), innermost first.
 for dir in "$CLUSTER_DIR" "$RUN_DIR"; do
-  findmnt -rn -o TARGET | grep -F "$dir/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { findmnt -rn -o TARGET | grep -F "$dir/" || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 done
 
-# Network: kube-proxy's rules, the CNI plugins' per-pod rules, the bridge, IPAM leases.
+# Network: kube-proxy's and the kubelet's chains (KUBE-*), the CNI plugins' per-pod chains
+# (CNI-*), the bridge, IPAM leases.
 if [ -x "$KUBE_BIN_DIR/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
-for table in nat filter mangle; do
-  iptables -t "$table" -S 2>/dev/null | grep -E '^-A .*-j CNI-' | sed 's/^-A/-D/' |
-    while read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done
-  iptables -t "$table" -S 2>/dev/null | sed -n 's/^-N \(CNI-[^ ]*\)$/\1/p' |
-    while read -r chain; do iptables -t "$table" -F "$chain" 2>/dev/null || true; iptables -t "$table" -X "$chain" 2>/dev/null || true; done
+for ipt in iptables ip6tables; do
+  for table in nat filter mangle; do
+    { $ipt -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (CNI|KUBE)-' || true; } | sed 's/^-A/-D/' |
+      while read -r rule; do eval "$ipt -t $table $rule" 2>/dev/null || true; done
+    $ipt -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(CNI\|KUBE\)-[^ ]*\)$/\1/p' |
+      while read -r chain; do $ipt -t "$table" -F "$chain" 2>/dev/null || true; done
+    $ipt -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(CNI\|KUBE\)-[^ ]*\)$/\1/p' |
+      while read -r chain; do $ipt -t "$table" -X "$chain" 2>/dev/null || true; done
+  done
 done
 ip link delete "$CNI_BRIDGE" 2>/dev/null || true
 rm -rf /var/lib/cni/networks/pgop /var/lib/cni/results/pgop-*
