@@ -10,11 +10,31 @@ source "$CLUSTER_SCRIPTS/images.sh"
 # major:suite
 POSTGRES_BUILDS=("17:trixie")
 postgres_ref() { echo "localhost/pgop/postgres:$1"; }
+OPERATOR_IMAGE="localhost/pgop/operator:dev"
+NODE_MAJOR=24
+NODE_IMAGE="docker.io/library/node:$NODE_MAJOR-trixie-slim"
 
 if [ "${1:-}" = --list ]; then
   for b in "${POSTGRES_BUILDS[@]}"; do postgres_ref "${b%%:*}"; done
+  echo "$OPERATOR_IMAGE"
   exit 0
 fi
+
+# The Node.js base image, made locally under its public name (see e2e/images/node/Dockerfile).
+build_node_base() {
+  local node="$REPO_ROOT/node_modules/node/bin/node" npm_tgz="$PGOP_CACHE_DIR/npm/npm-$NPM_VERSION.tgz" context
+  [ -x "$node" ] || die "$node is missing: run npm ci first"
+  [ "$("$node" -p 'process.versions.node.split(".")[0]')" = "$NODE_MAJOR" ] || die "node_modules/node is not Node $NODE_MAJOR"
+  if [ ! -f "$npm_tgz" ]; then
+    mkdir -p "$(dirname "$npm_tgz")"
+    npm pack --silent --pack-destination "$(dirname "$npm_tgz")" "npm@$NPM_VERSION" >/dev/null
+  fi
+  context=$(mktemp -d "${TMPDIR:-/tmp}/pgop-image.XXXXXX")
+  cp "$node" "$context/node"
+  cp "$npm_tgz" "$context/npm.tgz"
+  build_image "$NODE_IMAGE" "$context" "$REPO_ROOT/e2e/images/node/Dockerfile"
+  rm -rf "$context"
+}
 
 for b in "${POSTGRES_BUILDS[@]}"; do
   major="${b%%:*}" suite="${b##*:}"
@@ -22,3 +42,10 @@ for b in "${POSTGRES_BUILDS[@]}"; do
   build_image "$(postgres_ref "$major")" "$REPO_ROOT/images/postgres" "$REPO_ROOT/images/postgres/Dockerfile" \
     --build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major"
 done
+
+bash "$REPO_ROOT/e2e/scripts/images/debian-base.sh" trixie
+build_node_base
+# npm's cache from the host, so the image's `npm ci` downloads nothing it already has.
+REPO_CONTEXT_INPUTS=(package.json package-lock.json tsconfig.base.json packages e2e/package.json)
+build_image "$OPERATOR_IMAGE" "$REPO_ROOT" "$REPO_ROOT/images/operator/Dockerfile" \
+  --build-arg "NODE_IMAGE=$NODE_IMAGE" --volume "$(npm config get cache 2>/dev/null):/root/.npm"

@@ -7,13 +7,24 @@ PODMAN_BUILD=(podman build --quiet --network host
   --ulimit nofile=1024:1024 --ulimit nproc=1000:1000)
 IMAGE_HASH_LABEL="dev.pgop.context-hash"
 
+# The files of a build context, NUL-separated. For the repository root, only the paths the
+# Dockerfile copies (REPO_CONTEXT_INPUTS) that git does not ignore: a change to the docs must
+# not rebuild the operator image.
+context_files() { # dir
+  if [ "$(cd "$1" && pwd)" = "$REPO_ROOT" ]; then
+    git -C "$1" ls-files -z --cached --others --exclude-standard -- "${REPO_CONTEXT_INPUTS[@]}" | sort -z
+  else
+    (cd "$1" && find . -type f -print0 | sort -z)
+  fi
+}
+
 # Builds an image unless podman already has one built from the same context, Dockerfile and args.
 build_image() { # ref context dockerfile [build args...]
   local ref="$1" context="$2" dockerfile="$3"
   shift 3
   local hash current
   hash=$( {
-    (cd "$context" && find . -type f -not -path './node_modules/*' -print0 | sort -z | xargs -0 sha256sum)
+    context_files "$context" | (cd "$context" && xargs -0 -r sha256sum)
     sha256sum <"$dockerfile"
     echo "$@"
   } | sha256sum | cut -c1-16)

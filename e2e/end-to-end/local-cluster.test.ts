@@ -6,10 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RESTRICTED_CONTAINER, TestNamespace, kubectlOk, localCluster } from '../src/index.js';
+import {
+  REPO_ROOT,
+  RESTRICTED_CONTAINER,
+  TestNamespace,
+  goTool,
+  kubectlOk,
+  localCluster,
+} from '../src/index.js';
 
 const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';
+const OPERATOR_IMAGE = 'localhost/pgop/operator:dev';
 const S3_ENDPOINT = 'https://minio.pgop-s3.svc.cluster.local:9000';
 const S3_BUCKET = 'pgop-test';
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -207,5 +217,62 @@ describe('local cluster', () => {
       ),
     );
     assert.equal((await ns.podOutput('s3-client')).trim(), body);
+  });
+
+  it('installs and uninstalls a chart with the Helm built from the Go module proxy', () => {
+    const helm = (...args: string[]) =>
+      execFileSync(goTool('helm'), ['--kubeconfig', ns.cluster.kubeconfigPath, '-n', ns.name, ...args], {
+        encoding: 'utf8',
+      });
+    const message = randomBytes(8).toString('hex');
+    helm(
+      'install',
+      'smoke',
+      join(REPO_ROOT, 'e2e/end-to-end/fixtures/smoke-chart'),
+      '--set',
+      `message=${message}`,
+      '--wait',
+    );
+    assert.equal(ns.k('get', 'configmap', 'smoke-message', '-o', 'jsonpath={.data.message}'), message);
+    assert.match(helm('list', '-o', 'json'), /"name":"smoke".*"status":"deployed"/);
+    helm('uninstall', 'smoke', '--wait');
+    assert.notEqual(ns.try('get', 'configmap', 'smoke-message').code, 0, 'uninstall removed the ConfigMap');
+  });
+
+  it('runs both controllers from the operator image, non-root on Node.js 24', async () => {
+    const probe = { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 };
+    const controller = (name: string, main: string) => ({
+      name,
+      image: OPERATOR_IMAGE,
+      imagePullPolicy: 'Never',
+      args: [main],
+      env: [{ name: 'HEALTH_PORT', value: name === 'cluster' ? '8080' : '8081' }],
+      securityContext: RESTRICTED_CONTAINER,
+      readinessProbe: name === 'cluster' ? probe : { ...probe, httpGet: { ...probe.httpGet, port: 8081 } },
+    });
+    ns.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'operator' },
+      spec: {
+        containers: [
+          controller('cluster', 'packages/cluster-controller/dist/src/main.js'),
+          controller('backup', 'packages/backup-controller/dist/src/main.js'),
+        ],
+      },
+    });
+    ns.k('wait', '--for=condition=Ready', 'pod/operator', '--timeout=120s');
+    const version = ns.k(
+      'exec',
+      'operator',
+      '-c',
+      'cluster',
+      '--',
+      'node',
+      '-p',
+      'process.version + " " + process.getuid()',
+    );
+    assert.match(version.trim(), /^v24\.\d+\.\d+ 65532$/);
+    assert.match(ns.k('logs', 'operator', '-c', 'backup'), /"component":"backup-controller"/);
   });
 });

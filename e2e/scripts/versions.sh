@@ -15,3 +15,5 @@ LOCAL_PATH_PROVISIONER_VERSION="0.0.30"
 TOOLS_BIN_DIR="$PGOP_CACHE_DIR/tools/bin"
 # Debian archive used for base images (debootstrap) and package installs.
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# npm in the locally made Node.js base image (e2e/images/node).
+NPM_VERSION="11.21.2"

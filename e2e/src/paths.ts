@@ -26,3 +26,21 @@ export function kubeBinaries(...names: string[]): string {
   );
   return binDir;
 }
+
+/**
+ * A tool built from the Go module proxy by build-go-tools.sh (helm, minio, ...), building it
+ * first if the cache lacks it; returns the binary's path.
+ */
+export function goTool(name: string): string {
+  execFileSync('bash', [join(SCRIPTS_DIR, 'build-go-tools.sh'), name], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const dir = execFileSync(
+    'bash',
+    ['-c', `source "${join(SCRIPTS_DIR, 'versions.sh')}" && printf %s "$TOOLS_BIN_DIR"`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return join(dir, name);
+}
