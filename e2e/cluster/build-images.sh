@@ -38,12 +38,12 @@ build_node_base() {
 
 for b in "${POSTGRES_BUILDS[@]}"; do
   major="${b%%:*}" suite="${b##*:}"
-  bash "$REPO_ROOT/e2e/scripts/images/debian-base.sh" "$suite"
+  bash "$REPO_ROOT/e2e/cluster/debian-base.sh" "$suite"
   build_image "$(postgres_ref "$major")" "$REPO_ROOT/images/postgres" "$REPO_ROOT/images/postgres/Dockerfile" \
     --build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major"
 done
 
-bash "$REPO_ROOT/e2e/scripts/images/debian-base.sh" trixie
+bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie
 build_node_base
 # npm's cache from the host, so the image's `npm ci` downloads nothing it already has.
 REPO_CONTEXT_INPUTS=(package.json package-lock.json tsconfig.base.json packages e2e/package.json)

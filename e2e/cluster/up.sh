@@ -36,7 +36,6 @@ HELPER_IMAGE="docker.io/library/debian:trixie"
 # shellcheck disable=SC2206
 PRODUCT_IMAGES=($(bash "$CLUSTER_SCRIPTS/build-images.sh" --list))
 
-bash "$REPO_ROOT/e2e/scripts/images/debian-base.sh" trixie
 build_static_binary_image "$PAUSE_IMAGE" /usr/bin/catatonit "$REPO_ROOT/e2e/images/pause/Dockerfile"
 build_static_binary_image "$COREDNS_IMAGE" "$TOOLS_BIN_DIR/coredns"
 build_static_binary_image "$MINIO_IMAGE" "$TOOLS_BIN_DIR/minio"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checks what the build and tests need beyond npm packages: Go (to build etcd,
-# kube-apiserver and kubectl from the Go module proxy) and npm.
+# Checks what the build and tests need beyond npm packages: Go (to build the Kubernetes
+# binaries and tools from the Go module proxy), npm, and root with apt for the local cluster
+# of the end-to-end tests (e2e/cluster/up.sh installs its Debian packages itself).
 set -euo pipefail
 command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 if ! command -v go >/dev/null 2>&1; then
@@ -14,5 +15,9 @@ if [ "$go_minor" -lt 26 ]; then
 fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "npm is needed (Node.js 20 or newer; the tests run on the Node 24 that npm installs)." >&2
+  exit 1
+fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "The end-to-end tests run a local Kubernetes (containerd, kubelet, iptables): they need root on Debian (apt-get)." >&2
   exit 1
 fi

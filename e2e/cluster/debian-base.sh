@@ -5,7 +5,7 @@
 # Usage: debian-base.sh <suite>   (bookworm, trixie, sid). Skips an image podman already has.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/../versions.sh"
+source "$here/../scripts/versions.sh"
 suite="$1"
 image="docker.io/library/debian:$suite"
 if podman image exists "$image"; then exit 0; fi
