@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 source "$CLUSTER_SCRIPTS/images.sh"
 
 # major:suite
-POSTGRES_BUILDS=("17:trixie")
+POSTGRES_BUILDS=("17:trixie" "18:sid")
 postgres_ref() { echo "localhost/pgop/postgres:$1"; }
 OPERATOR_IMAGE="localhost/pgop/operator:dev"
 NODE_MAJOR=24
@@ -39,8 +39,11 @@ build_node_base() {
 for b in "${POSTGRES_BUILDS[@]}"; do
   major="${b%%:*}" suite="${b##*:}"
   bash "$REPO_ROOT/e2e/cluster/debian-base.sh" "$suite"
+  apt_options=""
+  # The archive these machines reach serves sid as a snapshot whose Release file has expired.
+  [ "$suite" = sid ] && apt_options="-o Acquire::Check-Valid-Until=false"
   build_image "$(postgres_ref "$major")" "$REPO_ROOT/images/postgres" "$REPO_ROOT/images/postgres/Dockerfile" \
-    --build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major"
+    --build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major" --build-arg "APT_OPTIONS=$apt_options"
 done
 
 bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie

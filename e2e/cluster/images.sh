@@ -31,7 +31,14 @@ build_image() { # ref context dockerfile [build args...]
   current=$(podman image inspect --format "{{index .Labels \"$IMAGE_HASH_LABEL\"}}" "$ref" 2>/dev/null || true)
   [ "$current" = "$hash" ] && return 0
   log "building image $ref"
-  "${PODMAN_BUILD[@]}" --label "$IMAGE_HASH_LABEL=$hash" -f "$dockerfile" -t "$ref" "$@" "$context" >/dev/null
+  local output
+  output=$(mktemp "${TMPDIR:-/tmp}/pgop-build.XXXXXX")
+  if ! "${PODMAN_BUILD[@]}" --label "$IMAGE_HASH_LABEL=$hash" -f "$dockerfile" -t "$ref" "$@" "$context" >"$output" 2>&1; then
+    tail -40 "$output" >&2
+    rm -f "$output"
+    die "building $ref failed"
+  fi
+  rm -f "$output"
 }
 
 # Imports an image from podman into the node's containerd unless that exact image is there.

@@ -18,6 +18,7 @@ import {
   localCluster,
 } from '../src/index.js';
 
+/** The image of the utility pods below. */
 const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';
 const OPERATOR_IMAGE = 'localhost/pgop/operator:dev';
 const S3_ENDPOINT = 'https://minio.pgop-s3.svc.cluster.local:9000';
@@ -64,16 +65,18 @@ describe('local cluster', () => {
     assert.match(ready, /^True( True)*$/);
   });
 
-  it('runs our PostgreSQL image under the restricted Pod Security Standard', async () => {
-    ns.apply(
-      scriptPod('postgres-version', 'postgres --version; patroni --version; pgbackrest version; id -u'),
-    );
-    const out = await ns.podOutput('postgres-version');
-    assert.match(out, /^postgres \(PostgreSQL\) 17\.\d+/m);
-    assert.match(out, /^patroni 4\./m);
-    assert.match(out, /^pgBackRest 2\./m);
-    assert.match(out, /^999$/m, 'runs as the non-root postgres uid');
-  });
+  for (const major of [17, 18]) {
+    it(`runs our PostgreSQL ${major} image under the restricted Pod Security Standard`, async () => {
+      const pod = `postgres-${major}-version`;
+      const script = 'postgres --version; patroni --version; pgbackrest version; id -u';
+      ns.apply(scriptPod(pod, script, { image: `localhost/pgop/postgres:${major}` }));
+      const out = await ns.podOutput(pod);
+      assert.match(out, new RegExp(`^postgres \\(PostgreSQL\\) ${major}\\.\\d+`, 'm'));
+      assert.match(out, /^patroni 4\./m);
+      assert.match(out, /^pgBackRest 2\./m);
+      assert.match(out, /^999$/m, 'runs as the non-root postgres uid');
+    });
+  }
 
   it('enforces the restricted Pod Security Standard in the test namespace', () => {
     const res = ns.tryApply(scriptPod('privileged', 'true', { securityContext: { privileged: true } }));
