@@ -19,6 +19,7 @@ SERVICE_CIDR="10.96.0.0/16"
 KUBERNETES_SERVICE_IP="10.96.0.1"
 DNS_SERVICE_IP="10.96.0.10"
 POD_CIDR="10.244.0.0/16"
+NODE_POD_CIDR="10.244.0.0/24" # this node's share of POD_CIDR, given to the CNI bridge
 CLUSTER_DOMAIN="cluster.local"
 CNI_BRIDGE="pgop0"
 

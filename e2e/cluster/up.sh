@@ -26,7 +26,6 @@ if [ -f "$CLUSTER_DIR/node-ip" ] && [ "$(cat "$CLUSTER_DIR/node-ip")" != "$NODE_
   die "this machine's address changed since the cluster was made: run npm run cluster:down first"
 fi
 echo "$NODE_IP" >"$CLUSTER_DIR/node-ip"
-NODE_POD_CIDR="10.244.0.0/24"
 
 PAUSE_IMAGE="localhost/pgop-test/pause:1"
 COREDNS_IMAGE="localhost/pgop-test/coredns:v$COREDNS_VERSION"
