@@ -7,8 +7,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$CLUSTER_SCRIPTS/images.sh"
 
-# major:suite
-POSTGRES_BUILDS=("17:trixie" "18:sid")
+# major:suite; bookworm's PostgreSQL 15 gets trixie's Patroni 4 (bookworm has only Patroni 3).
+POSTGRES_BUILDS=("15:bookworm" "17:trixie" "18:sid")
 postgres_ref() { echo "localhost/pgop/postgres:$1"; }
 OPERATOR_IMAGE="localhost/pgop/operator:dev"
 NODE_MAJOR=24
@@ -42,8 +42,11 @@ for b in "${POSTGRES_BUILDS[@]}"; do
   apt_options=""
   # The archive these machines reach serves sid as a snapshot whose Release file has expired.
   [ "$suite" = sid ] && apt_options="-o Acquire::Check-Valid-Until=false"
+  patroni_suite=""
+  [ "$suite" = bookworm ] && patroni_suite=trixie
   build_image "$(postgres_ref "$major")" "$REPO_ROOT/images/postgres" "$REPO_ROOT/images/postgres/Dockerfile" \
-    --build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major" --build-arg "APT_OPTIONS=$apt_options"
+    --build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major" --build-arg "APT_OPTIONS=$apt_options" \
+    --build-arg "PATRONI_SUITE=$patroni_suite"
 done
 
 bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie

@@ -65,7 +65,7 @@ describe('local cluster', () => {
     assert.match(ready, /^True( True)*$/);
   });
 
-  for (const major of [17, 18]) {
+  for (const major of [15, 17, 18]) {
     it(`runs our PostgreSQL ${major} image under the restricted Pod Security Standard`, async () => {
       const pod = `postgres-${major}-version`;
       const script = 'postgres --version; patroni --version; pgbackrest version; id -u';
