@@ -5,9 +5,12 @@ S3_NAMESPACE="pgop-s3"
 S3_BUCKET="pgop-test"
 S3_HOST="minio.$S3_NAMESPACE.svc.$CLUSTER_DOMAIN"
 
+# Server-side apply of the manifests on stdin, under one field manager.
+apply_stdin() { kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null; }
+
 apply_manifest() { # file (placeholders ${NAME} are replaced from the environment)
   envsubst '${CLUSTER_DOMAIN} ${DNS_SERVICE_IP} ${COREDNS_IMAGE} ${LOCAL_PATH_PROVISIONER_IMAGE} ${HELPER_IMAGE} ${VOLUMES_DIR} ${MINIO_IMAGE}' \
-    <"$1" | kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null
+    <"$1" | apply_stdin
 }
 
 install_addons() {
@@ -33,9 +36,9 @@ s3_secrets() {
 extendedKeyUsage=serverAuth
 subjectAltName=DNS:$S3_HOST,DNS:minio.$S3_NAMESPACE.svc,DNS:minio.$S3_NAMESPACE,DNS:localhost"
   kubectl_admin -n "$S3_NAMESPACE" create secret generic s3-credentials --from-env-file "$creds" \
-    --dry-run=client -o yaml | kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null
+    --dry-run=client -o yaml | apply_stdin
   kubectl_admin -n "$S3_NAMESPACE" create secret tls s3-tls --cert "$PKI/s3.crt" --key "$PKI/s3.key" \
-    --dry-run=client -o yaml | kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null
+    --dry-run=client -o yaml | apply_stdin
 }
 
 # The bucket the tests use, made through the S3 API itself (SigV4-signed by curl).

@@ -22,18 +22,15 @@ fi
 
 # The Node.js base image, made locally under its public name (see e2e/images/node/Dockerfile).
 build_node_base() {
-  local node="$REPO_ROOT/node_modules/node/bin/node" npm_tgz="$PGOP_CACHE_DIR/npm/npm-$NPM_VERSION.tgz" context
+  local node="$REPO_ROOT/node_modules/node/bin/node" npm_dir="$PGOP_CACHE_DIR/npm/$NPM_VERSION"
   [ -x "$node" ] || die "$node is missing: run npm ci first"
   [ "$("$node" -p 'process.versions.node.split(".")[0]')" = "$NODE_MAJOR" ] || die "node_modules/node is not Node $NODE_MAJOR"
-  if [ ! -f "$npm_tgz" ]; then
-    mkdir -p "$(dirname "$npm_tgz")"
-    npm pack --silent --pack-destination "$(dirname "$npm_tgz")" "npm@$NPM_VERSION" >/dev/null
+  if [ ! -f "$npm_dir/npm.tgz" ]; then
+    mkdir -p "$npm_dir"
+    npm pack --silent --pack-destination "$npm_dir" "npm@$NPM_VERSION" >/dev/null
+    mv "$npm_dir/npm-$NPM_VERSION.tgz" "$npm_dir/npm.tgz"
   fi
-  context=$(mktemp -d "${TMPDIR:-/tmp}/pgop-image.XXXXXX")
-  cp "$node" "$context/node"
-  cp "$npm_tgz" "$context/npm.tgz"
-  build_image "$NODE_IMAGE" "$context" "$REPO_ROOT/e2e/images/node/Dockerfile"
-  rm -rf "$context"
+  build_image_from_files "$NODE_IMAGE" "$REPO_ROOT/e2e/images/node/Dockerfile" "$node" "$npm_dir/npm.tgz"
 }
 
 for b in "${POSTGRES_BUILDS[@]}"; do
@@ -51,7 +48,7 @@ done
 
 bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie
 build_node_base
-# npm's cache from the host, so the image's `npm ci` downloads nothing it already has.
 REPO_CONTEXT_INPUTS=(package.json package-lock.json tsconfig.base.json packages e2e/package.json)
+# npm's cache from the host, so the image's `npm ci` downloads nothing it already has.
 build_image "$OPERATOR_IMAGE" "$REPO_ROOT" "$REPO_ROOT/images/operator/Dockerfile" \
   --build-arg "NODE_IMAGE=$NODE_IMAGE" --volume "$(npm config get cache 2>/dev/null):/root/.npm"

@@ -10,7 +10,6 @@ stop_daemon kube-proxy
 stop_daemon kubelet
 # Pod containers outlive the kubelet; kill them through containerd before stopping it.
 if pid_of containerd >/dev/null; then
-  ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
   for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
   sleep 1
   for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks delete -f "$task" >/dev/null 2>&1 || true; done
@@ -34,10 +33,10 @@ for ipt in iptables ip6tables; do
   for table in nat filter mangle; do
     { $ipt -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (CNI|KUBE)-' || true; } | sed 's/^-A/-D/' |
       while read -r rule; do eval "$ipt -t $table $rule" 2>/dev/null || true; done
-    $ipt -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(CNI\|KUBE\)-[^ ]*\)$/\1/p' |
-      while read -r chain; do $ipt -t "$table" -F "$chain" 2>/dev/null || true; done
-    $ipt -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(CNI\|KUBE\)-[^ ]*\)$/\1/p' |
-      while read -r chain; do $ipt -t "$table" -X "$chain" 2>/dev/null || true; done
+    # Flush every chain before deleting any: they may jump to each other.
+    mapfile -t chains < <($ipt -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(CNI\|KUBE\)-[^ ]*\)$/\1/p')
+    for chain in "${chains[@]}"; do $ipt -t "$table" -F "$chain" 2>/dev/null || true; done
+    for chain in "${chains[@]}"; do $ipt -t "$table" -X "$chain" 2>/dev/null || true; done
   done
 done
 ip link delete "$CNI_BRIDGE" 2>/dev/null || true
@@ -49,4 +48,13 @@ for hierarchy in /sys/fs/cgroup/*/kubepods; do
 done
 
 rm -rf "$CLUSTER_DIR" "$RUN_DIR"
+
+# Nothing may be left behind: say what is, and fail.
+leftovers=()
+pgrep -f -- "$CLUSTER_DIR|$RUN_DIR" >/dev/null && leftovers+=("processes: $(pgrep -f -d ' ' -- "$CLUSTER_DIR|$RUN_DIR")")
+findmnt -rn -o TARGET | grep -qF -e "$CLUSTER_DIR/" -e "$RUN_DIR/" && leftovers+=("mounts")
+ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && leftovers+=("bridge $CNI_BRIDGE")
+iptables-save 2>/dev/null | grep -qE '^:(CNI|KUBE)-' && leftovers+=("iptables chains")
+[ -e "$CLUSTER_DIR" ] && leftovers+=("$CLUSTER_DIR")
+[ ${#leftovers[@]} -eq 0 ] || die "cluster:down left behind: ${leftovers[*]}"
 log "cluster removed"

@@ -49,16 +49,26 @@ load_image() { # ref
   [ -f "$marker" ] && [ "$(cat "$marker")" = "$id" ] && return 0
   log "loading image $ref into containerd"
   mkdir -p "$CLUSTER_DIR/images"
-  podman save --format docker-archive "$ref" |
-    ctr --address "$CONTAINERD_SOCK" -n k8s.io images import - >/dev/null
+  podman save --format docker-archive "$ref" | ctr_k8s images import - >/dev/null
   echo "$id" >"$marker"
 }
 
-# Copies a binary into a fresh build context and builds a static-binary image from it.
-build_static_binary_image() { # ref binary-path [dockerfile]
-  local ref="$1" binary="$2" dockerfile="${3:-$REPO_ROOT/e2e/images/static-binary/Dockerfile}" context
+# Builds an image whose context is just the given files (copied under their base names).
+build_image_from_files() { # ref dockerfile file... [-- build args...]
+  local ref="$1" dockerfile="$2" context
+  shift 2
   context=$(mktemp -d "${TMPDIR:-/tmp}/pgop-image.XXXXXX")
-  cp "$(readlink -f "$binary")" "$context/$(basename "$binary")"
-  build_image "$ref" "$context" "$dockerfile" --build-arg "BINARY=$(basename "$binary")"
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    cp "$(readlink -f "$1")" "$context/$(basename "$1")"
+    shift
+  done
+  [ $# -eq 0 ] || shift
+  build_image "$ref" "$context" "$dockerfile" "$@"
   rm -rf "$context"
+}
+
+# An image of one static binary (e2e/images/static-binary).
+build_static_binary_image() { # ref binary-path
+  build_image_from_files "$1" "$REPO_ROOT/e2e/images/static-binary/Dockerfile" "$2" -- \
+    --build-arg "BINARY=$(basename "$2")"
 }

@@ -35,6 +35,8 @@ node_ip() {
 }
 
 kubectl_admin() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
+# ctr on the node's containerd, in the CRI's namespace.
+ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
 
 # Writes stdin to a file only if the content differs: kube-proxy exits when its config file
 # is rewritten, even with the same content.

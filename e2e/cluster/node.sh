@@ -99,7 +99,7 @@ YAML
 
 start_containerd() {
   start_daemon containerd containerd --config "$CLUSTER_DIR/config/containerd.toml"
-  wait_for "containerd" 60 containerd ctr --address "$CONTAINERD_SOCK" version
+  wait_for "containerd" 60 containerd ctr_k8s version
 }
 
 start_kubelet() {

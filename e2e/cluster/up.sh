@@ -35,7 +35,7 @@ HELPER_IMAGE="docker.io/library/debian:trixie"
 # shellcheck disable=SC2206
 PRODUCT_IMAGES=($(bash "$CLUSTER_SCRIPTS/build-images.sh" --list))
 
-build_static_binary_image "$PAUSE_IMAGE" /usr/bin/catatonit "$REPO_ROOT/e2e/images/pause/Dockerfile"
+build_image_from_files "$PAUSE_IMAGE" "$REPO_ROOT/e2e/images/pause/Dockerfile" /usr/bin/catatonit
 build_static_binary_image "$COREDNS_IMAGE" "$TOOLS_BIN_DIR/coredns"
 build_static_binary_image "$MINIO_IMAGE" "$TOOLS_BIN_DIR/minio"
 build_static_binary_image "$LOCAL_PATH_PROVISIONER_IMAGE" "$TOOLS_BIN_DIR/local-path-provisioner"

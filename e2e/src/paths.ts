@@ -7,24 +7,29 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SCRIPTS_DIR = join(REPO_ROOT, 'e2e/scripts');
 
-let binDir: string | undefined;
+/** A setting of e2e/scripts/versions.sh (the one place that pins versions and cache paths). */
+function versionsSetting(name: string): string {
+  return execFileSync(
+    'bash',
+    ['-c', `source "${join(SCRIPTS_DIR, 'versions.sh')}" && printf %s "$${name}"`],
+    {
+      encoding: 'utf8',
+    },
+  );
+}
+
+/** Runs one of the build scripts in e2e/scripts; each skips what the cache already has. */
+function build(script: string, names: string[]): void {
+  execFileSync('bash', [join(SCRIPTS_DIR, script), ...names], { stdio: ['ignore', 'inherit', 'inherit'] });
+}
 
 /**
  * Builds (or finds in the cache) the pinned binaries and returns their directory. The build
  * script is a no-op when they are cached, so every harness can call this.
  */
 export function kubeBinaries(...names: string[]): string {
-  execFileSync('bash', [join(SCRIPTS_DIR, 'build-kube-binaries.sh'), ...names], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  binDir ??= execFileSync(
-    'bash',
-    ['-c', `source "${join(SCRIPTS_DIR, 'versions.sh')}" && printf %s "$KUBE_BIN_DIR"`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  return binDir;
+  build('build-kube-binaries.sh', names);
+  return versionsSetting('KUBE_BIN_DIR');
 }
 
 /**
@@ -32,15 +37,6 @@ export function kubeBinaries(...names: string[]): string {
  * first if the cache lacks it; returns the binary's path.
  */
 export function goTool(name: string): string {
-  execFileSync('bash', [join(SCRIPTS_DIR, 'build-go-tools.sh'), name], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const dir = execFileSync(
-    'bash',
-    ['-c', `source "${join(SCRIPTS_DIR, 'versions.sh')}" && printf %s "$TOOLS_BIN_DIR"`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  return join(dir, name);
+  build('build-go-tools.sh', [name]);
+  return join(versionsSetting('TOOLS_BIN_DIR'), name);
 }

@@ -2,142 +2,116 @@
  * Valid objects of the three kinds: the spec tickets' examples and one of each kind with every
  * field set. Tests check that both the API server and the ajv validators accept them.
  */
-import { API_VERSION } from '../group.js';
+import { API_VERSION, type KindName } from '../group.js';
 
 export interface Example {
   name: string;
   object: Record<string, unknown>;
 }
 
+/** An object of one of our kinds, as `kubectl apply` would send it. */
+function customObject(kind: KindName, name: string, spec: Record<string, unknown>): Record<string, unknown> {
+  return { apiVersion: API_VERSION, kind, metadata: { name }, spec };
+}
+
 /** Ticket 1's demo cluster. */
 export function ticketCluster(name = 'my-cluster'): Record<string, unknown> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'PostgresCluster',
-    metadata: { name },
-    spec: { version: 16, replicas: 3, storage: { size: '10Gi' } },
-  };
+  return customObject('PostgresCluster', name, { version: 16, replicas: 3, storage: { size: '10Gi' } });
 }
 
 export function fullCluster(name = 'full-cluster'): Record<string, unknown> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'PostgresCluster',
-    metadata: { name },
-    spec: {
-      version: 17,
-      replicas: 3,
-      image: 'localhost/pgop/postgres:17',
-      storage: { size: '20Gi', storageClass: 'fast' },
-      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: 2, memory: '2Gi' } },
-      postgresql: {
-        parameters: {
-          max_connections: 200,
-          shared_buffers: '512MB',
-          wal_level: 'logical',
-          log_min_duration_statement: '1s',
-        },
+  return customObject('PostgresCluster', name, {
+    version: 17,
+    replicas: 3,
+    image: 'localhost/pgop/postgres:17',
+    storage: { size: '20Gi', storageClass: 'fast' },
+    resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: 2, memory: '2Gi' } },
+    postgresql: {
+      parameters: {
+        max_connections: 200,
+        shared_buffers: '512MB',
+        wal_level: 'logical',
+        log_min_duration_statement: '1s',
       },
-      replication: { mode: 'Quorum', synchronousReplicas: 1, strict: true },
-      backup: {
-        s3: {
-          bucket: 'pg-backups',
-          endpoint: 'https://minio.storage.svc:9000',
-          region: 'eu-west-1',
-          uriStyle: 'Path',
-          path: '/prod/full-cluster',
-          credentialsSecret: {
-            name: 's3-credentials',
-            accessKeyIdKey: 'key-id',
-            secretAccessKeyKey: 'secret',
-          },
-          tls: { verify: true, caSecret: { name: 'minio-ca', key: 'ca.pem' } },
-        },
-      },
-      persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete', whenDeleted: 'Retain' },
     },
-  };
+    replication: { mode: 'Quorum', synchronousReplicas: 1, strict: true },
+    backup: {
+      s3: {
+        bucket: 'pg-backups',
+        endpoint: 'https://minio.storage.svc:9000',
+        region: 'eu-west-1',
+        uriStyle: 'Path',
+        path: '/prod/full-cluster',
+        credentialsSecret: {
+          name: 's3-credentials',
+          accessKeyIdKey: 'key-id',
+          secretAccessKeyKey: 'secret',
+        },
+        tls: { verify: true, caSecret: { name: 'minio-ca', key: 'ca.pem' } },
+      },
+    },
+    persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete', whenDeleted: 'Retain' },
+  });
 }
 
 /** Ticket 3's demo backup schedule. */
 export function ticketBackup(name = 'my-cluster-backup'): Record<string, unknown> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'PostgresBackup',
-    metadata: { name },
-    spec: { clusterName: 'my-cluster', schedule: '0 2 * * *', retention: { days: 14, count: 10 } },
-  };
+  return customObject('PostgresBackup', name, {
+    clusterName: 'my-cluster',
+    schedule: '0 2 * * *',
+    retention: { days: 14, count: 10 },
+  });
 }
 
 export function fullBackup(name = 'full-backup'): Record<string, unknown> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'PostgresBackup',
-    metadata: { name },
-    spec: {
-      clusterName: 'my-cluster',
-      schedule: '30 */6 * JAN-DEC mon-fri',
-      type: 'Differential',
-      retention: { days: 0, count: 30 },
-      keepForever: true,
-    },
-  };
+  return customObject('PostgresBackup', name, {
+    clusterName: 'my-cluster',
+    schedule: '30 */6 * JAN-DEC mon-fri',
+    type: 'Differential',
+    retention: { days: 0, count: 30 },
+    keepForever: true,
+  });
 }
 
 export function restoreToNewCluster(name = 'restore-new'): Record<string, unknown> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'PostgresRestore',
-    metadata: { name },
-    spec: {
-      source: { clusterName: 'my-cluster' },
-      target: { time: '2024-01-15T01:30:00Z' },
-      destination: {
-        newCluster: {
-          name: 'restored-cluster',
-          spec: { version: 16, replicas: 1, storage: { size: '10Gi' } },
-        },
+  return customObject('PostgresRestore', name, {
+    source: { clusterName: 'my-cluster' },
+    target: { time: '2024-01-15T01:30:00Z' },
+    destination: {
+      newCluster: {
+        name: 'restored-cluster',
+        spec: { version: 16, replicas: 1, storage: { size: '10Gi' } },
       },
     },
-  };
+  });
 }
 
 export function restoreInPlace(name = 'restore-in-place'): Record<string, unknown> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'PostgresRestore',
-    metadata: { name },
-    spec: {
-      source: { backupName: 'my-cluster-backup' },
-      target: { backupLabel: '20240115-020000F_20240116-020000I' },
-      destination: { inPlace: { clusterName: 'my-cluster', confirm: 'my-cluster' } },
-    },
-  };
+  return customObject('PostgresRestore', name, {
+    source: { backupName: 'my-cluster-backup' },
+    target: { backupLabel: '20240115-020000F_20240116-020000I' },
+    destination: { inPlace: { clusterName: 'my-cluster', confirm: 'my-cluster' } },
+  });
 }
 
 export function restoreFromRepository(name = 'restore-dr'): Record<string, unknown> {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'PostgresRestore',
-    metadata: { name },
-    spec: {
-      source: {
-        clusterName: 'deleted-cluster',
-        repository: {
-          s3: {
-            bucket: 'pg-backups',
-            endpoint: 'http://minio:9000',
-            uriStyle: 'Path',
-            credentialsSecret: { name: 's3' },
-          },
+  return customObject('PostgresRestore', name, {
+    source: {
+      clusterName: 'deleted-cluster',
+      repository: {
+        s3: {
+          bucket: 'pg-backups',
+          endpoint: 'http://minio:9000',
+          uriStyle: 'Path',
+          credentialsSecret: { name: 's3' },
         },
       },
-      target: { time: '2024-01-15T02:30:00.250+01:00', exclusive: true },
-      destination: {
-        newCluster: { name: 'recovered', spec: { version: 15, replicas: 2, storage: { size: '5Gi' } } },
-      },
     },
-  };
+    target: { time: '2024-01-15T02:30:00.250+01:00', exclusive: true },
+    destination: {
+      newCluster: { name: 'recovered', spec: { version: 15, replicas: 2, storage: { size: '5Gi' } } },
+    },
+  });
 }
 
 export const VALID_EXAMPLES: Example[] = [
