@@ -7,6 +7,13 @@ import { GROUP } from './group.js';
 /** On every object pgop creates for a cluster; value: the PostgresCluster's name. */
 export const CLUSTER_LABEL = `${GROUP}/cluster`;
 
+/**
+ * On instance pods, set by Patroni itself: `primary` on the leader, `replica` on the others.
+ * The <name>-primary and <name>-replica Services select on it.
+ */
+export const ROLE_LABEL = `${GROUP}/role`;
+export const ROLES = { primary: 'primary', replica: 'replica' } as const;
+
 /** Stops reconciling the annotated object (any non-empty value but "false") without touching its children. */
 export const PAUSED_ANNOTATION = `${GROUP}/paused`;
 

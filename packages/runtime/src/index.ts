@@ -7,3 +7,7 @@ export * from './manager.js';
 export * from './metrics.js';
 export * from './shutdown.js';
 export * from './work-queue.js';
+export * from './event-recorder.js';
+export * from './informer.js';
+export * from './leader-election.js';
+export * from './object-client.js';

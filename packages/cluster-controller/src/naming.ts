@@ -1,0 +1,81 @@
+/**
+ * Names and labels of everything pgop creates for a PostgresCluster. One place, so the
+ * renderers, the reconcile and the tests cannot disagree.
+ */
+import {
+  API_VERSION,
+  APP_LABELS,
+  CLUSTER_LABEL,
+  KINDS,
+  MANAGED_BY,
+  ROLE_LABEL,
+  ROLES,
+  type PostgresCluster,
+} from '@pgop/api';
+
+export const DATABASE_COMPONENT = 'database';
+
+export function childNames(clusterName: string) {
+  return {
+    statefulSet: clusterName,
+    podsService: `${clusterName}-pods`,
+    primaryService: `${clusterName}-primary`,
+    replicaService: `${clusterName}-replica`,
+    patroniConfigMap: `${clusterName}-patroni`,
+    superuserSecret: `${clusterName}-superuser`,
+    replicationSecret: `${clusterName}-replication`,
+    patroniApiSecret: `${clusterName}-patroni-api`,
+    instanceServiceAccount: `${clusterName}-instance`,
+    disruptionBudget: clusterName,
+    /** ConfigMaps Patroni creates itself for its DCS (scope = cluster name); removed on delete. */
+    patroniDcsConfigMaps: ['leader', 'config', 'sync', 'failover'].map((key) => `${clusterName}-${key}`),
+    patroniLeaderConfigMap: `${clusterName}-leader`,
+  };
+}
+
+/** Labels on every child object of the cluster. */
+export function clusterLabels(cluster: PostgresCluster, component: string): Record<string, string> {
+  return {
+    [CLUSTER_LABEL]: cluster.metadata.name!,
+    [APP_LABELS.name]: 'postgresql',
+    [APP_LABELS.instance]: cluster.metadata.name!,
+    [APP_LABELS.component]: component,
+    [APP_LABELS.partOf]: 'pgop',
+    [APP_LABELS.managedBy]: MANAGED_BY,
+  };
+}
+
+/** The StatefulSet's pod selector (immutable once created). */
+export function instanceSelector(clusterName: string): Record<string, string> {
+  return { [CLUSTER_LABEL]: clusterName, [APP_LABELS.component]: DATABASE_COMPONENT };
+}
+
+export function roleSelector(clusterName: string, role: keyof typeof ROLES): Record<string, string> {
+  return { ...instanceSelector(clusterName), [ROLE_LABEL]: ROLES[role] };
+}
+
+/** "k1=v1,k2=v2", the form of status.selector (scale subresource). */
+export function selectorString(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Metadata of a child: name, namespace, labels and the controller owner reference. */
+export function childMetadata(cluster: PostgresCluster, name: string, component: string) {
+  return {
+    name,
+    namespace: cluster.metadata.namespace!,
+    labels: clusterLabels(cluster, component),
+    ownerReferences: [
+      {
+        apiVersion: API_VERSION,
+        kind: KINDS.PostgresCluster.kind,
+        name: cluster.metadata.name!,
+        uid: cluster.metadata.uid!,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
+  };
+}

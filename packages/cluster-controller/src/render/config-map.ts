@@ -1,0 +1,14 @@
+/** The ConfigMap holding patroni.yml, mounted read-only into every instance pod. */
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { PostgresCluster } from '@pgop/api';
+import { childMetadata, childNames } from '../naming.js';
+import { PATRONI_CONFIG_FILE } from './patroni-config.js';
+
+export function renderPatroniConfigMap(cluster: PostgresCluster, patroniYaml: string): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: childMetadata(cluster, childNames(cluster.metadata.name!).patroniConfigMap, 'patroni'),
+    data: { [PATRONI_CONFIG_FILE]: patroniYaml },
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Everything a PostgresCluster should own, computed from its spec alone (plus the few facts
+ * the reconcile observed and passes in). Pure: the same inputs give the same objects, which
+ * the golden tests pin.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { PostgresCluster } from '@pgop/api';
+import { renderPatroniConfigMap } from './config-map.js';
+import { renderDisruptionBudget } from './disruption-budget.js';
+import { renderInstanceAccess } from './instance-access.js';
+import { renderPatroniYaml } from './patroni-config.js';
+import { renderServices } from './services.js';
+import { renderStatefulSet, type StatefulSetInputs } from './statefulset.js';
+
+/** The children applied with server-side apply, in dependency order (the StatefulSet last). */
+export function desiredChildren(
+  cluster: PostgresCluster,
+  inputs: Omit<StatefulSetInputs, 'patroniYaml'>,
+): KubernetesObject[] {
+  const patroniYaml = renderPatroniYaml(cluster);
+  return [
+    ...renderInstanceAccess(cluster),
+    renderPatroniConfigMap(cluster, patroniYaml),
+    ...renderServices(cluster),
+    renderDisruptionBudget(cluster),
+    renderStatefulSet(cluster, { ...inputs, patroniYaml }),
+  ];
+}

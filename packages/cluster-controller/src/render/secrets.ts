@@ -1,0 +1,47 @@
+/**
+ * The credential Secrets of a cluster. Passwords are generated once, from the operating
+ * system's cryptographic RNG, when a Secret does not exist; an existing Secret is never
+ * rewritten (a reconcile must not lock clients out).
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import type { PostgresCluster } from '@pgop/api';
+import { randomBytes } from 'node:crypto';
+import { childMetadata, childNames } from '../naming.js';
+import { POSTGRES_PORT } from './patroni-config.js';
+
+export const SUPERUSER = 'postgres';
+export const REPLICATION_USER = 'replicator';
+export const PATRONI_API_USER = 'patroni';
+
+/** 32 random bytes, URL-safe base64 (no characters that need quoting in a connection URI). */
+export function generatePassword(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The Secrets of the cluster, with the given passwords (pure: the caller generates them). */
+export function renderSecrets(
+  cluster: PostgresCluster,
+  passwords: { superuser: string; replication: string; patroniApi: string },
+): V1Secret[] {
+  const name = cluster.metadata.name!;
+  const names = childNames(name);
+  const host = `${names.primaryService}.${cluster.metadata.namespace}.svc`;
+  const secret = (secretName: string, data: Record<string, string>): V1Secret => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: childMetadata(cluster, secretName, 'credentials'),
+    type: 'Opaque',
+    stringData: data,
+  });
+  return [
+    secret(names.superuserSecret, {
+      username: SUPERUSER,
+      password: passwords.superuser,
+      host,
+      port: String(POSTGRES_PORT),
+      uri: `postgresql://${SUPERUSER}:${passwords.superuser}@${host}:${POSTGRES_PORT}/postgres`,
+    }),
+    secret(names.replicationSecret, { username: REPLICATION_USER, password: passwords.replication }),
+    secret(names.patroniApiSecret, { username: PATRONI_API_USER, password: passwords.patroniApi }),
+  ];
+}

@@ -1,0 +1,194 @@
+/**
+ * The StatefulSet of a cluster: one pod per instance, each running Patroni, which runs
+ * PostgreSQL. updateStrategy OnDelete: pgop decides when each pod is replaced (replicas first,
+ * the primary last after a switchover), never the StatefulSet controller.
+ */
+import type { V1EnvVar, V1StatefulSet } from '@kubernetes/client-node';
+import type { PostgresCluster } from '@pgop/api';
+import { createHash } from 'node:crypto';
+import { childMetadata, childNames, clusterLabels, DATABASE_COMPONENT, instanceSelector } from '../naming.js';
+import {
+  DATA_VOLUME_MOUNT,
+  PATRONI_CONFIG_DIR,
+  PATRONI_CONFIG_FILE,
+  PATRONI_PORT,
+  PGDATA,
+  POSTGRES_PORT,
+  SOCKET_DIR,
+  HA_TIMING,
+} from './patroni-config.js';
+
+/** The pod annotation that changes when the rendered Patroni configuration changes. */
+export const CONFIG_HASH_ANNOTATION = 'postgres.example.com/config-hash';
+/** On the StatefulSet: the PostgreSQL major its data volumes hold. */
+export const MAJOR_VERSION_LABEL = 'postgres.example.com/major-version';
+export const POSTGRES_UID = 999;
+export const DATA_VOLUME = 'pgdata';
+
+export interface StatefulSetInputs {
+  image: string;
+  /** Replicas the StatefulSet should have now (a scale-down waits for a switchover first). */
+  replicas: number;
+  patroniYaml: string;
+  /** The data volume size the StatefulSet was created with: claim templates are immutable. */
+  existingVolumeSize?: string;
+}
+
+const fromSecret = (name: string, secret: string, key: string): V1EnvVar => ({
+  name,
+  valueFrom: { secretKeyRef: { name: secret, key } },
+});
+const fromField = (name: string, fieldPath: string): V1EnvVar => ({
+  name,
+  valueFrom: { fieldRef: { fieldPath } },
+});
+
+/** spec.resources as a Pod's resources (quantities as strings; integers are whole units). */
+function resourceRequirements(resources: PostgresCluster['spec']['resources']) {
+  const list = (amounts?: { cpu?: string | number; memory?: string | number }) =>
+    amounts && Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, String(v)]));
+  return { requests: list(resources?.requests), limits: list(resources?.limits) };
+}
+
+export function configHash(patroniYaml: string): string {
+  return createHash('sha256').update(patroniYaml).digest('hex').slice(0, 16);
+}
+
+export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetInputs): V1StatefulSet {
+  const name = cluster.metadata.name!;
+  const names = childNames(name);
+  const selector = instanceSelector(name);
+  const { storage, resources, persistentVolumeClaimRetentionPolicy: pvcPolicy } = cluster.spec;
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: 'patroni' },
+    periodSeconds,
+    timeoutSeconds: 5,
+    failureThreshold,
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: {
+      ...childMetadata(cluster, names.statefulSet, DATABASE_COMPONENT),
+      labels: {
+        ...clusterLabels(cluster, DATABASE_COMPONENT),
+        [MAJOR_VERSION_LABEL]: String(cluster.spec.version),
+      },
+    },
+    spec: {
+      replicas: inputs.replicas,
+      serviceName: names.podsService,
+      selector: { matchLabels: selector },
+      // Patroni decides who initializes the cluster; there is no reason to start pods one by one.
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'OnDelete' },
+      persistentVolumeClaimRetentionPolicy: {
+        whenScaled: pvcPolicy?.whenScaled ?? 'Retain',
+        whenDeleted: pvcPolicy?.whenDeleted ?? 'Retain',
+      },
+      template: {
+        metadata: {
+          labels: clusterLabels(cluster, DATABASE_COMPONENT),
+          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(inputs.patroniYaml) },
+        },
+        spec: {
+          serviceAccountName: names.instanceServiceAccount,
+          // Patroni stops PostgreSQL with a fast shutdown and hands over the leader key.
+          terminationGracePeriodSeconds: 60,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: POSTGRES_UID,
+            runAsGroup: POSTGRES_UID,
+            fsGroup: POSTGRES_UID,
+            fsGroupChangePolicy: 'OnRootMismatch',
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    topologyKey: 'kubernetes.io/hostname',
+                    labelSelector: { matchLabels: selector },
+                  },
+                },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: 'postgres',
+              image: inputs.image,
+              command: ['patroni', `${PATRONI_CONFIG_DIR}/${PATRONI_CONFIG_FILE}`],
+              env: [
+                fromField('PATRONI_NAME', 'metadata.name'),
+                fromField('PATRONI_KUBERNETES_NAMESPACE', 'metadata.namespace'),
+                fromField('PATRONI_KUBERNETES_POD_IP', 'status.podIP'),
+                {
+                  name: 'PATRONI_POSTGRESQL_CONNECT_ADDRESS',
+                  value: `$(PATRONI_KUBERNETES_POD_IP):${POSTGRES_PORT}`,
+                },
+                {
+                  name: 'PATRONI_RESTAPI_CONNECT_ADDRESS',
+                  value: `$(PATRONI_KUBERNETES_POD_IP):${PATRONI_PORT}`,
+                },
+                fromSecret('PATRONI_SUPERUSER_USERNAME', names.superuserSecret, 'username'),
+                fromSecret('PATRONI_SUPERUSER_PASSWORD', names.superuserSecret, 'password'),
+                fromSecret('PATRONI_REPLICATION_USERNAME', names.replicationSecret, 'username'),
+                fromSecret('PATRONI_REPLICATION_PASSWORD', names.replicationSecret, 'password'),
+                fromSecret('PATRONI_RESTAPI_USERNAME', names.patroniApiSecret, 'username'),
+                fromSecret('PATRONI_RESTAPI_PASSWORD', names.patroniApiSecret, 'password'),
+                { name: 'PGDATA', value: PGDATA },
+                { name: 'PGHOST', value: SOCKET_DIR },
+                // The root filesystem is read-only; psql history and the like go to /tmp.
+                { name: 'HOME', value: '/tmp' },
+              ],
+              ports: [
+                { name: 'postgresql', containerPort: POSTGRES_PORT },
+                { name: 'patroni', containerPort: PATRONI_PORT },
+              ],
+              // 60 s for Patroni to come up (and start its HA loop) before liveness applies.
+              startupProbe: probe('/liveness', 5, 12),
+              // /liveness: the HA loop ran within ttl; restarts a hung Patroni, never for SQL load.
+              livenessProbe: probe('/liveness', 10, 3),
+              // /readiness: the leader, or a replica that is running and knows the cluster.
+              readinessProbe: probe('/readiness', HA_TIMING.loop_wait, 3),
+              resources: resourceRequirements(resources),
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: DATA_VOLUME, mountPath: DATA_VOLUME_MOUNT },
+                { name: 'patroni-config', mountPath: PATRONI_CONFIG_DIR, readOnly: true },
+                { name: 'run', mountPath: SOCKET_DIR },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'patroni-config', configMap: { name: names.patroniConfigMap } },
+            { name: 'run', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: DATA_VOLUME, labels: clusterLabels(cluster, DATABASE_COMPONENT) },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(storage.storageClass ? { storageClassName: storage.storageClass } : {}),
+            resources: { requests: { storage: inputs.existingVolumeSize ?? storage.size } },
+          },
+        },
+      ],
+    },
+  };
+}

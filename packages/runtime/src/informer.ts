@@ -1,0 +1,141 @@
+/**
+ * A cache of one kind of object, kept current by list + watch (client-node's ListWatch), made
+ * safe to run for months:
+ * - any watch or list error restarts it with backoff (ListWatch itself stops for good on errors);
+ * - a watchdog restarts the watch when nothing arrived for watchdogMs, so a connection that died
+ *   silently (no FIN, no error) costs minutes, not forever;
+ * - every resyncMs each cached object is handed to onChange again, so a lost event or a
+ *   reconcile that gave up is retried without any outside trigger (controller-runtime's resync).
+ * managedFields are dropped from cached objects: controllers never read them, and they are often
+ * the largest part of an object.
+ */
+import {
+  KubernetesObjectApi,
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Logger } from 'winston';
+import { ExponentialBackoff } from './backoff.js';
+
+export interface InformerOptions<T extends KubernetesObject> {
+  kubeConfig: KubeConfig;
+  apiVersion: string;
+  kind: string;
+  /** The watch path, e.g. /api/v1/pods or /apis/apps/v1/statefulsets (all namespaces). */
+  path: string;
+  labelSelector?: string;
+  logger: Logger;
+  /** Called for every add, update, delete and resync; must not throw (enqueue a key). */
+  onChange: (obj: T, event: 'add' | 'update' | 'delete' | 'resync') => void;
+  watchdogMs?: number;
+  resyncMs?: number;
+}
+
+export class Informer<T extends KubernetesObject> {
+  private readonly inner: ListWatch<T>;
+  private readonly restartBackoff = new ExponentialBackoff(1_000, 30_000);
+  private readonly timers: NodeJS.Timeout[] = [];
+  private restartTimer?: NodeJS.Timeout;
+  private lastActivity = Date.now();
+  private stopped = false;
+  private syncedOnce = false;
+  private resolveSynced!: () => void;
+  /** Resolves once the first list has filled the cache. */
+  readonly synced = new Promise<void>((resolve) => (this.resolveSynced = resolve));
+
+  constructor(private readonly options: InformerOptions<T>) {
+    const { kubeConfig, apiVersion, kind, path, labelSelector } = options;
+    const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+    const list = async () => {
+      const result = (await api.list<T>(
+        apiVersion,
+        kind,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+      )) as KubernetesListObject<T>;
+      for (const item of result.items) stripManagedFields(item);
+      return result;
+    };
+    this.inner = new ListWatch<T>(path, new Watch(kubeConfig), list, false, labelSelector);
+    const forward = (event: 'add' | 'update' | 'delete') => (obj: T) => {
+      this.lastActivity = Date.now();
+      stripManagedFields(obj);
+      options.onChange(obj, event);
+    };
+    this.inner.on('add', forward('add'));
+    this.inner.on('update', forward('update'));
+    this.inner.on('delete', forward('delete'));
+    this.inner.on('connect', () => (this.lastActivity = Date.now()));
+    this.inner.on('error', (err: unknown) => this.restartLater(err));
+  }
+
+  async start(): Promise<void> {
+    const { watchdogMs = 120_000, resyncMs = 300_000 } = this.options;
+    this.timers.push(
+      setInterval(() => {
+        if (Date.now() - this.lastActivity < watchdogMs) return;
+        this.options.logger.info('watch quiet too long; reconnecting', { kind: this.options.kind });
+        void this.restart();
+      }, watchdogMs / 2),
+      setInterval(() => {
+        for (const obj of this.inner.list()) this.options.onChange(obj, 'resync');
+      }, resyncMs),
+    );
+    for (const t of this.timers) t.unref();
+    await this.restart();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.restartTimer);
+    await this.inner.stop();
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.inner.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.inner.list(namespace);
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopped) return;
+    this.lastActivity = Date.now();
+    await this.inner.stop();
+    await this.inner.start();
+    // start() resolves after a failed list too (it reports the error); only a list sets a version.
+    if (this.inner.latestResourceVersion() !== '') {
+      this.restartBackoff.forget('watch');
+      if (!this.syncedOnce) {
+        this.syncedOnce = true;
+        this.resolveSynced();
+      }
+    }
+  }
+
+  private restartLater(err: unknown): void {
+    if (this.stopped) return;
+    const delay = this.restartBackoff.when('watch');
+    this.options.logger.warn('watch failed; restarting', {
+      kind: this.options.kind,
+      delayMs: delay,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => void this.restart(), delay);
+    this.restartTimer.unref();
+  }
+}
+
+function stripManagedFields(obj: KubernetesObject): void {
+  if (obj.metadata) delete obj.metadata.managedFields;
+}

@@ -1,0 +1,138 @@
+/**
+ * Writes to the API server the way every pgop controller does them: server-side apply under one
+ * field manager (the controller owns exactly the fields it renders, and conflicts with other
+ * managers are forced, as controllers should), status through the status subresource, and
+ * "create if absent" for objects that must never be overwritten (generated credentials).
+ */
+import {
+  ApiException,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export class ObjectClient {
+  private readonly objects: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly fieldManager: string,
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Server-side apply of the full intent for obj. */
+  async apply<T extends KubernetesObject>(obj: T): Promise<T> {
+    return this.objects.patch(
+      obj,
+      undefined,
+      undefined,
+      this.fieldManager,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+
+  /** Server-side apply of `status` to a custom object's status subresource. */
+  async applyStatus(ref: ObjectRef & { namespace: string }, plural: string, status: unknown): Promise<void> {
+    const [group, version] = ref.apiVersion.split('/');
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: group!,
+        version: version!,
+        namespace: ref.namespace,
+        plural,
+        name: ref.name,
+        body: { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name }, status },
+        fieldManager: this.fieldManager,
+        force: true,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+  }
+
+  /** A JSON merge patch (for fields no single manager should own, e.g. metadata.finalizers). */
+  async mergePatch<T extends KubernetesObject>(ref: ObjectRef, patch: Record<string, unknown>): Promise<T> {
+    const body = {
+      ...patch,
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: {
+        ...(patch.metadata as object | undefined),
+        name: ref.name,
+        namespace: ref.namespace,
+      },
+    };
+    return this.objects.patch(
+      body as T,
+      undefined,
+      undefined,
+      this.fieldManager,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+  }
+
+  /** Creates obj unless an object of that name exists; never changes an existing one. */
+  async createIfAbsent<T extends KubernetesObject>(obj: T): Promise<'created' | 'exists'> {
+    try {
+      await this.objects.create(obj, undefined, undefined, this.fieldManager);
+      return 'created';
+    } catch (err) {
+      if (isStatus(err, 409)) return 'exists';
+      throw err;
+    }
+  }
+
+  async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return (await this.objects.read({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      })) as T;
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes the object; already gone counts as done. */
+  async delete(ref: ObjectRef, options: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<void> {
+    try {
+      await this.objects.delete(
+        {
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, namespace: ref.namespace },
+        },
+        undefined,
+        undefined,
+        options.gracePeriodSeconds,
+        undefined,
+        'Background',
+        options.uid ? { preconditions: { uid: options.uid } } : undefined,
+      );
+    } catch (err) {
+      if (isStatus(err, 404)) return;
+      throw err;
+    }
+  }
+}
+
+/** True when err is an API error with this HTTP status. */
+export function isStatus(err: unknown, code: number): boolean {
+  return err instanceof ApiException && err.code === code;
+}
