@@ -4,6 +4,7 @@
  * does not flood the namespace. Writing an event never fails a reconcile: a lost event is
  * logged, not retried.
  */
+import { randomBytes } from 'node:crypto';
 import { EventsV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 
@@ -51,7 +52,8 @@ export class EventRecorder {
       await this.api.createNamespacedEvent({
         namespace: namespace!,
         body: {
-          metadata: { generateName: `${name}.` },
+          // client-go's naming: <object>.<unique hex>; generateName would end in a dot, which is invalid.
+          metadata: { name: `${name}.${Date.now().toString(16)}${randomBytes(4).toString('hex')}` },
           eventTime: new V1MicroTime(),
           type,
           reason,

@@ -11,3 +11,5 @@ export * from './event-recorder.js';
 export * from './informer.js';
 export * from './leader-election.js';
 export * from './object-client.js';
+export * from './conditions.js';
+export * from './run-as-leader.js';

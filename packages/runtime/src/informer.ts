@@ -20,7 +20,7 @@ import {
 import type { Logger } from 'winston';
 import { ExponentialBackoff } from './backoff.js';
 
-export interface InformerOptions<T extends KubernetesObject> {
+export interface InformerOptions<T extends object> {
   kubeConfig: KubeConfig;
   apiVersion: string;
   kind: string;
@@ -34,8 +34,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   resyncMs?: number;
 }
 
-export class Informer<T extends KubernetesObject> {
-  private readonly inner: ListWatch<T>;
+export class Informer<T extends object> {
+  private readonly inner: ListWatch<KubernetesObject>;
   private readonly restartBackoff = new ExponentialBackoff(1_000, 30_000);
   private readonly timers: NodeJS.Timeout[] = [];
   private restartTimer?: NodeJS.Timeout;
@@ -50,7 +50,7 @@ export class Informer<T extends KubernetesObject> {
     const { kubeConfig, apiVersion, kind, path, labelSelector } = options;
     const api = KubernetesObjectApi.makeApiClient(kubeConfig);
     const list = async () => {
-      const result = (await api.list<T>(
+      const result = (await api.list(
         apiVersion,
         kind,
         undefined,
@@ -59,15 +59,18 @@ export class Informer<T extends KubernetesObject> {
         undefined,
         undefined,
         labelSelector,
-      )) as KubernetesListObject<T>;
-      for (const item of result.items) stripManagedFields(item);
-      return result;
+      )) as KubernetesListObject<KubernetesObject>;
+      // The list is decoded into client-node's models (timestamps become Date objects) while
+      // watch events arrive as plain JSON: back to plain JSON, so the cache holds one shape.
+      const items = result.items.map((item) => JSON.parse(JSON.stringify(item)) as KubernetesObject);
+      for (const item of items) stripManagedFields(item);
+      return { ...result, items };
     };
-    this.inner = new ListWatch<T>(path, new Watch(kubeConfig), list, false, labelSelector);
-    const forward = (event: 'add' | 'update' | 'delete') => (obj: T) => {
+    this.inner = new ListWatch<KubernetesObject>(path, new Watch(kubeConfig), list, false, labelSelector);
+    const forward = (event: 'add' | 'update' | 'delete') => (obj: KubernetesObject) => {
       this.lastActivity = Date.now();
       stripManagedFields(obj);
-      options.onChange(obj, event);
+      options.onChange(obj as T, event);
     };
     this.inner.on('add', forward('add'));
     this.inner.on('update', forward('update'));
@@ -85,7 +88,7 @@ export class Informer<T extends KubernetesObject> {
         void this.restart();
       }, watchdogMs / 2),
       setInterval(() => {
-        for (const obj of this.inner.list()) this.options.onChange(obj, 'resync');
+        for (const obj of this.inner.list()) this.options.onChange(obj as T, 'resync');
       }, resyncMs),
     );
     for (const t of this.timers) t.unref();
@@ -100,18 +103,23 @@ export class Informer<T extends KubernetesObject> {
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.inner.get(name, namespace);
+    return this.inner.get(name, namespace) as T | undefined;
   }
 
   list(namespace?: string): readonly T[] {
-    return this.inner.list(namespace);
+    return this.inner.list(namespace) as readonly T[];
   }
 
   private async restart(): Promise<void> {
     if (this.stopped) return;
     this.lastActivity = Date.now();
     await this.inner.stop();
-    await this.inner.start();
+    try {
+      await this.inner.start();
+    } catch (err) {
+      this.restartLater(err);
+      return;
+    }
     // start() resolves after a failed list too (it reports the error); only a list sets a version.
     if (this.inner.latestResourceVersion() !== '') {
       this.restartBackoff.forget('watch');

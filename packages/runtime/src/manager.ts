@@ -14,6 +14,8 @@ export interface Manager {
   metrics: ControllerMetrics;
   health: HealthServer;
   kubeConfig: KubeConfig;
+  /** Run in order on SIGTERM (the health server closes first); add to it when starting things. */
+  shutdownSteps: (() => Promise<void>)[];
 }
 
 export interface ManagerOptions {
@@ -28,8 +30,10 @@ export async function startManager({ component, port }: ManagerOptions): Promise
   const health = new HealthServer(metrics.registry);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  onShutdown(logger, [() => health.close()]);
+  // onShutdown reads the list when the signal arrives, so steps added later run too.
+  const shutdownSteps: (() => Promise<void>)[] = [() => health.close()];
+  onShutdown(logger, shutdownSteps);
   const listening = await health.listen(port ?? Number(process.env.HEALTH_PORT ?? 8080));
   logger.info('started', { port: listening, apiServer: kubeConfig.getCurrentCluster()?.server });
-  return { logger, metrics, health, kubeConfig };
+  return { logger, metrics, health, kubeConfig, shutdownSteps };
 }

@@ -1,0 +1,38 @@
+/**
+ * Patroni's REST API on an instance pod, for the actions only Patroni may take. pgop never
+ * promotes anyone itself: it asks the current leader for a switchover, and Patroni does it
+ * (or refuses, e.g. when the candidate is not healthy).
+ */
+import { PATRONI_PORT } from './render/patroni-config.js';
+
+export interface PatroniCredentials {
+  username: string;
+  password: string;
+}
+
+export class PatroniError extends Error {}
+
+export class PatroniClient {
+  constructor(private readonly timeoutMs = 60_000) {}
+
+  /** Planned switchover from leader to candidate; resolves when Patroni reports it done. */
+  async switchover(podIp: string, auth: PatroniCredentials, leader: string, candidate: string): Promise<string> {
+    return this.request(podIp, auth, 'POST', '/switchover', { leader, candidate });
+  }
+
+  private async request(podIp: string, auth: PatroniCredentials, method: string, path: string, body: unknown): Promise<string> {
+    const url = `http://${podIp.includes(':') ? `[${podIp}]` : podIp}:${PATRONI_PORT}${path}`;
+    const response = await fetch(url, {
+      method,
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = (await response.text()).trim();
+    if (!response.ok) throw new PatroniError(`Patroni ${method} ${path} answered ${response.status}: ${text}`);
+    return text;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What Patroni reports about each member. Patroni writes it on its own pod: the role label and
+ * a `status` annotation (JSON: role, state, timeline, replication_state, pending_restart, ...).
+ * pgop reads it from there (no calls into the pods) and never guesses a role.
+ */
+import { ROLE_LABEL, ROLES } from '@pgop/api';
+import type { V1Pod } from '@kubernetes/client-node';
+
+export interface PatroniMember {
+  role?: string;
+  /** running, streaming, starting, stopped, creating replica, ... */
+  state?: string;
+  /** Patroni 4: "streaming" on a replica receiving WAL from the primary. */
+  replicationState?: string;
+  timeline?: number;
+  pendingRestart: boolean;
+}
+
+export function patroniMember(pod: V1Pod): PatroniMember {
+  let status: Record<string, unknown> = {};
+  try {
+    status = JSON.parse(pod.metadata?.annotations?.status ?? '{}') as Record<string, unknown>;
+  } catch {
+    // Not (yet) written by Patroni: nothing is known.
+  }
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    role: str(status.role),
+    state: str(status.state),
+    replicationState: str(status.replication_state),
+    timeline: typeof status.timeline === 'number' ? status.timeline : undefined,
+    pendingRestart: status.pending_restart === true,
+  };
+}
+
+export function hasPrimaryLabel(pod: V1Pod): boolean {
+  return pod.metadata?.labels?.[ROLE_LABEL] === ROLES.primary;
+}
+
+/** A replica that is running and receiving WAL from the primary. */
+export function isStreamingReplica(pod: V1Pod): boolean {
+  const m = patroniMember(pod);
+  return (
+    pod.metadata?.labels?.[ROLE_LABEL] === ROLES.replica &&
+    (m.state === 'streaming' || m.replicationState === 'streaming')
+  );
+}
+
+export function isPodReady(pod: V1Pod): boolean {
+  return (
+    !pod.metadata?.deletionTimestamp &&
+    pod.status?.phase === 'Running' &&
+    (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+/** The StatefulSet ordinal of a pod name "<sts>-<n>". */
+export function ordinalOf(podName: string): number {
+  return Number(podName.slice(podName.lastIndexOf('-') + 1));
+}

@@ -1,0 +1,263 @@
+/**
+ * The PostgresCluster reconcile: read the cluster and what it owns from the caches, compute the
+ * desired children and the next instance step with pure functions, apply them, write status.
+ * Level-triggered: every call starts from what is observed, so it may be interrupted anywhere.
+ */
+import type { V1ConfigMap, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  CLUSTER_LABEL,
+  isPaused,
+  KINDS,
+  validatePostgresCluster,
+  type PostgresCluster,
+} from '@pgop/api';
+import type { EventRecorder, Informer, ObjectClient, ReconcileResult } from '@pgop/runtime';
+import type { Logger } from 'winston';
+import { imageFor, type ImageCatalog } from './images.js';
+import { planInstances, type InstanceAction, type InstancePlan } from './instance-plan.js';
+import { childNames, DATABASE_COMPONENT } from './naming.js';
+import { PatroniClient, type PatroniCredentials } from './patroni-client.js';
+import { desiredChildren } from './render/desired-state.js';
+import { generatePassword, renderSecrets } from './render/secrets.js';
+import { MAJOR_VERSION_LABEL } from './render/statefulset.js';
+import { computeStatus, type Blocker } from './status.js';
+
+/** Removes what Patroni itself created (its DCS ConfigMaps), which garbage collection cannot. */
+export const CLEANUP_FINALIZER = 'postgres.example.com/patroni-dcs-cleanup';
+const FAST_REQUEUE_MS = 2_000;
+const PROGRESS_REQUEUE_MS = 5_000;
+
+export interface ClusterCaches {
+  clusters: Informer<PostgresCluster>;
+  statefulSets: Informer<V1StatefulSet>;
+  pods: Informer<V1Pod>;
+  configMaps: Informer<V1ConfigMap>;
+  secrets: Informer<V1Secret>;
+}
+
+export interface ReconcilerDeps {
+  caches: ClusterCaches;
+  client: ObjectClient;
+  events: EventRecorder;
+  images: ImageCatalog;
+  logger: Logger;
+  patroni?: PatroniClient;
+}
+
+const clusterRef = (cluster: PostgresCluster) => ({
+  apiVersion: API_VERSION,
+  kind: KINDS.PostgresCluster.kind,
+  name: cluster.metadata.name!,
+  namespace: cluster.metadata.namespace!,
+});
+
+const ownedBy = (cluster: PostgresCluster) => (obj: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
+  (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === cluster.metadata.uid);
+
+export class ClusterReconciler {
+  private readonly patroni: PatroniClient;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.patroni = deps.patroni ?? new PatroniClient();
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const cluster = this.deps.caches.clusters.get(name, namespace);
+    if (!cluster) return {};
+    if (cluster.metadata.deletionTimestamp) return this.finalize(cluster);
+    if (!(cluster.metadata.finalizers ?? []).includes(CLEANUP_FINALIZER)) {
+      await this.deps.client.mergePatch(clusterRef(cluster), {
+        metadata: {
+          finalizers: [...(cluster.metadata.finalizers ?? []), CLEANUP_FINALIZER],
+          resourceVersion: cluster.metadata.resourceVersion,
+        },
+      });
+      return {}; // the update comes back through the cache and reconciles again
+    }
+
+    const statefulSet = this.owned(cluster, this.deps.caches.statefulSets.get(name, namespace));
+    const pods = this.podsOf(cluster);
+    const leader = this.leaderOf(cluster);
+    const paused = isPaused(cluster.metadata);
+    let blocker: Blocker | undefined;
+    let plan: InstancePlan | undefined;
+    if (!paused) {
+      const image = imageFor(cluster, this.deps.images);
+      blocker = this.check(cluster, statefulSet, image);
+      if (!blocker) {
+        await this.ensureSecrets(cluster);
+        plan = planInstances({
+          desiredReplicas: cluster.spec.replicas,
+          currentReplicas: statefulSet?.spec?.replicas,
+          updateRevision: statefulSet?.status?.updateRevision,
+          statefulSetObserved:
+            !statefulSet || statefulSet.status?.observedGeneration === statefulSet.metadata?.generation,
+          pods,
+          leader,
+        });
+        const existingVolumeSize = statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+        for (const child of desiredChildren(cluster, { image: image!, replicas: plan.statefulSetReplicas, existingVolumeSize }))
+          await this.deps.client.apply(child);
+        await this.act(cluster, pods, plan.action);
+      } else {
+        await this.deps.events.record(this.target(cluster), 'Warning', blocker.reason, 'Reconcile', blocker.message);
+      }
+    }
+
+    const status = computeStatus({
+      cluster,
+      statefulSetExists: statefulSet !== undefined || plan !== undefined,
+      pods,
+      leader,
+      plan,
+      blocker,
+      paused,
+      now: new Date(),
+    });
+    await this.deps.client.applyStatus(clusterRef(cluster), KINDS.PostgresCluster.plural, status);
+    if (status.phase !== cluster.status?.phase) this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');
+    if (paused || blocker) return {};
+    if (plan && plan.action.type !== 'none' && plan.action.type !== 'wait') return { requeueAfterMs: FAST_REQUEUE_MS };
+    return status.phase === 'Running' ? {} : { requeueAfterMs: PROGRESS_REQUEUE_MS };
+  }
+
+  /** Reasons not to touch the children: an invalid spec, no image, or a major version change. */
+  private check(cluster: PostgresCluster, statefulSet: V1StatefulSet | undefined, image: string | undefined): Blocker | undefined {
+    const validation = validatePostgresCluster(cluster);
+    if (!validation.valid)
+      return {
+        reason: 'InvalidSpec',
+        message: validation.issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+      };
+    if (!image)
+      return {
+        reason: 'NoImageForVersion',
+        message: `no PostgreSQL image is configured for version ${cluster.spec.version}: set spec.image, or install the operator with an image for it (Helm value postgresImages)`,
+      };
+    const running = statefulSet?.metadata?.labels?.[MAJOR_VERSION_LABEL];
+    if (running !== undefined && running !== String(cluster.spec.version))
+      return {
+        reason: 'MajorVersionChangeRefused',
+        message: `spec.version ${cluster.spec.version} differs from the major version of the data (${running}): in-place major upgrades are not supported yet; set spec.version back to ${running}, or restore a backup into a new cluster of version ${cluster.spec.version}`,
+      };
+    return undefined;
+  }
+
+  /** Creates each credential Secret that does not exist yet; never rewrites one. */
+  private async ensureSecrets(cluster: PostgresCluster): Promise<void> {
+    const names = childNames(cluster.metadata.name!);
+    const wanted = [names.superuserSecret, names.replicationSecret, names.patroniApiSecret];
+    if (wanted.every((n) => this.deps.caches.secrets.get(n, cluster.metadata.namespace))) return;
+    const secrets = renderSecrets(cluster, {
+      superuser: generatePassword(),
+      replication: generatePassword(),
+      patroniApi: generatePassword(),
+    });
+    for (const secret of secrets) {
+      if (this.deps.caches.secrets.get(secret.metadata!.name!, cluster.metadata.namespace)) continue;
+      if ((await this.deps.client.createIfAbsent(secret)) === 'created')
+        this.deps.logger.info('created credentials', { key: this.key(cluster), secret: secret.metadata!.name });
+    }
+  }
+
+  private async act(cluster: PostgresCluster, pods: V1Pod[], action: InstanceAction): Promise<void> {
+    const key = this.key(cluster);
+    if (action.type === 'switchover') {
+      const leaderPod = pods.find((p) => p.metadata?.name === action.from);
+      const ip = leaderPod?.status?.podIP;
+      if (!ip) return;
+      this.deps.logger.info('switching over', { key, from: action.from, to: action.to, reason: action.reason });
+      await this.patroni.switchover(ip, this.patroniCredentials(cluster), action.from, action.to);
+      await this.deps.events.record(
+        this.target(cluster),
+        'Normal',
+        'SwitchoverCompleted',
+        'Switchover',
+        `primary role moved from ${action.from} to ${action.to} (${action.reason})`,
+      );
+    } else if (action.type === 'replacePod') {
+      const pod = pods.find((p) => p.metadata?.name === action.pod);
+      if (!pod) return;
+      this.deps.logger.info('replacing instance', { key, pod: action.pod, reason: action.reason });
+      await this.deps.client.delete(
+        { apiVersion: 'v1', kind: 'Pod', name: action.pod, namespace: cluster.metadata.namespace! },
+        { uid: pod.metadata?.uid },
+      );
+      await this.deps.events.record(this.target(cluster), 'Normal', 'InstanceReplaced', 'RollingUpdate', `replaced ${action.pod} to apply the current spec`);
+    }
+  }
+
+  /**
+   * Deletion: the StatefulSet first, then, once its pods are gone (so Patroni cannot write
+   * again), Patroni's own ConfigMaps; then the finalizer goes and garbage collection removes
+   * the rest. PVCs follow spec.persistentVolumeClaimRetentionPolicy.whenDeleted through the
+   * StatefulSet's own retention policy.
+   */
+  private async finalize(cluster: PostgresCluster): Promise<ReconcileResult> {
+    const finalizers = cluster.metadata.finalizers ?? [];
+    if (!finalizers.includes(CLEANUP_FINALIZER)) return {};
+    const namespace = cluster.metadata.namespace!;
+    const names = childNames(cluster.metadata.name!);
+    const statefulSet = this.owned(cluster, this.deps.caches.statefulSets.get(names.statefulSet, namespace));
+    if (statefulSet) {
+      if (!statefulSet.metadata?.deletionTimestamp)
+        await this.deps.client.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: names.statefulSet, namespace });
+      return { requeueAfterMs: FAST_REQUEUE_MS };
+    }
+    if (this.podsOf(cluster).length > 0) return { requeueAfterMs: FAST_REQUEUE_MS };
+    for (const name of names.patroniDcsConfigMaps)
+      await this.deps.client.delete({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace });
+    await this.deps.client.mergePatch(clusterRef(cluster), {
+      metadata: {
+        finalizers: finalizers.filter((f) => f !== CLEANUP_FINALIZER),
+        resourceVersion: cluster.metadata.resourceVersion,
+      },
+    });
+    this.deps.logger.info('cleaned up after deletion', { key: this.key(cluster) });
+    return {};
+  }
+
+  private podsOf(cluster: PostgresCluster): V1Pod[] {
+    return this.deps.caches.pods
+      .list(cluster.metadata.namespace)
+      .filter(
+        (p) =>
+          p.metadata?.labels?.[CLUSTER_LABEL] === cluster.metadata.name &&
+          p.metadata?.labels?.['app.kubernetes.io/component'] === DATABASE_COMPONENT,
+      );
+  }
+
+  /** The member holding Patroni's leader lock (the leader ConfigMap's annotation). */
+  private leaderOf(cluster: PostgresCluster): string | undefined {
+    const names = childNames(cluster.metadata.name!);
+    const leader = this.deps.caches.configMaps.get(names.patroniLeaderConfigMap, cluster.metadata.namespace)?.metadata
+      ?.annotations?.leader;
+    return leader || undefined;
+  }
+
+  private patroniCredentials(cluster: PostgresCluster): PatroniCredentials {
+    const name = childNames(cluster.metadata.name!).patroniApiSecret;
+    const data = this.deps.caches.secrets.get(name, cluster.metadata.namespace)?.data ?? {};
+    const decode = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
+    return { username: decode('username'), password: decode('password') };
+  }
+
+  private owned<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(cluster: PostgresCluster, obj: T | undefined): T | undefined {
+    return obj && ownedBy(cluster)(obj) ? obj : undefined;
+  }
+
+  private recordPhaseChange(cluster: PostgresCluster, phase: string, summary: string): void {
+    const type = phase === 'Degraded' || phase === 'Failed' ? 'Warning' : 'Normal';
+    void this.deps.events.record(this.target(cluster), type, `Cluster${phase}`, 'Reconcile', `cluster is ${phase} (${summary} instances ready)`);
+  }
+
+  private target(cluster: PostgresCluster) {
+    return { apiVersion: API_VERSION, kind: KINDS.PostgresCluster.kind, metadata: cluster.metadata };
+  }
+
+  private key(cluster: PostgresCluster): string {
+    return `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+  }
+}
