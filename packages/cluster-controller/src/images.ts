@@ -9,9 +9,13 @@ export type ImageCatalog = ReadonlyMap<number, string>;
 
 export function parseImageCatalog(value: string | undefined): ImageCatalog {
   const catalog = new Map<number, string>();
-  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [major, image] = entry.split('=', 2);
-    if (!major || !image || !/^\d+$/.test(major)) throw new Error(`PGOP_POSTGRES_IMAGES: "${entry}" is not <major>=<image>`);
+    if (!major || !image || !/^\d+$/.test(major))
+      throw new Error(`PGOP_POSTGRES_IMAGES: "${entry}" is not <major>=<image>`);
     catalog.set(Number(major), image);
   }
   return catalog;

@@ -10,7 +10,13 @@
  * - nothing is replaced while any instance is missing, not ready or not streaming.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { hasPrimaryLabel, isPodReady, isStreamingReplica, ordinalOf, patroniMember } from './patroni-member.js';
+import {
+  hasPrimaryLabel,
+  isPodReady,
+  isStreamingReplica,
+  ordinalOf,
+  patroniMember,
+} from './patroni-member.js';
 
 export type InstanceAction =
   | { type: 'none' }
@@ -108,6 +114,10 @@ export function planInstances(o: InstanceObservation): InstancePlan {
     ? { type: 'switchover', from: nameOf(leaderPod), to: nameOf(to), reason: 'RollingUpdate' }
     : pods.length === 1
       ? { type: 'replacePod', pod: nameOf(leaderPod), reason: 'RollingUpdate' }
-      : { type: 'wait', reason: 'NoSwitchoverCandidate', message: 'rolling update waits for an updated, streaming replica to switch over to' };
+      : {
+          type: 'wait',
+          reason: 'NoSwitchoverCandidate',
+          message: 'rolling update waits for an updated, streaming replica to switch over to',
+        };
   return { statefulSetReplicas, action, outdatedPods };
 }

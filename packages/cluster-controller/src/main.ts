@@ -35,7 +35,14 @@ const controller = new Controller({
   concurrency: Number(process.env.RECONCILE_CONCURRENCY ?? 4),
 });
 
-type Meta = { metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+type Meta = {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+};
 const enqueue = (obj: Meta) => controller.queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
 /** Children and Patroni's objects carry the cluster label: reconcile their cluster. */
 const enqueueCluster = (obj: Meta) => {
@@ -64,10 +71,34 @@ const caches = {
     path: `/apis/${GROUP}/${VERSION}/${KINDS.PostgresCluster.plural}`,
     onChange: enqueue,
   }),
-  statefulSets: new Informer<V1StatefulSet>({ ...labelled, apiVersion: 'apps/v1', kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets', onChange: enqueueCluster }),
-  pods: new Informer<V1Pod>({ ...labelled, apiVersion: 'v1', kind: 'Pod', path: '/api/v1/pods', onChange: enqueueCluster }),
-  configMaps: new Informer<V1ConfigMap>({ ...labelled, apiVersion: 'v1', kind: 'ConfigMap', path: '/api/v1/configmaps', onChange: onConfigMap }),
-  secrets: new Informer<V1Secret>({ ...labelled, apiVersion: 'v1', kind: 'Secret', path: '/api/v1/secrets', onChange: enqueueCluster }),
+  statefulSets: new Informer<V1StatefulSet>({
+    ...labelled,
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    path: '/apis/apps/v1/statefulsets',
+    onChange: enqueueCluster,
+  }),
+  pods: new Informer<V1Pod>({
+    ...labelled,
+    apiVersion: 'v1',
+    kind: 'Pod',
+    path: '/api/v1/pods',
+    onChange: enqueueCluster,
+  }),
+  configMaps: new Informer<V1ConfigMap>({
+    ...labelled,
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    path: '/api/v1/configmaps',
+    onChange: onConfigMap,
+  }),
+  secrets: new Informer<V1Secret>({
+    ...labelled,
+    apiVersion: 'v1',
+    kind: 'Secret',
+    path: '/api/v1/secrets',
+    onChange: enqueueCluster,
+  }),
 };
 
 reconciler = new ClusterReconciler({

@@ -16,11 +16,22 @@ export class PatroniClient {
   constructor(private readonly timeoutMs = 60_000) {}
 
   /** Planned switchover from leader to candidate; resolves when Patroni reports it done. */
-  async switchover(podIp: string, auth: PatroniCredentials, leader: string, candidate: string): Promise<string> {
+  async switchover(
+    podIp: string,
+    auth: PatroniCredentials,
+    leader: string,
+    candidate: string,
+  ): Promise<string> {
     return this.request(podIp, auth, 'POST', '/switchover', { leader, candidate });
   }
 
-  private async request(podIp: string, auth: PatroniCredentials, method: string, path: string, body: unknown): Promise<string> {
+  private async request(
+    podIp: string,
+    auth: PatroniCredentials,
+    method: string,
+    path: string,
+    body: unknown,
+  ): Promise<string> {
     const url = `http://${podIp.includes(':') ? `[${podIp}]` : podIp}:${PATRONI_PORT}${path}`;
     const response = await fetch(url, {
       method,
@@ -32,7 +43,8 @@ export class PatroniClient {
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = (await response.text()).trim();
-    if (!response.ok) throw new PatroniError(`Patroni ${method} ${path} answered ${response.status}: ${text}`);
+    if (!response.ok)
+      throw new PatroniError(`Patroni ${method} ${path} answered ${response.status}: ${text}`);
     return text;
   }
 }

@@ -12,7 +12,13 @@ import {
   validatePostgresCluster,
   type PostgresCluster,
 } from '@pgop/api';
-import type { EventRecorder, Informer, ObjectClient, ReconcileResult } from '@pgop/runtime';
+import {
+  isStatus,
+  type EventRecorder,
+  type Informer,
+  type ObjectClient,
+  type ReconcileResult,
+} from '@pgop/runtime';
 import type { Logger } from 'winston';
 import { imageFor, type ImageCatalog } from './images.js';
 import { planInstances, type InstanceAction, type InstancePlan } from './instance-plan.js';
@@ -97,12 +103,23 @@ export class ClusterReconciler {
           pods,
           leader,
         });
-        const existingVolumeSize = statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
-        for (const child of desiredChildren(cluster, { image: image!, replicas: plan.statefulSetReplicas, existingVolumeSize }))
+        const existingVolumeSize =
+          statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+        for (const child of desiredChildren(cluster, {
+          image: image!,
+          replicas: plan.statefulSetReplicas,
+          existingVolumeSize,
+        }))
           await this.deps.client.apply(child);
         await this.act(cluster, pods, plan.action);
       } else {
-        await this.deps.events.record(this.target(cluster), 'Warning', blocker.reason, 'Reconcile', blocker.message);
+        await this.deps.events.record(
+          this.target(cluster),
+          'Warning',
+          blocker.reason,
+          'Reconcile',
+          blocker.message,
+        );
       }
     }
 
@@ -116,15 +133,26 @@ export class ClusterReconciler {
       paused,
       now: new Date(),
     });
-    await this.deps.client.applyStatus(clusterRef(cluster), KINDS.PostgresCluster.plural, status);
-    if (status.phase !== cluster.status?.phase) this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');
+    try {
+      await this.deps.client.applyStatus(clusterRef(cluster), KINDS.PostgresCluster.plural, status);
+    } catch (err) {
+      if (isStatus(err, 404)) return {}; // deleted since the cache saw it
+      throw err;
+    }
+    if (status.phase !== cluster.status?.phase)
+      this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');
     if (paused || blocker) return {};
-    if (plan && plan.action.type !== 'none' && plan.action.type !== 'wait') return { requeueAfterMs: FAST_REQUEUE_MS };
+    if (plan && plan.action.type !== 'none' && plan.action.type !== 'wait')
+      return { requeueAfterMs: FAST_REQUEUE_MS };
     return status.phase === 'Running' ? {} : { requeueAfterMs: PROGRESS_REQUEUE_MS };
   }
 
   /** Reasons not to touch the children: an invalid spec, no image, or a major version change. */
-  private check(cluster: PostgresCluster, statefulSet: V1StatefulSet | undefined, image: string | undefined): Blocker | undefined {
+  private check(
+    cluster: PostgresCluster,
+    statefulSet: V1StatefulSet | undefined,
+    image: string | undefined,
+  ): Blocker | undefined {
     const validation = validatePostgresCluster(cluster);
     if (!validation.valid)
       return {
@@ -158,7 +186,7 @@ export class ClusterReconciler {
     for (const secret of secrets) {
       if (this.deps.caches.secrets.get(secret.metadata!.name!, cluster.metadata.namespace)) continue;
       if ((await this.deps.client.createIfAbsent(secret)) === 'created')
-        this.deps.logger.info('created credentials', { key: this.key(cluster), secret: secret.metadata!.name });
+        this.deps.logger.info('created credentials', { key: this.key(cluster), name: secret.metadata!.name });
     }
   }
 
@@ -168,7 +196,12 @@ export class ClusterReconciler {
       const leaderPod = pods.find((p) => p.metadata?.name === action.from);
       const ip = leaderPod?.status?.podIP;
       if (!ip) return;
-      this.deps.logger.info('switching over', { key, from: action.from, to: action.to, reason: action.reason });
+      this.deps.logger.info('switching over', {
+        key,
+        from: action.from,
+        to: action.to,
+        reason: action.reason,
+      });
       await this.patroni.switchover(ip, this.patroniCredentials(cluster), action.from, action.to);
       await this.deps.events.record(
         this.target(cluster),
@@ -185,7 +218,13 @@ export class ClusterReconciler {
         { apiVersion: 'v1', kind: 'Pod', name: action.pod, namespace: cluster.metadata.namespace! },
         { uid: pod.metadata?.uid },
       );
-      await this.deps.events.record(this.target(cluster), 'Normal', 'InstanceReplaced', 'RollingUpdate', `replaced ${action.pod} to apply the current spec`);
+      await this.deps.events.record(
+        this.target(cluster),
+        'Normal',
+        'InstanceReplaced',
+        'RollingUpdate',
+        `replaced ${action.pod} to apply the current spec`,
+      );
     }
   }
 
@@ -203,7 +242,12 @@ export class ClusterReconciler {
     const statefulSet = this.owned(cluster, this.deps.caches.statefulSets.get(names.statefulSet, namespace));
     if (statefulSet) {
       if (!statefulSet.metadata?.deletionTimestamp)
-        await this.deps.client.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: names.statefulSet, namespace });
+        await this.deps.client.delete({
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          name: names.statefulSet,
+          namespace,
+        });
       return { requeueAfterMs: FAST_REQUEUE_MS };
     }
     if (this.podsOf(cluster).length > 0) return { requeueAfterMs: FAST_REQUEUE_MS };
@@ -232,8 +276,8 @@ export class ClusterReconciler {
   /** The member holding Patroni's leader lock (the leader ConfigMap's annotation). */
   private leaderOf(cluster: PostgresCluster): string | undefined {
     const names = childNames(cluster.metadata.name!);
-    const leader = this.deps.caches.configMaps.get(names.patroniLeaderConfigMap, cluster.metadata.namespace)?.metadata
-      ?.annotations?.leader;
+    const leader = this.deps.caches.configMaps.get(names.patroniLeaderConfigMap, cluster.metadata.namespace)
+      ?.metadata?.annotations?.leader;
     return leader || undefined;
   }
 
@@ -244,13 +288,22 @@ export class ClusterReconciler {
     return { username: decode('username'), password: decode('password') };
   }
 
-  private owned<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(cluster: PostgresCluster, obj: T | undefined): T | undefined {
+  private owned<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(
+    cluster: PostgresCluster,
+    obj: T | undefined,
+  ): T | undefined {
     return obj && ownedBy(cluster)(obj) ? obj : undefined;
   }
 
   private recordPhaseChange(cluster: PostgresCluster, phase: string, summary: string): void {
     const type = phase === 'Degraded' || phase === 'Failed' ? 'Warning' : 'Normal';
-    void this.deps.events.record(this.target(cluster), type, `Cluster${phase}`, 'Reconcile', `cluster is ${phase} (${summary} instances ready)`);
+    void this.deps.events.record(
+      this.target(cluster),
+      type,
+      `Cluster${phase}`,
+      'Reconcile',
+      `cluster is ${phase} (${summary} instances ready)`,
+    );
   }
 
   private target(cluster: PostgresCluster) {

@@ -47,12 +47,18 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
   else if (ready === 0) phase = 'Failed';
   else if (!primary) phase = 'Degraded';
   // An update ends when every instance is back: the last replaced pod is still starting.
-  else if (changing || pods.length !== desired || (previous.phase === 'Updating' && !allReady)) phase = 'Updating';
+  else if (changing || pods.length !== desired || (previous.phase === 'Updating' && !allReady))
+    phase = 'Updating';
   else phase = allReady ? 'Running' : 'Degraded';
 
   const conditions: ConditionUpdate[] = [
     allReady
-      ? { type: 'Ready', status: 'True', reason: 'AllInstancesReady', message: `${ready}/${desired} instances ready; primary ${primary}` }
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: 'AllInstancesReady',
+          message: `${ready}/${desired} instances ready; primary ${primary}`,
+        }
       : {
           type: 'Ready',
           status: 'False',
@@ -71,29 +77,87 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(primary ? { primaryPod: primary } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,
-    conditions: mergeConditions(previous.conditions as Condition[] | undefined, conditions, cluster.metadata.generation, o.now),
+    conditions: mergeConditions(
+      previous.conditions as Condition[] | undefined,
+      conditions,
+      cluster.metadata.generation,
+      o.now,
+    ),
   };
 }
 
 function progressing(o: StatusObservation, phase: ClusterPhase): ConditionUpdate {
   if (o.paused)
-    return { type: 'Progressing', status: 'False', reason: 'Paused', message: 'reconciling is paused by the postgres.example.com/paused annotation' };
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'Paused',
+      message: 'reconciling is paused by the postgres.example.com/paused annotation',
+    };
   if (o.blocker) return { type: 'Progressing', status: 'False', ...o.blocker };
   const action = o.plan?.action;
   if (action?.type === 'switchover')
-    return { type: 'Progressing', status: 'True', reason: 'Switchover', message: `switching over from ${action.from} to ${action.to} (${action.reason})` };
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'Switchover',
+      message: `switching over from ${action.from} to ${action.to} (${action.reason})`,
+    };
   if (action?.type === 'replacePod')
-    return { type: 'Progressing', status: 'True', reason: 'RollingUpdate', message: `replacing ${action.pod}; ${o.plan!.outdatedPods.length} instance(s) to update` };
-  if (action?.type === 'wait') return { type: 'Progressing', status: 'True', reason: action.reason, message: action.message };
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'RollingUpdate',
+      message: `replacing ${action.pod}; ${o.plan!.outdatedPods.length} instance(s) to update`,
+    };
+  if (action?.type === 'wait')
+    return { type: 'Progressing', status: 'True', reason: action.reason, message: action.message };
   if (phase === 'Running')
-    return { type: 'Progressing', status: 'False', reason: 'UpToDate', message: 'every instance runs the current spec' };
-  return { type: 'Progressing', status: 'True', reason: phase === 'Pending' || phase === 'Creating' ? 'Creating' : 'Reconciling', message: `cluster is ${phase}` };
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'UpToDate',
+      message: 'every instance runs the current spec',
+    };
+  return {
+    type: 'Progressing',
+    status: 'True',
+    reason: phase === 'Pending' || phase === 'Creating' ? 'Creating' : 'Reconciling',
+    message: `cluster is ${phase}`,
+  };
 }
 
-function degraded(wasRunning: boolean, primary: string | undefined, ready: number, desired: number): ConditionUpdate {
-  if (!wasRunning) return { type: 'Degraded', status: 'False', reason: 'NotRunningYet', message: 'the cluster has not been running yet' };
-  if (!primary) return { type: 'Degraded', status: 'True', reason: 'NoPrimary', message: 'no instance holds the primary role' };
+function degraded(
+  wasRunning: boolean,
+  primary: string | undefined,
+  ready: number,
+  desired: number,
+): ConditionUpdate {
+  if (!wasRunning)
+    return {
+      type: 'Degraded',
+      status: 'False',
+      reason: 'NotRunningYet',
+      message: 'the cluster has not been running yet',
+    };
+  if (!primary)
+    return {
+      type: 'Degraded',
+      status: 'True',
+      reason: 'NoPrimary',
+      message: 'no instance holds the primary role',
+    };
   if (ready < desired)
-    return { type: 'Degraded', status: 'True', reason: 'InstancesNotReady', message: `${desired - ready} of ${desired} instances not ready` };
-  return { type: 'Degraded', status: 'False', reason: 'AllInstancesReady', message: 'every instance is ready' };
+    return {
+      type: 'Degraded',
+      status: 'True',
+      reason: 'InstancesNotReady',
+      message: `${desired - ready} of ${desired} instances not ready`,
+    };
+  return {
+    type: 'Degraded',
+    status: 'False',
+    reason: 'AllInstancesReady',
+    message: 'every instance is ready',
+  };
 }

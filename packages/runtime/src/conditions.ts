@@ -27,12 +27,17 @@ export function mergeConditions(
       ...update,
       ...(observedGeneration !== undefined ? { observedGeneration } : {}),
       lastTransitionTime:
-        previous && previous.status === update.status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+        previous && previous.status === update.status
+          ? previous.lastTransitionTime
+          : now.toISOString().replace(/\.\d+Z$/, 'Z'),
     });
   }
   return [...byType.values()];
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
   return conditions?.find((c) => c.type === type);
 }

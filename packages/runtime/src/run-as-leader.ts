@@ -17,11 +17,17 @@ export interface RunAsLeaderOptions {
   controllers: Controller[];
 }
 
-export function runAsLeader(manager: Manager, { leaseName, informers, controllers }: RunAsLeaderOptions): LeaderElector {
+export function runAsLeader(
+  manager: Manager,
+  { leaseName, informers, controllers }: RunAsLeaderOptions,
+): LeaderElector {
   const { logger, kubeConfig } = manager;
   const elector = new LeaderElector({
     kubeConfig,
-    namespace: process.env.POD_NAMESPACE ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default',
+    namespace:
+      process.env.POD_NAMESPACE ??
+      kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ??
+      'default',
     name: leaseName,
     identity: process.env.POD_NAME ?? hostname(),
     logger,
