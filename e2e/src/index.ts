@@ -3,3 +3,4 @@ export * from './kubectl.js';
 export * from './paths.js';
 export * from './ports.js';
 export * from './local-cluster.js';
+export * from './operator.js';

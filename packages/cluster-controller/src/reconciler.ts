@@ -128,6 +128,9 @@ export class ClusterReconciler {
       statefulSetExists: statefulSet !== undefined || plan !== undefined,
       pods,
       leader,
+      dataVersion: statefulSet
+        ? Number(statefulSet.metadata?.labels?.[MAJOR_VERSION_LABEL])
+        : plan && cluster.spec.version,
       plan,
       blocker,
       paused,

@@ -21,6 +21,8 @@ export interface StatusObservation {
   statefulSetExists: boolean;
   pods: V1Pod[];
   leader?: string;
+  /** The PostgreSQL major of the data (the StatefulSet's), once instances exist. */
+  dataVersion?: number;
   plan?: InstancePlan;
   blocker?: Blocker;
   paused: boolean;
@@ -74,6 +76,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     replicas: pods.length,
     readyReplicas: ready,
     readySummary: `${ready}/${desired}`,
+    ...(o.dataVersion !== undefined ? { version: o.dataVersion } : {}),
     ...(primary ? { primaryPod: primary } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,

@@ -204,7 +204,8 @@ export const PvcRetentionPolicySchema = Type.Object(
 export const PostgresClusterSpecSchema = Type.Object(
   {
     version: integerEnum(SUPPORTED_VERSIONS, {
-      description: 'PostgreSQL major version. It cannot be lowered.',
+      description:
+        'PostgreSQL major version. It cannot be lowered, except back to the version of the data (status.version) after a refused upgrade.',
     }),
     replicas: Type.Integer({
       description: `Number of PostgreSQL instances: one primary and replicas-1 streaming replicas (${MIN_REPLICAS}-${MAX_REPLICAS}).`,
@@ -230,11 +231,6 @@ export const PostgresClusterSpecSchema = Type.Object(
     description: 'Desired state of the cluster.',
     'x-kubernetes-validations': [
       cel(
-        'self.version >= oldSelf.version',
-        'version cannot be lowered: PostgreSQL data files cannot be downgraded; restore a backup into a new cluster instead',
-        { fieldPath: '.version' },
-      ),
-      cel(
         '!has(self.replication) || !has(self.replication.strict) || !self.replication.strict || (has(self.replication.synchronousReplicas) ? self.replication.synchronousReplicas : 1) < self.replicas',
         'replication.synchronousReplicas must be less than replicas when strict is true: otherwise no write could ever commit',
         { fieldPath: '.replication.synchronousReplicas' },
@@ -259,6 +255,12 @@ export const PostgresClusterStatusSchema = Type.Object(
       Type.Integer({ description: 'Number of instances (pods) that exist.', minimum: 0 }),
     ),
     readyReplicas: Type.Optional(Type.Integer({ description: 'Number of ready instances.', minimum: 0 })),
+    version: Type.Optional(
+      Type.Integer({
+        description: 'PostgreSQL major version of the data the instances hold.',
+        minimum: 0,
+      }),
+    ),
     readySummary: Type.Optional(
       Type.String({
         description: 'Ready instances over desired, e.g. "1/3" (the REPLICAS column).',
@@ -292,6 +294,13 @@ export type PostgresCluster = CustomObject<PostgresClusterSpec, PostgresClusterS
 
 /** Rules on the whole object; the only place CEL can see metadata.name. */
 export const PostgresClusterRootRules = [
+  // On the root because it compares with status: going back to the version of the data undoes
+  // a refused major upgrade, which would otherwise block the cluster for good.
+  cel(
+    'self.spec.version >= oldSelf.spec.version || (has(oldSelf.status) && has(oldSelf.status.version) && self.spec.version == oldSelf.status.version)',
+    'version cannot be lowered below the version of the data (status.version): PostgreSQL data files cannot be downgraded; restore a backup into a new cluster instead',
+    { fieldPath: '.spec.version' },
+  ),
   cel(
     clusterNameRule('self.metadata.name'),
     `metadata.name must be ${CLUSTER_NAME_ALLOWED}: it names the StatefulSet, its pods and the Services <name>-primary, <name>-replica and <name>-pods`,

@@ -1,0 +1,462 @@
+/**
+ * The cluster controller on the local Kubernetes, installed with Helm: Ticket 2's demo and every
+ * change a user makes to a PostgresCluster, checked the way a user would see it (kubectl, psql).
+ * The namespace enforces the `restricted` Pod Security Standard, so every pod pgop creates must
+ * meet it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  OPERATOR_NAMESPACE,
+  TestNamespace,
+  clusterStatus,
+  condition,
+  eventually,
+  installOperator,
+  instancePods,
+  kubectlOk,
+  localCluster,
+  postgresCluster,
+  sql,
+  startSqlClient,
+  waitReady,
+  type InstancePod,
+} from '../src/index.js';
+
+const primaries = (pods: InstancePod[]) => pods.filter((p) => p.role === 'primary');
+
+/** `patronictl list` as JSON, run in an instance pod. */
+function patroniMembers(ns: TestNamespace, pod: string) {
+  const list = ns.k('exec', pod, '--', 'patronictl', '-c', '/etc/patroni/patroni.yml', 'list', '-f', 'json');
+  return JSON.parse(list) as { Member: string; Role: string; State: string }[];
+}
+
+describe('PostgresCluster', () => {
+  let ns: TestNamespace;
+  let client: string;
+
+  before(async () => {
+    const cluster = localCluster();
+    installOperator(cluster);
+    ns = new TestNamespace(cluster, 'pgc');
+  });
+  after(() => ns?.delete());
+
+  it("runs the ticket's demo: 3 instances, Running 3/3, writes through -primary, reads through -replica", async () => {
+    ns.apply(postgresCluster('my-cluster', { replicas: 3 }));
+    const seen: string[] = [];
+    await eventually('my-cluster Running 3/3', () => {
+      const s = clusterStatus(ns, 'my-cluster');
+      const shown = `${s.readySummary ?? ''} ${s.phase ?? ''}`;
+      if (seen.at(-1) !== shown) seen.push(shown);
+      return s.phase === 'Running' && s.readySummary === '3/3' ? s : undefined;
+    });
+    assert.ok(
+      seen.some((s) => s.endsWith('Creating')),
+      `phases seen: ${seen.join(' → ')}`,
+    );
+    const status = waitReady(ns, 'my-cluster');
+    assert.equal(status.readyReplicas, 3);
+    assert.equal(status.observedGeneration, 1);
+    assert.equal(
+      status.selector,
+      'postgres.example.com/cluster=my-cluster,app.kubernetes.io/component=database',
+    );
+    const pods = instancePods(ns, 'my-cluster');
+    assert.equal(pods.length, 3);
+    assert.deepEqual(
+      primaries(pods).map((p) => p.name),
+      [status.primaryPod],
+      'primaryPod is the pod Patroni labelled primary',
+    );
+    await eventually(
+      'both replicas streaming',
+      () => {
+        const members = patroniMembers(ns, status.primaryPod!);
+        assert.equal(members.find((m) => m.Role === 'Leader')?.Member, status.primaryPod);
+        return members.filter((m) => m.State === 'streaming').length === 2 ? true : undefined;
+      },
+      60,
+    );
+
+    client = await startSqlClient(ns, 'my-cluster');
+    sql(
+      ns,
+      client,
+      'my-cluster-primary',
+      'CREATE TABLE demo (id int PRIMARY KEY, note text); INSERT INTO demo VALUES (1, $$hello$$)',
+    );
+    assert.equal(sql(ns, client, 'my-cluster-primary', 'SELECT pg_is_in_recovery()'), 'f');
+    await eventually(
+      'the row on a replica',
+      () => {
+        const res = ns.try(
+          'exec',
+          client,
+          '--',
+          'psql',
+          '-h',
+          'my-cluster-replica',
+          '-d',
+          'postgres',
+          '-XAtqc',
+          'SELECT note FROM demo WHERE id = 1',
+        );
+        return res.code === 0 && res.stdout.trim() === 'hello' ? true : undefined;
+      },
+      60,
+    );
+    assert.equal(sql(ns, client, 'my-cluster-replica', 'SELECT pg_is_in_recovery()'), 't');
+    const refused = ns.try(
+      'exec',
+      client,
+      '--',
+      'psql',
+      '-h',
+      'my-cluster-replica',
+      '-d',
+      'postgres',
+      '-XAtqc',
+      'INSERT INTO demo VALUES (2, $$x$$)',
+    );
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /read-only transaction/);
+  });
+
+  it('owns its children, labels them, and meets the restricted Pod Security Standard', () => {
+    const uid = ns.k('get', 'pgc', 'my-cluster', '-o', 'jsonpath={.metadata.uid}');
+    const kinds = 'statefulset,service,configmap,secret,serviceaccount,role,rolebinding,poddisruptionbudget';
+    const children = JSON.parse(
+      ns.k(
+        'get',
+        kinds,
+        '-l',
+        'postgres.example.com/cluster=my-cluster,app.kubernetes.io/managed-by=pgop',
+        '-o',
+        'json',
+      ),
+    ) as {
+      items: {
+        kind: string;
+        metadata: { name: string; ownerReferences?: { uid: string; controller?: boolean }[] };
+      }[];
+    };
+    const names = children.items.map((c) => `${c.kind}/${c.metadata.name}`).sort();
+    assert.deepEqual(names, [
+      'ConfigMap/my-cluster-patroni',
+      'PodDisruptionBudget/my-cluster',
+      'Role/my-cluster-instance',
+      'RoleBinding/my-cluster-instance',
+      'Secret/my-cluster-patroni-api',
+      'Secret/my-cluster-replication',
+      'Secret/my-cluster-superuser',
+      'Service/my-cluster-pods',
+      'Service/my-cluster-primary',
+      'Service/my-cluster-replica',
+      'ServiceAccount/my-cluster-instance',
+      'StatefulSet/my-cluster',
+    ]);
+    for (const child of children.items)
+      assert.ok(
+        child.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller),
+        `${child.kind}/${child.metadata.name} is owned`,
+      );
+    const sts = JSON.parse(ns.k('get', 'statefulset', 'my-cluster', '-o', 'json')) as {
+      spec: {
+        updateStrategy: { type: string };
+        volumeClaimTemplates: { spec: { resources: { requests: { storage: string } } } }[];
+        template: { spec: { affinity: unknown } };
+      };
+    };
+    assert.equal(sts.spec.updateStrategy.type, 'OnDelete');
+    assert.equal(sts.spec.volumeClaimTemplates[0]!.spec.resources.requests.storage, '1Gi');
+    assert.match(
+      JSON.stringify(sts.spec.template.spec.affinity),
+      /preferredDuringScheduling.*kubernetes.io\/hostname/,
+    );
+    const password = ns.k('get', 'secret', 'my-cluster-superuser', '-o', 'jsonpath={.data.password}');
+    assert.ok(Buffer.from(password, 'base64').length >= 40, 'a generated password of 32 random bytes');
+    assert.equal(
+      ns.k(
+        'get',
+        'namespace',
+        ns.name,
+        '-o',
+        "jsonpath={.metadata.labels['pod-security\\.kubernetes\\.io/enforce']}",
+      ),
+      'restricted',
+    );
+  });
+
+  it('rolls a resources change: replicas one by one, then a switchover, the old primary last; never two primaries; data intact', async () => {
+    const before = instancePods(ns, 'my-cluster');
+    const oldPrimary = primaries(before)[0]!.name;
+    const replaced: string[] = [];
+    let maxPrimaries = 0;
+    const sample = () => {
+      const pods = instancePods(ns, 'my-cluster');
+      maxPrimaries = Math.max(maxPrimaries, primaries(pods).length);
+      for (const p of pods) {
+        const old = before.find((b) => b.name === p.name);
+        if (old && old.uid !== p.uid && !replaced.includes(p.name)) replaced.push(p.name);
+      }
+      return pods;
+    };
+    ns.k(
+      'patch',
+      'pgc',
+      'my-cluster',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { resources: { requests: { cpu: '50m', memory: '64Mi' } } } }),
+    );
+    await eventually(
+      'every pod replaced and the cluster Running',
+      () => {
+        const pods = sample();
+        const s = clusterStatus(ns, 'my-cluster');
+        return replaced.length === 3 &&
+          pods.every((p) => p.ready) &&
+          s.phase === 'Running' &&
+          s.observedGeneration === 2
+          ? true
+          : undefined;
+      },
+      300,
+      () => JSON.stringify({ replaced, status: clusterStatus(ns, 'my-cluster') }),
+    );
+    assert.equal(maxPrimaries, 1, 'at most one pod labelled primary at every sample');
+    assert.equal(
+      replaced.at(-1),
+      oldPrimary,
+      `replacement order ${replaced.join(', ')}: the old primary last`,
+    );
+    assert.notEqual(
+      clusterStatus(ns, 'my-cluster').primaryPod,
+      oldPrimary,
+      'the primary role moved by switchover',
+    );
+    const requests = ns.k(
+      'get',
+      'pod',
+      oldPrimary,
+      '-o',
+      'jsonpath={.spec.containers[0].resources.requests.cpu}',
+    );
+    assert.equal(requests, '50m');
+    assert.equal(sql(ns, client, 'my-cluster-primary', 'SELECT note FROM demo WHERE id = 1'), 'hello');
+    sql(ns, client, 'my-cluster-primary', 'INSERT INTO demo VALUES (2, $$after the update$$)');
+  });
+
+  it('recovers from the deletion of the primary pod: a new primary, Running again, no data lost', async () => {
+    const oldPrimary = clusterStatus(ns, 'my-cluster').primaryPod!;
+    ns.k('delete', 'pod', oldPrimary, '--wait=false');
+    const status = await eventually(
+      'a new primary and Running 3/3',
+      () => {
+        const s = clusterStatus(ns, 'my-cluster');
+        return s.primaryPod &&
+          s.primaryPod !== oldPrimary &&
+          s.phase === 'Running' &&
+          s.readySummary === '3/3'
+          ? s
+          : undefined;
+      },
+      180,
+    );
+    assert.equal(primaries(instancePods(ns, 'my-cluster')).length, 1);
+    assert.equal(sql(ns, client, 'my-cluster-primary', 'SELECT count(*) FROM demo'), '2');
+    assert.equal(condition(status, 'Ready')?.status, 'True');
+  });
+
+  it('refuses a change of major version with a condition, leaving the instances alone', async () => {
+    const image = () =>
+      ns.k('get', 'statefulset', 'my-cluster', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
+    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"version":18}}');
+    const progressing = await eventually(
+      'the refusal',
+      () => {
+        const c = condition(clusterStatus(ns, 'my-cluster'), 'Progressing');
+        return c?.reason === 'MajorVersionChangeRefused' ? c : undefined;
+      },
+      60,
+    );
+    assert.equal(progressing.status, 'False');
+    assert.match(progressing.message, /spec.version 18 differs from the major version of the data \(17\)/);
+    assert.equal(image(), 'localhost/pgop/postgres:17');
+    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"version":17}}');
+    await eventually(
+      'back to UpToDate',
+      () =>
+        condition(clusterStatus(ns, 'my-cluster'), 'Progressing')?.reason === 'UpToDate' ? true : undefined,
+      60,
+    );
+  });
+
+  it('does nothing while paused, and catches up when unpaused', async () => {
+    ns.k('annotate', 'pgc', 'my-cluster', 'postgres.example.com/paused=true');
+    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"replicas":2}}');
+    await eventually(
+      'the Paused condition',
+      () =>
+        condition(clusterStatus(ns, 'my-cluster'), 'Progressing')?.reason === 'Paused' ? true : undefined,
+      60,
+    );
+    await sleep(10_000); // a reconcile that ignored the pause would have scaled by now
+    assert.equal(ns.k('get', 'statefulset', 'my-cluster', '-o', 'jsonpath={.spec.replicas}'), '3');
+    assert.equal(instancePods(ns, 'my-cluster').length, 3);
+    ns.k('annotate', 'pgc', 'my-cluster', 'postgres.example.com/paused-');
+    await eventually(
+      '2 instances',
+      () => {
+        const s = clusterStatus(ns, 'my-cluster');
+        return s.phase === 'Running' &&
+          s.readySummary === '2/2' &&
+          instancePods(ns, 'my-cluster').length === 2
+          ? true
+          : undefined;
+      },
+      120,
+    );
+  });
+
+  it('scales 1 → 5 → 2 without ever removing the primary, keeping the data', async () => {
+    ns.apply(postgresCluster('scaled', { replicas: 1 }));
+    waitReady(ns, 'scaled');
+    const scaledClient = await startSqlClient(ns, 'scaled');
+    sql(ns, scaledClient, 'scaled-primary', 'CREATE TABLE t AS SELECT generate_series(1, 1000) AS n');
+    ns.k('scale', 'pgc', 'scaled', '--replicas=5');
+    await eventually(
+      'Running 5/5',
+      () =>
+        clusterStatus(ns, 'scaled').readySummary === '5/5' && clusterStatus(ns, 'scaled').phase === 'Running'
+          ? true
+          : undefined,
+      300,
+    );
+    // Put the primary on an ordinal the scale-down removes.
+    const from = clusterStatus(ns, 'scaled').primaryPod!;
+    ns.k(
+      'exec',
+      from,
+      '--',
+      'patronictl',
+      '-c',
+      '/etc/patroni/patroni.yml',
+      'switchover',
+      '--leader',
+      from,
+      '--candidate',
+      'scaled-4',
+      '--force',
+    );
+    await eventually(
+      'scaled-4 primary',
+      () => (clusterStatus(ns, 'scaled').primaryPod === 'scaled-4' ? true : undefined),
+      60,
+    );
+    let maxPrimaries = 0;
+    ns.k('scale', 'pgc', 'scaled', '--replicas=2');
+    const status = await eventually(
+      'Running 2/2',
+      () => {
+        const pods = instancePods(ns, 'scaled');
+        maxPrimaries = Math.max(maxPrimaries, primaries(pods).length);
+        const s = clusterStatus(ns, 'scaled');
+        return s.phase === 'Running' && s.readySummary === '2/2' && pods.length === 2 ? s : undefined;
+      },
+      240,
+    );
+    assert.ok(['scaled-0', 'scaled-1'].includes(status.primaryPod!), `primary ${status.primaryPod} survives`);
+    assert.equal(maxPrimaries, 1);
+    assert.equal(sql(ns, scaledClient, 'scaled-primary', 'SELECT count(*) FROM t'), '1000');
+    const pvcs = ns
+      .k('get', 'pvc', '-l', 'postgres.example.com/cluster=scaled', '-o', 'name')
+      .trim()
+      .split('\n');
+    assert.equal(pvcs.length, 5, 'whenScaled: Retain keeps the volumes of removed instances');
+  });
+
+  it('hands the controller lease over when the leader is killed, and keeps reconciling', async () => {
+    const cluster = localCluster();
+    const holder = () =>
+      kubectlOk(cluster, [
+        '-n',
+        OPERATOR_NAMESPACE,
+        'get',
+        'lease',
+        'pgop-cluster-controller',
+        '-o',
+        'jsonpath={.spec.holderIdentity}',
+      ]);
+    const first = holder();
+    kubectlOk(cluster, [
+      '-n',
+      OPERATOR_NAMESPACE,
+      'delete',
+      'pod',
+      first,
+      '--grace-period=1',
+      '--wait=false',
+    ]);
+    const second = await eventually(
+      'a new lease holder',
+      () => {
+        const h = holder();
+        return h && h !== first ? h : undefined;
+      },
+      60,
+    );
+    assert.notEqual(second, first);
+    ns.k('scale', 'pgc', 'scaled', '--replicas=3');
+    await eventually(
+      'Running 3/3 under the new leader',
+      () =>
+        clusterStatus(ns, 'scaled').readySummary === '3/3' && clusterStatus(ns, 'scaled').phase === 'Running'
+          ? true
+          : undefined,
+      180,
+    );
+  });
+
+  it('deletes a cluster: children and Patroni state go; volumes follow whenDeleted', async () => {
+    ns.apply(
+      postgresCluster('kept', { replicas: 1 }),
+      postgresCluster('dropped', {
+        replicas: 1,
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' },
+      }),
+    );
+    waitReady(ns, 'kept');
+    waitReady(ns, 'dropped');
+    ns.k('delete', 'pgc', 'kept', 'dropped', '--timeout=120s');
+    for (const name of ['kept', 'dropped']) {
+      await eventually(
+        `${name}'s pods and objects gone`,
+        () => {
+          const left = ns
+            .k(
+              'get',
+              'statefulset,pod,service,configmap,secret,role,poddisruptionbudget',
+              '-l',
+              `postgres.example.com/cluster=${name}`,
+              '-o',
+              'name',
+            )
+            .trim();
+          return left === '' ? true : undefined;
+        },
+        120,
+      );
+    }
+    const pvcs = (name: string) =>
+      ns.k('get', 'pvc', '-l', `postgres.example.com/cluster=${name}`, '-o', 'name').trim();
+    assert.equal(
+      pvcs('kept'),
+      'persistentvolumeclaim/pgdata-kept-0',
+      'whenDeleted: Retain (the default) keeps the data',
+    );
+    await eventually("dropped's volume deleted", () => (pvcs('dropped') === '' ? true : undefined), 60);
+  });
+});

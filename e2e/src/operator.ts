@@ -1,0 +1,209 @@
+/**
+ * The operator on the local Kubernetes, as a user installs it (helm upgrade --install of
+ * charts/pgop), and helpers to look at PostgresClusters the way a user would: kubectl and psql.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kubectlOk } from './kubectl.js';
+import { RESTRICTED_CONTAINER, type LocalCluster, type TestNamespace } from './local-cluster.js';
+import { REPO_ROOT, goTool } from './paths.js';
+
+export const OPERATOR_NAMESPACE = 'pgop-system';
+export const OPERATOR_RELEASE = 'pgop';
+export const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';
+
+/**
+ * Installs (or upgrades) the operator with Helm and waits for its Deployments. Helm installs
+ * CRDs only on first install, so they are applied first, as docs/install.md tells users to do on
+ * upgrades. The operator image's ID goes into a pod annotation: a rebuilt :dev image rolls the pods.
+ */
+export function installOperator(cluster: LocalCluster): void {
+  kubectlOk(cluster, [
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    join(REPO_ROOT, 'charts/pgop/crds'),
+  ]);
+  const imageId = execFileSync(
+    'podman',
+    ['image', 'inspect', 'localhost/pgop/operator:dev', '--format', '{{.Id}}'],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+  execFileSync(
+    goTool('helm'),
+    [
+      'upgrade',
+      '--install',
+      OPERATOR_RELEASE,
+      join(REPO_ROOT, 'charts/pgop'),
+      '--namespace',
+      OPERATOR_NAMESPACE,
+      '--create-namespace',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--set-string',
+      `podAnnotations.pgop\\.dev/image-id=${imageId.slice(0, 16)}`,
+      '--wait',
+      '--timeout',
+      '180s',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+
+export interface ClusterStatus {
+  phase?: string;
+  replicas?: number;
+  readyReplicas?: number;
+  readySummary?: string;
+  primaryPod?: string;
+  selector?: string;
+  observedGeneration?: number;
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+}
+
+export function postgresCluster(
+  name: string,
+  spec: Record<string, unknown>,
+  annotations: Record<string, string> = {},
+) {
+  return {
+    apiVersion: 'postgres.example.com/v1',
+    kind: 'PostgresCluster',
+    metadata: { name, annotations },
+    spec: { version: 17, storage: { size: '1Gi' }, ...spec },
+  };
+}
+
+export function clusterStatus(ns: TestNamespace, name: string): ClusterStatus {
+  return (JSON.parse(ns.k('get', 'pgc', name, '-o', 'json')) as { status?: ClusterStatus }).status ?? {};
+}
+
+export function condition(status: ClusterStatus, type: string) {
+  return status.conditions?.find((c) => c.type === type);
+}
+
+/** Waits for condition Ready=True, as `kubectl wait` does; fails with the status if it does not come. */
+export function waitReady(ns: TestNamespace, name: string, timeoutSeconds = 240): ClusterStatus {
+  const res = ns.try('wait', '--for=condition=Ready', `pgc/${name}`, `--timeout=${timeoutSeconds}s`);
+  const status = clusterStatus(ns, name);
+  if (res.code !== 0)
+    throw new Error(
+      `${name} not Ready after ${timeoutSeconds}s: ${JSON.stringify(status, null, 1)}\n${ns.try('get', 'pods', '-o', 'wide').stdout}`,
+    );
+  return status;
+}
+
+/** Polls until check returns a value (not undefined); fails with describe() after timeoutSeconds. */
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined,
+  timeoutSeconds = 180,
+  describe = () => '',
+): Promise<T> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}\n${describe()}`);
+    await sleep(1000);
+  }
+}
+
+export interface InstancePod {
+  name: string;
+  uid: string;
+  role?: string;
+  ready: boolean;
+}
+
+/** The instance pods of a cluster, with the role label Patroni set. */
+export function instancePods(ns: TestNamespace, name: string): InstancePod[] {
+  const list = JSON.parse(
+    ns.k(
+      'get',
+      'pods',
+      '-l',
+      `postgres.example.com/cluster=${name},app.kubernetes.io/component=database`,
+      '-o',
+      'json',
+    ),
+  ) as {
+    items: {
+      metadata: { name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
+      status?: { conditions?: { type: string; status: string }[] };
+    }[];
+  };
+  return list.items.map((p) => ({
+    name: p.metadata.name,
+    uid: p.metadata.uid,
+    role: p.metadata.labels?.['postgres.example.com/role'],
+    ready:
+      !p.metadata.deletionTimestamp &&
+      (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+  }));
+}
+
+/**
+ * A pod with psql that logs in as the cluster's superuser, the password coming from the
+ * cluster's Secret (as an application would get it): `sql()` runs statements through a Service.
+ */
+export async function startSqlClient(ns: TestNamespace, clusterName: string): Promise<string> {
+  const pod = `${clusterName}-client`;
+  ns.apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod },
+    spec: {
+      containers: [
+        {
+          name: 'psql',
+          image: POSTGRES_IMAGE,
+          imagePullPolicy: 'Never',
+          command: ['sleep', 'infinity'],
+          env: [
+            {
+              name: 'PGUSER',
+              valueFrom: { secretKeyRef: { name: `${clusterName}-superuser`, key: 'username' } },
+            },
+            {
+              name: 'PGPASSWORD',
+              valueFrom: { secretKeyRef: { name: `${clusterName}-superuser`, key: 'password' } },
+            },
+            { name: 'PGCONNECT_TIMEOUT', value: '5' },
+          ],
+          securityContext: RESTRICTED_CONTAINER,
+        },
+      ],
+      terminationGracePeriodSeconds: 0,
+    },
+  });
+  await ns.waitForPhase(pod, ['Running'], 120);
+  return pod;
+}
+
+/** Runs SQL through a Service (e.g. my-cluster-primary) from the client pod; returns psql's unaligned output. */
+export function sql(ns: TestNamespace, client: string, service: string, statement: string): string {
+  return ns
+    .k(
+      'exec',
+      client,
+      '--',
+      'psql',
+      '-h',
+      service,
+      '-d',
+      'postgres',
+      '-XAtq',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      statement,
+    )
+    .trim();
+}
