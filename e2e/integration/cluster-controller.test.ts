@@ -1,0 +1,201 @@
+/**
+ * The cluster controller's reconcile against a real API server (no kubelet: no pods run, so
+ * clusters stay Creating). What a user sees from the API: the children with owner references,
+ * credentials created once, status and conditions, a refused major upgrade that can be undone,
+ * a missing image, the pause annotation, events, and the cleanup on deletion.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClusterController } from '@pgop/cluster-controller';
+import { createLogger } from '@pgop/runtime';
+import { stringify } from 'yaml';
+import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+
+const NS = 'db';
+
+describe('cluster controller (integration)', () => {
+  let server: TestApiServer;
+  let stop: () => Promise<void>;
+  const k = (...args: string[]) => kubectlOk(server, ['-n', NS, ...args]);
+  const apply = (obj: object) =>
+    kubectlOk(server, ['-n', NS, 'apply', '--server-side', '-f', '-'], stringify(obj));
+  const json = <T>(...args: string[]) => JSON.parse(k('get', ...args, '-o', 'json')) as T;
+  type Status = {
+    phase?: string;
+    readySummary?: string;
+    version?: number;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
+  const status = (name: string) => json<{ status?: Status }>('pgc', name).status ?? {};
+  const progressing = (name: string) => status(name).conditions?.find((c) => c.type === 'Progressing');
+  const cluster = (name: string, spec: Record<string, unknown> = {}) => ({
+    apiVersion: 'postgres.example.com/v1',
+    kind: 'PostgresCluster',
+    metadata: { name },
+    spec: { version: 17, replicas: 3, storage: { size: '1Gi' }, ...spec },
+  });
+  async function until<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = check();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(200);
+    }
+  }
+
+  before(async () => {
+    server = await startApiServer();
+    kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
+    kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    kubectlOk(server, ['create', 'namespace', NS]);
+    const { controller, informers } = createClusterController({
+      kubeConfig: server.kubeConfig,
+      logger: createLogger({ component: 'test', level: 'error' }),
+      images: new Map([
+        [17, 'localhost/pgop/postgres:17'],
+        [18, 'localhost/pgop/postgres:18'],
+      ]),
+      identity: 'integration-test',
+    });
+    for (const i of informers) await i.start();
+    await Promise.all(informers.map((i) => i.synced));
+    controller.start();
+    stop = async () => {
+      await controller.stop();
+      for (const i of informers) await i.stop();
+    };
+  });
+  after(async () => {
+    await stop?.();
+    await server?.stop();
+  });
+
+  it('creates the children, owned by the cluster, and reports Creating 0/3', async () => {
+    apply(cluster('alpha'));
+    const s = await until('status', () =>
+      status('alpha').phase === 'Creating' ? status('alpha') : undefined,
+    );
+    assert.equal(s.readySummary, '0/3');
+    assert.equal(s.version, 17);
+    assert.equal(s.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    const uid = k('get', 'pgc', 'alpha', '-o', 'jsonpath={.metadata.uid}');
+    const children = json<{
+      items: { kind: string; metadata: { name: string; ownerReferences?: { uid: string }[] } }[];
+    }>(
+      'statefulset,service,configmap,secret,serviceaccount,role,rolebinding,poddisruptionbudget',
+      '-l',
+      'postgres.example.com/cluster=alpha',
+    );
+    assert.equal(
+      children.items.length,
+      12,
+      children.items.map((c) => `${c.kind}/${c.metadata.name}`).join(' '),
+    );
+    for (const c of children.items)
+      assert.ok(
+        c.metadata.ownerReferences?.some((r) => r.uid === uid),
+        `${c.kind}/${c.metadata.name}`,
+      );
+    assert.equal(k('get', 'statefulset', 'alpha', '-o', 'jsonpath={.spec.replicas}'), '3');
+    assert.deepEqual(json<{ metadata: { finalizers: string[] } }>('pgc', 'alpha').metadata.finalizers, [
+      'postgres.example.com/patroni-dcs-cleanup',
+    ]);
+  });
+
+  it('never rewrites the generated credentials', async () => {
+    const before = k(
+      'get',
+      'secret',
+      'alpha-superuser',
+      '-o',
+      'jsonpath={.metadata.resourceVersion} {.data.password}',
+    );
+    k('patch', 'pgc', 'alpha', '--type=merge', '-p', '{"spec":{"replicas":2}}');
+    await until('replicas 2', () =>
+      k('get', 'statefulset', 'alpha', '-o', 'jsonpath={.spec.replicas}') === '2' ? true : undefined,
+    );
+    assert.equal(
+      k('get', 'secret', 'alpha-superuser', '-o', 'jsonpath={.metadata.resourceVersion} {.data.password}'),
+      before,
+    );
+  });
+
+  it('refuses a major version change with a condition and an event; going back undoes it', async () => {
+    k('patch', 'pgc', 'alpha', '--type=merge', '-p', '{"spec":{"version":18}}');
+    const c = await until('refusal', () =>
+      progressing('alpha')?.reason === 'MajorVersionChangeRefused' ? progressing('alpha') : undefined,
+    );
+    assert.equal(c.status, 'False');
+    assert.match(c.message, /in-place major upgrades are not supported yet/);
+    assert.equal(
+      k('get', 'statefulset', 'alpha', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+      'localhost/pgop/postgres:17',
+    );
+    await until('the event', () =>
+      k('get', 'events.events.k8s.io', '-o', 'jsonpath={.items[*].reason}').includes(
+        'MajorVersionChangeRefused',
+      )
+        ? true
+        : undefined,
+    );
+    const lower = kubectl(server, [
+      '-n',
+      NS,
+      'patch',
+      'pgc',
+      'alpha',
+      '--type=merge',
+      '-p',
+      '{"spec":{"version":15}}',
+    ]);
+    assert.notEqual(lower.code, 0, 'below the version of the data is refused by the API server');
+    assert.match(lower.stderr, /version cannot be lowered below the version of the data/);
+    k('patch', 'pgc', 'alpha', '--type=merge', '-p', '{"spec":{"version":17}}');
+    await until('unblocked', () =>
+      progressing('alpha')?.reason !== 'MajorVersionChangeRefused' ? true : undefined,
+    );
+  });
+
+  it('leaves the children alone while paused', async () => {
+    k('annotate', 'pgc', 'alpha', 'postgres.example.com/paused=true');
+    k('patch', 'pgc', 'alpha', '--type=merge', '-p', '{"spec":{"replicas":1}}');
+    await until('Paused', () => (progressing('alpha')?.reason === 'Paused' ? true : undefined));
+    await sleep(2_000);
+    assert.equal(k('get', 'statefulset', 'alpha', '-o', 'jsonpath={.spec.replicas}'), '2');
+    k('annotate', 'pgc', 'alpha', 'postgres.example.com/paused-');
+    await until('replicas 1', () =>
+      k('get', 'statefulset', 'alpha', '-o', 'jsonpath={.spec.replicas}') === '1' ? true : undefined,
+    );
+  });
+
+  it('fails clearly, creating nothing, when no image exists for the version', async () => {
+    apply(cluster('beta', { version: 16 }));
+    const c = await until('NoImageForVersion', () =>
+      progressing('beta')?.reason === 'NoImageForVersion' ? progressing('beta') : undefined,
+    );
+    assert.match(c.message, /no PostgreSQL image is configured for version 16: set spec.image/);
+    assert.equal(status('beta').phase, 'Failed');
+    assert.equal(k('get', 'statefulset,secret', '-l', 'postgres.example.com/cluster=beta', '-o', 'name'), '');
+  });
+
+  it("on deletion removes the StatefulSet and Patroni's ConfigMaps, then lets the object go", async () => {
+    for (const suffix of ['leader', 'config'])
+      apply({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `alpha-${suffix}`, labels: { 'postgres.example.com/cluster': 'alpha' } },
+      });
+    k('delete', 'pgc', 'alpha', '--wait=false');
+    await until('alpha gone', () =>
+      kubectl(server, ['-n', NS, 'get', 'pgc', 'alpha']).code !== 0 ? true : undefined,
+    );
+    assert.equal(k('get', 'statefulset', 'alpha', '--ignore-not-found', '-o', 'name'), '');
+    assert.equal(
+      k('get', 'configmap', 'alpha-leader', 'alpha-config', '--ignore-not-found', '-o', 'name'),
+      '',
+    );
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * The PostgresCluster controller, wired: the caches it reads (clusters, and the StatefulSets,
+ * pods, ConfigMaps and Secrets labelled with a cluster), the events that enqueue a cluster, and
+ * the reconcile. main.ts runs it under leader election; the integration tests run it directly.
+ */
+import type { KubeConfig, V1ConfigMap, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import { API_VERSION, CLUSTER_LABEL, GROUP, KINDS, VERSION, type PostgresCluster } from '@pgop/api';
+import { Controller, EventRecorder, Informer, ObjectClient, type ControllerMetrics } from '@pgop/runtime';
+import type { Logger } from 'winston';
+import type { ImageCatalog } from './images.js';
+import { childNames } from './naming.js';
+import { ClusterReconciler } from './reconciler.js';
+
+export const FIELD_MANAGER = 'pgop-cluster-controller';
+
+export interface ClusterControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  images: ImageCatalog;
+  /** This process, for events (the pod name). */
+  identity: string;
+  metrics?: ControllerMetrics;
+  concurrency?: number;
+}
+
+type Meta = {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+};
+
+export function createClusterController(options: ClusterControllerOptions) {
+  const { kubeConfig, logger } = options;
+  let reconciler: ClusterReconciler | undefined = undefined;
+  const controller = new Controller({
+    name: 'postgrescluster',
+    reconcile: (key) => reconciler!.reconcile(key),
+    logger,
+    metrics: options.metrics,
+    concurrency: options.concurrency ?? 4,
+  });
+
+  const enqueue = (obj: Meta) => controller.queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
+  /** Children and Patroni's objects carry the cluster label: reconcile their cluster. */
+  const enqueueCluster = (obj: Meta) => {
+    const cluster = obj.metadata?.labels?.[CLUSTER_LABEL];
+    if (cluster) controller.queue.add(`${obj.metadata?.namespace}/${cluster}`);
+  };
+  /** Patroni renews its leader ConfigMap every loop_wait: only a change of leader matters. */
+  const lastLeader = new Map<string, string | undefined>();
+  const onConfigMap = (cm: Meta, event: string) => {
+    const cluster = cm.metadata?.labels?.[CLUSTER_LABEL];
+    if (!cluster || cm.metadata?.name !== childNames(cluster).patroniLeaderConfigMap)
+      return enqueueCluster(cm);
+    const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
+    const leader = event === 'delete' ? undefined : cm.metadata?.annotations?.leader;
+    if (event !== 'resync' && lastLeader.has(key) && lastLeader.get(key) === leader) return;
+    lastLeader.set(key, leader);
+    enqueueCluster(cm);
+  };
+
+  const labelled = { labelSelector: CLUSTER_LABEL, kubeConfig, logger };
+  const caches = {
+    clusters: new Informer<PostgresCluster>({
+      kubeConfig,
+      logger,
+      apiVersion: API_VERSION,
+      kind: KINDS.PostgresCluster.kind,
+      path: `/apis/${GROUP}/${VERSION}/${KINDS.PostgresCluster.plural}`,
+      onChange: enqueue,
+    }),
+    statefulSets: new Informer<V1StatefulSet>({
+      ...labelled,
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      path: '/apis/apps/v1/statefulsets',
+      onChange: enqueueCluster,
+    }),
+    pods: new Informer<V1Pod>({
+      ...labelled,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      path: '/api/v1/pods',
+      onChange: enqueueCluster,
+    }),
+    configMaps: new Informer<V1ConfigMap>({
+      ...labelled,
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      path: '/api/v1/configmaps',
+      onChange: onConfigMap,
+    }),
+    secrets: new Informer<V1Secret>({
+      ...labelled,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      path: '/api/v1/secrets',
+      onChange: enqueueCluster,
+    }),
+  };
+
+  reconciler = new ClusterReconciler({
+    caches,
+    client: new ObjectClient(kubeConfig, FIELD_MANAGER),
+    events: new EventRecorder(kubeConfig, {
+      controller: `${GROUP}/cluster-controller`,
+      instance: options.identity,
+      logger,
+    }),
+    images: options.images,
+    logger,
+  });
+  return { controller, informers: Object.values(caches) as Informer<object>[] };
+}

@@ -1,0 +1,96 @@
+/**
+ * Golden tests of the desired state: the objects pgop applies for example clusters. A change
+ * to rendering shows up as a diff of these files; UPDATE_GOLDEN=1 npm run test:unit rewrites them.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { desiredChildren } from '../src/render/desired-state.js';
+import { dynamicConfiguration, HA_TIMING, patroniConfig } from '../src/render/patroni-config.js';
+import { renderSecrets } from '../src/render/secrets.js';
+import { renderStatefulSet } from '../src/render/statefulset.js';
+import { cluster, fullCluster, ticketCluster } from './fixtures.js';
+
+const goldenDir = new URL('../../test/golden/', import.meta.url);
+
+function matchesGolden(name: string, objects: unknown[]): void {
+  const actual = objects.map((o) => stringify(o)).join('---\n');
+  const file = new URL(name, goldenDir);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
+  assert.equal(
+    actual,
+    readFileSync(file, 'utf8'),
+    `${name} differs from the golden file (UPDATE_GOLDEN=1 to accept)`,
+  );
+}
+
+const inputs = { image: 'localhost/pgop/postgres:17', replicas: 3 };
+
+describe('desired state', () => {
+  it("renders the ticket's cluster", () => {
+    matchesGolden('ticket-cluster.yaml', desiredChildren(cluster(ticketCluster(), { version: 17 }), inputs));
+  });
+
+  it('renders a cluster with every field set', () => {
+    matchesGolden('full-cluster.yaml', desiredChildren(cluster(fullCluster()), inputs));
+  });
+
+  it("keeps Patroni's timing rule: loop_wait + 2 * retry_timeout <= ttl, ttl >= 20", () => {
+    assert.ok(HA_TIMING.loop_wait + 2 * HA_TIMING.retry_timeout <= HA_TIMING.ttl);
+    assert.ok(HA_TIMING.ttl >= 20);
+  });
+
+  it('lets user parameters override defaults but never the parameters pgop owns', () => {
+    const c = cluster(ticketCluster(), {
+      postgresql: { parameters: { max_connections: 300, shared_buffers: '1GB' } },
+    });
+    const parameters = dynamicConfiguration(c).postgresql.parameters;
+    assert.equal(parameters.max_connections, 300);
+    assert.equal(parameters.shared_buffers, '1GB');
+    assert.equal(parameters.wal_log_hints, 'on');
+  });
+
+  it('maps spec.replication to Patroni synchronous modes', () => {
+    assert.equal(dynamicConfiguration(cluster()).synchronous_mode, 'off');
+    const sync = cluster(ticketCluster(), { replication: { mode: 'Sync' } });
+    assert.equal(dynamicConfiguration(sync).synchronous_mode, 'on');
+    const quorum = dynamicConfiguration(cluster(fullCluster()));
+    assert.equal(quorum.synchronous_mode, 'quorum');
+    assert.equal(quorum.synchronous_mode_strict, true);
+    assert.equal(quorum.synchronous_node_count, 1);
+  });
+
+  it('runs the binaries of spec.version', () => {
+    assert.equal(
+      patroniConfig(cluster(ticketCluster(), { version: 15 })).postgresql.bin_dir,
+      '/usr/lib/postgresql/15/bin',
+    );
+  });
+
+  it('keeps the volume size of an existing StatefulSet (claim templates are immutable)', () => {
+    const sts = renderStatefulSet(cluster(ticketCluster(), { storage: { size: '20Gi' } }), {
+      ...inputs,
+      patroniYaml: '',
+      existingVolumeSize: '10Gi',
+    });
+    assert.equal(sts.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage, '10Gi');
+  });
+
+  it('changes the pod template when the Patroni configuration changes, so the pods roll', () => {
+    const a = renderStatefulSet(cluster(), { ...inputs, patroniYaml: 'a' });
+    const b = renderStatefulSet(cluster(), { ...inputs, patroniYaml: 'b' });
+    assert.notDeepEqual(a.spec!.template.metadata!.annotations, b.spec!.template.metadata!.annotations);
+  });
+
+  it('puts passwords only in Secrets, never in the rendered objects', () => {
+    const c = cluster();
+    const secrets = renderSecrets(c, {
+      superuser: 'S3cret-superuser',
+      replication: 'S3cret-repl',
+      patroniApi: 'S3cret-api',
+    });
+    assert.equal(secrets[0]!.stringData!.password, 'S3cret-superuser');
+    assert.doesNotMatch(JSON.stringify(desiredChildren(c, inputs)), /S3cret/);
+  });
+});
