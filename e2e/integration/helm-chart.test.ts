@@ -1,0 +1,156 @@
+/**
+ * The Helm chart: it lints, renders what an install needs, refuses bad values naming the field,
+ * and gives each controller's ServiceAccount only what that controller needs (checked by the
+ * API server's RBAC authorizer with `kubectl auth can-i --as`).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT, goTool, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+
+const CHART = join(REPO_ROOT, 'charts/pgop');
+const NS = 'pgop-system';
+
+function helm(...args: string[]) {
+  const res = spawnSync(goTool('helm'), args, { encoding: 'utf8' });
+  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+}
+
+function render(...set: string[]) {
+  const res = helm('template', 'pgop', CHART, '--namespace', NS, ...set.flatMap((s) => ['--set', s]));
+  assert.equal(res.code, 0, res.stderr);
+  return parseAllDocuments(res.stdout)
+    .map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string }; spec?: Record<string, unknown> } | null,
+    )
+    .filter((d) => d !== null);
+}
+
+describe('Helm chart', () => {
+  let server: TestApiServer;
+
+  before(async () => {
+    server = await startApiServer();
+    kubectlOk(server, ['create', 'namespace', NS]);
+    kubectlOk(server, ['apply', '--server-side', '-f', join(CHART, 'crds')]);
+    const rendered = helm('template', 'pgop', CHART, '--namespace', NS);
+    kubectlOk(server, ['apply', '--server-side', '-f', '-'], rendered.stdout);
+  });
+  after(async () => server?.stop());
+
+  it('passes helm lint', () => {
+    const res = helm('lint', CHART, '--strict');
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+  });
+
+  it('renders the two controllers as separate Deployments with their own ServiceAccounts', () => {
+    const docs = render();
+    const deployments = docs.filter((d) => d.kind === 'Deployment');
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [
+      'pgop-backup-controller',
+      'pgop-cluster-controller',
+    ]);
+    for (const d of deployments) {
+      const pod = (d.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+      assert.equal(pod.serviceAccountName, d.metadata.name);
+      const [container] = pod.containers as {
+        args: string[];
+        env: { name: string; value?: string }[];
+        securityContext: Record<string, unknown>;
+      }[];
+      assert.match(
+        container!.args[0]!,
+        new RegExp(`packages/${d.metadata.name.replace('pgop-', '')}/dist/src/main.js`),
+      );
+      assert.equal(container!.securityContext.allowPrivilegeEscalation, false);
+      assert.equal(
+        container!.env.find((e) => e.name === 'PGOP_POSTGRES_IMAGES')?.value,
+        '15=localhost/pgop/postgres:15,17=localhost/pgop/postgres:17,18=localhost/pgop/postgres:18',
+      );
+    }
+    assert.equal(docs.filter((d) => d.kind === 'ServiceAccount').length, 2);
+  });
+
+  it('takes image and resource settings', () => {
+    const docs = render(
+      'image.repository=registry.example/pgop',
+      'image.tag=1.2.3',
+      'clusterController.resources.limits.memory=1Gi',
+    );
+    const cluster = docs.find(
+      (d) => d.metadata.name === 'pgop-cluster-controller' && d.kind === 'Deployment',
+    )!;
+    const container = (
+      cluster.spec as {
+        template: { spec: { containers: { image: string; resources: { limits: { memory: string } } }[] } };
+      }
+    ).template.spec.containers[0]!;
+    assert.equal(container.image, 'registry.example/pgop:1.2.3');
+    assert.equal(container.resources.limits.memory, '1Gi');
+  });
+
+  it('refuses bad values, naming the field', () => {
+    const res = helm('template', 'pgop', CHART, '--set', 'clusterController.replicas=-1');
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /clusterController\/replicas|clusterController\.replicas/);
+    const unknown = helm('template', 'pgop', CHART, '--set', 'clusterControler.replicas=2');
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /clusterControler/);
+  });
+
+  const can = (sa: string, ...args: string[]) => {
+    const res = kubectl(server, ['auth', 'can-i', `--as=system:serviceaccount:${NS}:pgop-${sa}`, ...args]);
+    return res.stdout.trim();
+  };
+
+  it('lets the cluster controller do its job', () => {
+    for (const check of [
+      ['watch', 'postgresclusters.postgres.example.com', '-A'],
+      ['patch', 'postgresclusters.postgres.example.com/status', '-n', 'db'],
+      ['create', 'statefulsets.apps', '-n', 'db'],
+      ['delete', 'pods', '-n', 'db'],
+      ['create', 'secrets', '-n', 'db'],
+      ['create', 'roles.rbac.authorization.k8s.io', '-n', 'db'],
+      ['create', 'events.events.k8s.io', '-n', 'db'],
+      ['update', 'leases.coordination.k8s.io', '-n', NS],
+    ])
+      assert.equal(can('cluster-controller', ...check), 'yes', check.join(' '));
+  });
+
+  it('refuses the cluster controller what it does not need', () => {
+    for (const check of [
+      ['update', 'secrets', '-n', 'db'],
+      ['delete', 'secrets', '-n', 'db'],
+      ['create', 'pods/exec', '-n', 'db'],
+      ['create', 'pods', '-n', 'db'],
+      ['patch', 'postgresbackups.postgres.example.com', '-n', 'db'],
+      ['delete', 'namespaces'],
+      ['create', 'clusterroles.rbac.authorization.k8s.io'],
+      ['update', 'leases.coordination.k8s.io', '-n', 'db'],
+    ])
+      assert.equal(can('cluster-controller', ...check), 'no', check.join(' '));
+  });
+
+  it('lets the backup controller read clusters and own backups and restores', () => {
+    for (const check of [
+      ['watch', 'postgresclusters.postgres.example.com', '-A'],
+      ['patch', 'postgresbackups.postgres.example.com/status', '-n', 'db'],
+      ['patch', 'postgresrestores.postgres.example.com', '-n', 'db'],
+      ['update', 'leases.coordination.k8s.io', '-n', NS],
+    ])
+      assert.equal(can('backup-controller', ...check), 'yes', check.join(' '));
+  });
+
+  it('refuses the backup controller what it does not need', () => {
+    for (const check of [
+      ['patch', 'postgresclusters.postgres.example.com', '-n', 'db'],
+      ['get', 'secrets', '-n', 'db'],
+      ['create', 'pods/exec', '-n', 'db'],
+      ['delete', 'statefulsets.apps', '-n', 'db'],
+      ['delete', 'pods', '-n', 'db'],
+    ])
+      assert.equal(can('backup-controller', ...check), 'no', check.join(' '));
+  });
+});
