@@ -16,9 +16,10 @@ export const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';
 /**
  * Installs (or upgrades) the operator with Helm and waits for its Deployments. Helm installs
  * CRDs only on first install, so they are applied first, as docs/install.md tells users to do on
- * upgrades. The operator image's ID goes into a pod annotation: a rebuilt :dev image rolls the pods.
+ * upgrades. On the local cluster the operator image's ID goes into a pod annotation, so a rebuilt
+ * :dev image rolls the pods.
  */
-export function installOperator(cluster: LocalCluster): void {
+export function installOperator(cluster: LocalCluster, { rollOnImageChange = true } = {}): void {
   kubectlOk(cluster, [
     'apply',
     '--server-side',
@@ -26,33 +27,16 @@ export function installOperator(cluster: LocalCluster): void {
     '-f',
     join(REPO_ROOT, 'charts/pgop/crds'),
   ]);
-  const imageId = execFileSync(
-    'podman',
-    ['image', 'inspect', 'localhost/pgop/operator:dev', '--format', '{{.Id}}'],
-    {
-      encoding: 'utf8',
-    },
-  ).trim();
-  execFileSync(
-    goTool('helm'),
-    [
-      'upgrade',
-      '--install',
-      OPERATOR_RELEASE,
-      join(REPO_ROOT, 'charts/pgop'),
-      '--namespace',
-      OPERATOR_NAMESPACE,
-      '--create-namespace',
-      '--kubeconfig',
-      cluster.kubeconfigPath,
-      '--set-string',
-      `podAnnotations.pgop\\.dev/image-id=${imageId.slice(0, 16)}`,
-      '--wait',
-      '--timeout',
-      '180s',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const args = ['upgrade', '--install', OPERATOR_RELEASE, join(REPO_ROOT, 'charts/pgop')];
+  args.push('--namespace', OPERATOR_NAMESPACE, '--create-namespace', '--kubeconfig', cluster.kubeconfigPath);
+  if (rollOnImageChange) {
+    const inspect = ['image', 'inspect', 'localhost/pgop/operator:dev', '--format', '{{.Id}}'];
+    const imageId = execFileSync('podman', inspect, { encoding: 'utf8' }).trim().slice(0, 16);
+    args.push('--set-string', `podAnnotations.pgop\\.dev/image-id=${imageId}`);
+  }
+  execFileSync(goTool('helm'), [...args, '--wait', '--timeout', '180s'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 export interface ClusterStatus {
