@@ -321,6 +321,41 @@ describe('PostgresCluster', () => {
     );
   });
 
+  it('applies parameter changes through Patroni: reloadable ones at once, restart-only ones by a rolling restart', async () => {
+    const parameters = { work_mem: '8MB', max_connections: 150 };
+    ns.k(
+      'patch',
+      'pgc',
+      'my-cluster',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { postgresql: { parameters } } }),
+    );
+    await eventually(
+      'work_mem 8MB on the primary',
+      () => (sql(ns, client, 'my-cluster-primary', 'SHOW work_mem') === '8MB' ? true : undefined),
+      60,
+    );
+    await eventually(
+      'max_connections 150 on the primary and the replica, Running',
+      () => {
+        const s = clusterStatus(ns, 'my-cluster');
+        const ok =
+          s.phase === 'Running' &&
+          sql(ns, client, 'my-cluster-primary', 'SHOW max_connections') === '150' &&
+          sql(ns, client, 'my-cluster-replica', 'SHOW max_connections') === '150';
+        return ok ? true : undefined;
+      },
+      300,
+      () => JSON.stringify(clusterStatus(ns, 'my-cluster')),
+    );
+    assert.match(
+      ns.k('get', 'events.events.k8s.io', '-o', 'jsonpath={.items[*].reason}'),
+      /ConfigurationApplied/,
+    );
+    assert.equal(sql(ns, client, 'my-cluster-primary', 'SELECT count(*) FROM demo'), '2');
+  });
+
   it('scales 1 → 5 → 2 without ever removing the primary, keeping the data', async () => {
     ns.apply(postgresCluster('scaled', { replicas: 1 }));
     waitReady(ns, 'scaled');

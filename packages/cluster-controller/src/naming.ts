@@ -30,6 +30,8 @@ export function childNames(clusterName: string) {
     /** ConfigMaps Patroni creates itself for its DCS (scope = cluster name); removed on delete. */
     patroniDcsConfigMaps: ['leader', 'config', 'sync', 'failover'].map((key) => `${clusterName}-${key}`),
     patroniLeaderConfigMap: `${clusterName}-leader`,
+    /** Patroni's dynamic configuration (annotation `config`). */
+    patroniDynamicConfigMap: `${clusterName}-config`,
   };
 }
 

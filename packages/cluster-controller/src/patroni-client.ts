@@ -25,6 +25,11 @@ export class PatroniClient {
     return this.request(podIp, auth, 'POST', '/switchover', { leader, candidate });
   }
 
+  /** Merges patch into Patroni's dynamic configuration (null removes a key). */
+  async patchConfig(podIp: string, auth: PatroniCredentials, patch: unknown): Promise<string> {
+    return this.request(podIp, auth, 'PATCH', '/config', patch);
+  }
+
   private async request(
     podIp: string,
     auth: PatroniCredentials,

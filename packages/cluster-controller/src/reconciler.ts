@@ -28,6 +28,9 @@ import { desiredChildren } from './render/desired-state.js';
 import { generatePassword, renderSecrets } from './render/secrets.js';
 import { MAJOR_VERSION_LABEL } from './render/statefulset.js';
 import { computeStatus, type Blocker } from './status.js';
+import { dynamicConfigPatch } from './dynamic-config.js';
+import { isPodReady } from './patroni-member.js';
+import { dynamicConfiguration } from './render/patroni-config.js';
 
 /** Removes what Patroni itself created (its DCS ConfigMaps), which garbage collection cannot. */
 export const CLEANUP_FINALIZER = 'postgres.example.com/patroni-dcs-cleanup';
@@ -111,6 +114,7 @@ export class ClusterReconciler {
           existingVolumeSize,
         }))
           await this.deps.client.apply(child);
+        await this.syncDynamicConfiguration(cluster, pods, leader);
         await this.act(cluster, pods, plan.action);
       } else {
         await this.deps.events.record(
@@ -191,6 +195,33 @@ export class ClusterReconciler {
       if ((await this.deps.client.createIfAbsent(secret)) === 'created')
         this.deps.logger.info('created credentials', { key: this.key(cluster), name: secret.metadata!.name });
     }
+  }
+
+  /** Applies spec changes Patroni keeps in its DCS (parameters, replication mode) through the leader. */
+  private async syncDynamicConfiguration(
+    cluster: PostgresCluster,
+    pods: V1Pod[],
+    leader: string | undefined,
+  ): Promise<void> {
+    const names = childNames(cluster.metadata.name!);
+    const stored = this.deps.caches.configMaps.get(names.patroniDynamicConfigMap, cluster.metadata.namespace)
+      ?.metadata?.annotations?.config;
+    const leaderPod = pods.find((p) => p.metadata?.name === leader && isPodReady(p));
+    if (!stored || !leaderPod?.status?.podIP) return;
+    const patch = dynamicConfigPatch(
+      dynamicConfiguration(cluster),
+      JSON.parse(stored) as Record<string, unknown>,
+    );
+    if (!patch) return;
+    this.deps.logger.info('updating Patroni configuration', { key: this.key(cluster), patch });
+    await this.patroni.patchConfig(leaderPod.status.podIP, this.patroniCredentials(cluster), patch);
+    await this.deps.events.record(
+      this.target(cluster),
+      'Normal',
+      'ConfigurationApplied',
+      'Reconcile',
+      `Patroni configuration updated: ${JSON.stringify(patch)}`,
+    );
   }
 
   private async act(cluster: PostgresCluster, pods: V1Pod[], action: InstanceAction): Promise<void> {

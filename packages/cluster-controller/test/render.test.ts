@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { desiredChildren } from '../src/render/desired-state.js';
 import { dynamicConfiguration, HA_TIMING, patroniConfig } from '../src/render/patroni-config.js';
 import { renderSecrets } from '../src/render/secrets.js';
-import { renderStatefulSet } from '../src/render/statefulset.js';
+import { configHash, renderStatefulSet } from '../src/render/statefulset.js';
 import { cluster, fullCluster, ticketCluster } from './fixtures.js';
 
 const goldenDir = new URL('../../test/golden/', import.meta.url);
@@ -71,16 +71,28 @@ describe('desired state', () => {
   it('keeps the volume size of an existing StatefulSet (claim templates are immutable)', () => {
     const sts = renderStatefulSet(cluster(ticketCluster(), { storage: { size: '20Gi' } }), {
       ...inputs,
-      patroniYaml: '',
+      configHash: 'x',
       existingVolumeSize: '10Gi',
     });
     assert.equal(sts.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage, '10Gi');
   });
 
-  it('changes the pod template when the Patroni configuration changes, so the pods roll', () => {
-    const a = renderStatefulSet(cluster(), { ...inputs, patroniYaml: 'a' });
-    const b = renderStatefulSet(cluster(), { ...inputs, patroniYaml: 'b' });
-    assert.notDeepEqual(a.spec!.template.metadata!.annotations, b.spec!.template.metadata!.annotations);
+  it('rolls the pods for a change of what a running pod uses, not for a parameter change', () => {
+    const template = (c: ReturnType<typeof cluster>) =>
+      renderStatefulSet(c, { ...inputs, configHash: configHash(patroniConfig(c)) }).spec!.template.metadata!
+        .annotations;
+    const base = template(cluster());
+    const parameters = { postgresql: { parameters: { work_mem: '64MB' } } };
+    assert.deepEqual(
+      template(cluster(ticketCluster(), parameters)),
+      base,
+      'parameters go through Patroni, not a restart',
+    );
+    assert.notDeepEqual(
+      template(cluster(ticketCluster(), { version: 15 })),
+      base,
+      'other binaries: the pods roll',
+    );
   });
 
   it('puts passwords only in Secrets, never in the rendered objects', () => {

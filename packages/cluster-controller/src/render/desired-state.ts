@@ -8,14 +8,14 @@ import type { PostgresCluster } from '@pgop/api';
 import { renderPatroniConfigMap } from './config-map.js';
 import { renderDisruptionBudget } from './disruption-budget.js';
 import { renderInstanceAccess } from './instance-access.js';
-import { renderPatroniYaml } from './patroni-config.js';
+import { patroniConfig, renderPatroniYaml } from './patroni-config.js';
 import { renderServices } from './services.js';
-import { renderStatefulSet, type StatefulSetInputs } from './statefulset.js';
+import { configHash, renderStatefulSet, type StatefulSetInputs } from './statefulset.js';
 
 /** The children applied with server-side apply, in dependency order (the StatefulSet last). */
 export function desiredChildren(
   cluster: PostgresCluster,
-  inputs: Omit<StatefulSetInputs, 'patroniYaml'>,
+  inputs: Omit<StatefulSetInputs, 'configHash'>,
 ): KubernetesObject[] {
   const patroniYaml = renderPatroniYaml(cluster);
   return [
@@ -23,6 +23,6 @@ export function desiredChildren(
     renderPatroniConfigMap(cluster, patroniYaml),
     ...renderServices(cluster),
     renderDisruptionBudget(cluster),
-    renderStatefulSet(cluster, { ...inputs, patroniYaml }),
+    renderStatefulSet(cluster, { ...inputs, configHash: configHash(patroniConfig(cluster)) }),
   ];
 }

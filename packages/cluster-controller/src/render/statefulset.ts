@@ -29,7 +29,8 @@ export interface StatefulSetInputs {
   image: string;
   /** Replicas the StatefulSet should have now (a scale-down waits for a switchover first). */
   replicas: number;
-  patroniYaml: string;
+  /** Hash of the Patroni configuration the pods run with (a change rolls them). */
+  configHash: string;
   /** The data volume size the StatefulSet was created with: claim templates are immutable. */
   existingVolumeSize?: string;
 }
@@ -50,8 +51,14 @@ function resourceRequirements(resources: PostgresCluster['spec']['resources']) {
   return { requests: list(resources?.requests), limits: list(resources?.limits) };
 }
 
-export function configHash(patroniYaml: string): string {
-  return createHash('sha256').update(patroniYaml).digest('hex').slice(0, 16);
+/**
+ * The hash of what a running pod uses from patroni.yml. The bootstrap section is left out: it
+ * matters only when the cluster is initialized, and its PostgreSQL parameters reach a running
+ * cluster through Patroni's REST API without restarting anyone who does not need it.
+ */
+export function configHash(config: Record<string, unknown>): string {
+  const runtime = JSON.stringify({ ...config, bootstrap: undefined });
+  return createHash('sha256').update(runtime).digest('hex').slice(0, 16);
 }
 
 export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetInputs): V1StatefulSet {
@@ -89,7 +96,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
       template: {
         metadata: {
           labels: clusterLabels(cluster, DATABASE_COMPONENT),
-          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(inputs.patroniYaml) },
+          annotations: { [CONFIG_HASH_ANNOTATION]: inputs.configHash },
         },
         spec: {
           serviceAccountName: names.instanceServiceAccount,
