@@ -20,6 +20,7 @@ import {
   postgresCluster,
   sql,
   startSqlClient,
+  trySql,
   waitReady,
   type InstancePod,
 } from '../src/index.js';
@@ -91,35 +92,13 @@ describe('PostgresCluster', () => {
     await eventually(
       'the row on a replica',
       () => {
-        const res = ns.try(
-          'exec',
-          client,
-          '--',
-          'psql',
-          '-h',
-          'my-cluster-replica',
-          '-d',
-          'postgres',
-          '-XAtqc',
-          'SELECT note FROM demo WHERE id = 1',
-        );
+        const res = trySql(ns, client, 'my-cluster-replica', 'SELECT note FROM demo WHERE id = 1');
         return res.code === 0 && res.stdout.trim() === 'hello' ? true : undefined;
       },
       60,
     );
     assert.equal(sql(ns, client, 'my-cluster-replica', 'SELECT pg_is_in_recovery()'), 't');
-    const refused = ns.try(
-      'exec',
-      client,
-      '--',
-      'psql',
-      '-h',
-      'my-cluster-replica',
-      '-d',
-      'postgres',
-      '-XAtqc',
-      'INSERT INTO demo VALUES (2, $$x$$)',
-    );
+    const refused = trySql(ns, client, 'my-cluster-replica', 'INSERT INTO demo VALUES (2, $$x$$)');
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /read-only transaction/);
   });

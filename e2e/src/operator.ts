@@ -171,23 +171,15 @@ export async function startSqlClient(ns: TestNamespace, clusterName: string): Pr
   return pod;
 }
 
-/** Runs SQL through a Service (e.g. my-cluster-primary) from the client pod; returns psql's unaligned output. */
+/** Runs SQL through a Service (e.g. my-cluster-primary) from the client pod; psql's exit code and output. */
+export function trySql(ns: TestNamespace, client: string, service: string, statement: string) {
+  const psql = ['psql', '-h', service, '-d', 'postgres', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', statement];
+  return ns.try('exec', client, '--', ...psql);
+}
+
+/** Like trySql, but must succeed; returns psql's unaligned output. */
 export function sql(ns: TestNamespace, client: string, service: string, statement: string): string {
-  return ns
-    .k(
-      'exec',
-      client,
-      '--',
-      'psql',
-      '-h',
-      service,
-      '-d',
-      'postgres',
-      '-XAtq',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-c',
-      statement,
-    )
-    .trim();
+  const res = trySql(ns, client, service, statement);
+  if (res.code !== 0) throw new Error(`psql via ${service} failed (${res.code}): ${res.stderr}`);
+  return res.stdout.trim();
 }
