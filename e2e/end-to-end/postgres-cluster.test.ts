@@ -22,6 +22,7 @@ import {
   startSqlClient,
   trySql,
   waitReady,
+  waitRunning,
   type InstancePod,
 } from '../src/index.js';
 
@@ -36,6 +37,9 @@ function patroniMembers(ns: TestNamespace, pod: string) {
 describe('PostgresCluster', () => {
   let ns: TestNamespace;
   let client: string;
+  /** A merge patch of spec, as `kubectl patch --type=merge` sends it. */
+  const patchSpec = (name: string, spec: Record<string, unknown>) =>
+    ns.k('patch', 'pgc', name, '--type=merge', '-p', JSON.stringify({ spec }));
 
   before(async () => {
     const cluster = localCluster();
@@ -182,14 +186,7 @@ describe('PostgresCluster', () => {
       }
       return pods;
     };
-    ns.k(
-      'patch',
-      'pgc',
-      'my-cluster',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { resources: { requests: { cpu: '50m', memory: '64Mi' } } } }),
-    );
+    patchSpec('my-cluster', { resources: { requests: { cpu: '50m', memory: '64Mi' } } });
     await eventually(
       'every pod replaced and the cluster Running',
       () => {
@@ -252,7 +249,7 @@ describe('PostgresCluster', () => {
   it('refuses a change of major version with a condition, leaving the instances alone', async () => {
     const image = () =>
       ns.k('get', 'statefulset', 'my-cluster', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
-    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"version":18}}');
+    patchSpec('my-cluster', { version: 18 });
     const progressing = await eventually(
       'the refusal',
       () => {
@@ -264,7 +261,7 @@ describe('PostgresCluster', () => {
     assert.equal(progressing.status, 'False');
     assert.match(progressing.message, /spec.version 18 differs from the major version of the data \(17\)/);
     assert.equal(image(), 'localhost/pgop/postgres:17');
-    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"version":17}}');
+    patchSpec('my-cluster', { version: 17 });
     await eventually(
       'back to UpToDate',
       () =>
@@ -275,7 +272,7 @@ describe('PostgresCluster', () => {
 
   it('does nothing while paused, and catches up when unpaused', async () => {
     ns.k('annotate', 'pgc', 'my-cluster', 'postgres.example.com/paused=true');
-    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"replicas":2}}');
+    patchSpec('my-cluster', { replicas: 2 });
     await eventually(
       'the Paused condition',
       () =>
@@ -302,14 +299,7 @@ describe('PostgresCluster', () => {
 
   it('applies parameter changes through Patroni: reloadable ones at once, restart-only ones by a rolling restart', async () => {
     const parameters = { work_mem: '8MB', max_connections: 150 };
-    ns.k(
-      'patch',
-      'pgc',
-      'my-cluster',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { postgresql: { parameters } } }),
-    );
+    patchSpec('my-cluster', { postgresql: { parameters } });
     await eventually(
       'work_mem 8MB on the primary',
       () => (sql(ns, client, 'my-cluster-primary', 'SHOW work_mem') === '8MB' ? true : undefined),
@@ -341,14 +331,7 @@ describe('PostgresCluster', () => {
     const scaledClient = await startSqlClient(ns, 'scaled');
     sql(ns, scaledClient, 'scaled-primary', 'CREATE TABLE t AS SELECT generate_series(1, 1000) AS n');
     ns.k('scale', 'pgc', 'scaled', '--replicas=5');
-    await eventually(
-      'Running 5/5',
-      () =>
-        clusterStatus(ns, 'scaled').readySummary === '5/5' && clusterStatus(ns, 'scaled').phase === 'Running'
-          ? true
-          : undefined,
-      300,
-    );
+    await waitRunning(ns, 'scaled', 5, 300);
     // Put the primary on an ordinal the scale-down removes.
     const from = clusterStatus(ns, 'scaled').primaryPod!;
     ns.k(
@@ -424,14 +407,7 @@ describe('PostgresCluster', () => {
     );
     assert.notEqual(second, first);
     ns.k('scale', 'pgc', 'scaled', '--replicas=3');
-    await eventually(
-      'Running 3/3 under the new leader',
-      () =>
-        clusterStatus(ns, 'scaled').readySummary === '3/3' && clusterStatus(ns, 'scaled').phase === 'Running'
-          ? true
-          : undefined,
-      180,
-    );
+    await waitRunning(ns, 'scaled', 3, 180); // under the new leader
   });
 
   it('deletes a cluster: children and Patroni state go; volumes follow whenDeleted', async () => {

@@ -11,7 +11,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClusterController } from '@pgop/cluster-controller';
 import { createLogger } from '@pgop/runtime';
 import { stringify } from 'yaml';
-import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import {
+  REPO_ROOT,
+  eventually,
+  kubectl,
+  kubectlOk,
+  startApiServer,
+  type TestApiServer,
+} from '../src/index.js';
 
 const NS = 'db';
 
@@ -36,15 +43,8 @@ describe('cluster controller (integration)', () => {
     metadata: { name },
     spec: { version: 17, replicas: 3, storage: { size: '1Gi' }, ...spec },
   });
-  async function until<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(200);
-    }
-  }
+  /** The API server answers in milliseconds here: poll often, give up after 30 s. */
+  const until = <T>(what: string, check: () => T | undefined) => eventually(what, check, 30, undefined, 200);
 
   before(async () => {
     server = await startApiServer();

@@ -4,3 +4,4 @@ export * from './paths.js';
 export * from './ports.js';
 export * from './local-cluster.js';
 export * from './operator.js';
+export * from './eventually.js';

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './eventually.js';
 import { kubectlOk } from './kubectl.js';
 import { RESTRICTED_CONTAINER, type LocalCluster, type TestNamespace } from './local-cluster.js';
 import { REPO_ROOT, goTool } from './paths.js';
@@ -82,21 +82,22 @@ export function waitReady(ns: TestNamespace, name: string, timeoutSeconds = 240)
   return status;
 }
 
-/** Polls until check returns a value (not undefined); fails with describe() after timeoutSeconds. */
-export async function eventually<T>(
-  what: string,
-  check: () => T | undefined,
-  timeoutSeconds = 180,
-  describe = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}\n${describe()}`);
-    await sleep(1000);
-  }
+/** Waits for phase Running with every one of `instances` ready (REPLICAS n/n). */
+export function waitRunning(
+  ns: TestNamespace,
+  name: string,
+  instances: number,
+  timeoutSeconds = 240,
+): Promise<ClusterStatus> {
+  return eventually(
+    `${name} Running ${instances}/${instances}`,
+    () => {
+      const s = clusterStatus(ns, name);
+      return s.phase === 'Running' && s.readySummary === `${instances}/${instances}` ? s : undefined;
+    },
+    timeoutSeconds,
+    () => JSON.stringify(clusterStatus(ns, name)),
+  );
 }
 
 export interface InstancePod {

@@ -5,10 +5,17 @@
  */
 import type { KubeConfig, V1ConfigMap, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import { API_VERSION, CLUSTER_LABEL, GROUP, KINDS, VERSION, type PostgresCluster } from '@pgop/api';
-import { Controller, EventRecorder, Informer, ObjectClient, type ControllerMetrics } from '@pgop/runtime';
+import {
+  Controller,
+  EventRecorder,
+  Informer,
+  ObjectClient,
+  onRelevantChange,
+  type ControllerMetrics,
+} from '@pgop/runtime';
 import type { Logger } from 'winston';
 import type { ImageCatalog } from './images.js';
-import { childNames } from './naming.js';
+import { podFingerprint } from './patroni-member.js';
 import { ClusterReconciler } from './reconciler.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
@@ -49,18 +56,14 @@ export function createClusterController(options: ClusterControllerOptions) {
     const cluster = obj.metadata?.labels?.[CLUSTER_LABEL];
     if (cluster) controller.queue.add(`${obj.metadata?.namespace}/${cluster}`);
   };
-  /** Patroni renews its leader ConfigMap every loop_wait: only a change of leader matters. */
-  const lastLeader = new Map<string, string | undefined>();
-  const onConfigMap = (cm: Meta, event: string) => {
-    const cluster = cm.metadata?.labels?.[CLUSTER_LABEL];
-    if (!cluster || cm.metadata?.name !== childNames(cluster).patroniLeaderConfigMap)
-      return enqueueCluster(cm);
-    const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
-    const leader = event === 'delete' ? undefined : cm.metadata?.annotations?.leader;
-    if (event !== 'resync' && lastLeader.has(key) && lastLeader.get(key) === leader) return;
-    lastLeader.set(key, leader);
-    enqueueCluster(cm);
-  };
+  /** Of a ConfigMap: our data, and the leader and dynamic configuration Patroni keeps there. */
+  const configMapFingerprint = (cm: V1ConfigMap) =>
+    JSON.stringify([
+      cm.metadata?.labels,
+      cm.data,
+      cm.metadata?.annotations?.leader,
+      cm.metadata?.annotations?.config,
+    ]);
 
   const labelled = { labelSelector: CLUSTER_LABEL, kubeConfig, logger };
   const caches = {
@@ -84,14 +87,14 @@ export function createClusterController(options: ClusterControllerOptions) {
       apiVersion: 'v1',
       kind: 'Pod',
       path: '/api/v1/pods',
-      onChange: enqueueCluster,
+      onChange: onRelevantChange(podFingerprint, enqueueCluster),
     }),
     configMaps: new Informer<V1ConfigMap>({
       ...labelled,
       apiVersion: 'v1',
       kind: 'ConfigMap',
       path: '/api/v1/configmaps',
-      onChange: onConfigMap,
+      onChange: onRelevantChange(configMapFingerprint, enqueueCluster),
     }),
     secrets: new Informer<V1Secret>({
       ...labelled,

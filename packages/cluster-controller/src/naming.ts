@@ -16,6 +16,10 @@ import {
 export const DATABASE_COMPONENT = 'database';
 
 export function childNames(clusterName: string) {
+  /** ConfigMaps Patroni creates itself for its DCS (scope = cluster name); removed on delete. */
+  const patroniLeaderConfigMap = `${clusterName}-leader`;
+  /** Patroni's dynamic configuration (annotation `config`). */
+  const patroniDynamicConfigMap = `${clusterName}-config`;
   return {
     statefulSet: clusterName,
     podsService: `${clusterName}-pods`,
@@ -27,11 +31,14 @@ export function childNames(clusterName: string) {
     patroniApiSecret: `${clusterName}-patroni-api`,
     instanceServiceAccount: `${clusterName}-instance`,
     disruptionBudget: clusterName,
-    /** ConfigMaps Patroni creates itself for its DCS (scope = cluster name); removed on delete. */
-    patroniDcsConfigMaps: ['leader', 'config', 'sync', 'failover'].map((key) => `${clusterName}-${key}`),
-    patroniLeaderConfigMap: `${clusterName}-leader`,
-    /** Patroni's dynamic configuration (annotation `config`). */
-    patroniDynamicConfigMap: `${clusterName}-config`,
+    patroniLeaderConfigMap,
+    patroniDynamicConfigMap,
+    patroniDcsConfigMaps: [
+      patroniLeaderConfigMap,
+      patroniDynamicConfigMap,
+      `${clusterName}-sync`,
+      `${clusterName}-failover`,
+    ],
   };
 }
 

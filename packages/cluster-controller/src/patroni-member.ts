@@ -7,12 +7,10 @@ import { ROLE_LABEL, ROLES } from '@pgop/api';
 import type { V1Pod } from '@kubernetes/client-node';
 
 export interface PatroniMember {
-  role?: string;
   /** running, streaming, starting, stopped, creating replica, ... */
   state?: string;
   /** Patroni 4: "streaming" on a replica receiving WAL from the primary. */
   replicationState?: string;
-  timeline?: number;
   pendingRestart: boolean;
 }
 
@@ -25,10 +23,8 @@ export function patroniMember(pod: V1Pod): PatroniMember {
   }
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return {
-    role: str(status.role),
     state: str(status.state),
     replicationState: str(status.replication_state),
-    timeline: typeof status.timeline === 'number' ? status.timeline : undefined,
     pendingRestart: status.pending_restart === true,
   };
 }
@@ -57,4 +53,17 @@ export function isPodReady(pod: V1Pod): boolean {
 /** The StatefulSet ordinal of a pod name "<sts>-<n>". */
 export function ordinalOf(podName: string): number {
   return Number(podName.slice(podName.lastIndexOf('-') + 1));
+}
+
+/** What the reconcile reads of an instance pod; Patroni's WAL position and the like left out. */
+export function podFingerprint(pod: V1Pod): string {
+  const labels = pod.metadata?.labels ?? {};
+  return JSON.stringify([
+    labels[ROLE_LABEL],
+    labels['controller-revision-hash'],
+    pod.metadata?.deletionTimestamp,
+    pod.status?.podIP,
+    isPodReady(pod),
+    patroniMember(pod),
+  ]);
 }

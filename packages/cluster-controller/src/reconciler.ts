@@ -19,6 +19,7 @@ import {
   type ObjectClient,
   type ReconcileResult,
 } from '@pgop/runtime';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { imageFor, type ImageCatalog } from './images.js';
 import { planInstances, type InstanceAction, type InstancePlan } from './instance-plan.js';
@@ -61,8 +62,13 @@ const clusterRef = (cluster: PostgresCluster) => ({
   namespace: cluster.metadata.namespace!,
 });
 
-const ownedBy = (cluster: PostgresCluster) => (obj: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
-  (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === cluster.metadata.uid);
+/** obj when the cluster owns it (not a namesake left from another cluster of the same name). */
+function ownedBy<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(
+  cluster: PostgresCluster,
+  obj: T | undefined,
+): T | undefined {
+  return obj?.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ? obj : undefined;
+}
 
 export class ClusterReconciler {
   private readonly patroni: PatroniClient;
@@ -86,7 +92,7 @@ export class ClusterReconciler {
       return {}; // the update comes back through the cache and reconciles again
     }
 
-    const statefulSet = this.owned(cluster, this.deps.caches.statefulSets.get(name, namespace));
+    const statefulSet = ownedBy(cluster, this.deps.caches.statefulSets.get(name, namespace));
     const pods = this.podsOf(cluster);
     const leader = this.leaderOf(cluster);
     const paused = isPaused(cluster.metadata);
@@ -132,19 +138,25 @@ export class ClusterReconciler {
       statefulSetExists: statefulSet !== undefined || plan !== undefined,
       pods,
       leader,
+      // The StatefulSet's label once it exists; the spec's version when it is being created now.
       dataVersion: statefulSet
         ? Number(statefulSet.metadata?.labels?.[MAJOR_VERSION_LABEL])
-        : plan && cluster.spec.version,
+        : plan
+          ? cluster.spec.version
+          : undefined,
       plan,
       blocker,
       paused,
       now: new Date(),
     });
-    try {
-      await this.deps.client.applyStatus(clusterRef(cluster), KINDS.PostgresCluster.plural, status);
-    } catch (err) {
-      if (isStatus(err, 404)) return {}; // deleted since the cache saw it
-      throw err;
+    // Transition times are kept when nothing flipped, so an unchanged status compares equal.
+    if (!isDeepStrictEqual(status, cluster.status ?? {})) {
+      try {
+        await this.deps.client.applyStatus(clusterRef(cluster), KINDS.PostgresCluster.plural, status);
+      } catch (err) {
+        if (isStatus(err, 404)) return {}; // deleted since the cache saw it
+        throw err;
+      }
     }
     if (status.phase !== cluster.status?.phase)
       this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');
@@ -273,7 +285,7 @@ export class ClusterReconciler {
     if (!finalizers.includes(CLEANUP_FINALIZER)) return {};
     const namespace = cluster.metadata.namespace!;
     const names = childNames(cluster.metadata.name!);
-    const statefulSet = this.owned(cluster, this.deps.caches.statefulSets.get(names.statefulSet, namespace));
+    const statefulSet = ownedBy(cluster, this.deps.caches.statefulSets.get(names.statefulSet, namespace));
     if (statefulSet) {
       if (!statefulSet.metadata?.deletionTimestamp)
         await this.deps.client.delete({
@@ -320,13 +332,6 @@ export class ClusterReconciler {
     const data = this.deps.caches.secrets.get(name, cluster.metadata.namespace)?.data ?? {};
     const decode = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
     return { username: decode('username'), password: decode('password') };
-  }
-
-  private owned<T extends { metadata?: { ownerReferences?: { uid: string }[] } }>(
-    cluster: PostgresCluster,
-    obj: T | undefined,
-  ): T | undefined {
-    return obj && ownedBy(cluster)(obj) ? obj : undefined;
   }
 
   private recordPhaseChange(cluster: PostgresCluster, phase: string, summary: string): void {

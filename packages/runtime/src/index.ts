@@ -13,3 +13,4 @@ export * from './leader-election.js';
 export * from './object-client.js';
 export * from './conditions.js';
 export * from './run-as-leader.js';
+export * from './relevant-change.js';

@@ -96,19 +96,6 @@ export class ObjectClient {
     }
   }
 
-  async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
-    try {
-      return (await this.objects.read({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, namespace: ref.namespace },
-      })) as T;
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
-  }
-
   /** Deletes the object; already gone counts as done. */
   async delete(ref: ObjectRef, options: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<void> {
     try {

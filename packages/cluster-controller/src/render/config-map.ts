@@ -2,13 +2,17 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { childMetadata, childNames } from '../naming.js';
-import { PATRONI_CONFIG_FILE } from './patroni-config.js';
+import { stringify } from 'yaml';
+import { PATRONI_CONFIG_FILE, type patroniConfig } from './patroni-config.js';
 
-export function renderPatroniConfigMap(cluster: PostgresCluster, patroniYaml: string): V1ConfigMap {
+export function renderPatroniConfigMap(
+  cluster: PostgresCluster,
+  config: ReturnType<typeof patroniConfig>,
+): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: childMetadata(cluster, childNames(cluster.metadata.name!).patroniConfigMap, 'patroni'),
-    data: { [PATRONI_CONFIG_FILE]: patroniYaml },
+    data: { [PATRONI_CONFIG_FILE]: stringify(config) },
   };
 }

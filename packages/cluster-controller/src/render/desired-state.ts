@@ -8,7 +8,7 @@ import type { PostgresCluster } from '@pgop/api';
 import { renderPatroniConfigMap } from './config-map.js';
 import { renderDisruptionBudget } from './disruption-budget.js';
 import { renderInstanceAccess } from './instance-access.js';
-import { patroniConfig, renderPatroniYaml } from './patroni-config.js';
+import { patroniConfig } from './patroni-config.js';
 import { renderServices } from './services.js';
 import { configHash, renderStatefulSet, type StatefulSetInputs } from './statefulset.js';
 
@@ -17,12 +17,12 @@ export function desiredChildren(
   cluster: PostgresCluster,
   inputs: Omit<StatefulSetInputs, 'configHash'>,
 ): KubernetesObject[] {
-  const patroniYaml = renderPatroniYaml(cluster);
+  const config = patroniConfig(cluster);
   return [
     ...renderInstanceAccess(cluster),
-    renderPatroniConfigMap(cluster, patroniYaml),
+    renderPatroniConfigMap(cluster, config),
     ...renderServices(cluster),
     renderDisruptionBudget(cluster),
-    renderStatefulSet(cluster, { ...inputs, configHash: configHash(patroniConfig(cluster)) }),
+    renderStatefulSet(cluster, { ...inputs, configHash: configHash(config) }),
   ];
 }

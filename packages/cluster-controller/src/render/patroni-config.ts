@@ -5,7 +5,6 @@
  * Credentials are not here: they reach Patroni as environment variables from Secrets.
  */
 import { CLUSTER_LABEL, ROLE_LABEL, type PostgresCluster } from '@pgop/api';
-import { stringify } from 'yaml';
 
 export const POSTGRES_PORT = 5432;
 export const PATRONI_PORT = 8008;
@@ -123,8 +122,4 @@ export function patroniConfig(cluster: PostgresCluster) {
     },
     watchdog: { mode: 'off' },
   };
-}
-
-export function renderPatroniYaml(cluster: PostgresCluster): string {
-  return stringify(patroniConfig(cluster), { sortMapEntries: false });
 }
