@@ -111,6 +111,7 @@ describe('Helm chart', () => {
       ['patch', 'postgresclusters.postgres.example.com/status', '-n', 'db'],
       ['create', 'statefulsets.apps', '-n', 'db'],
       ['delete', 'pods', '-n', 'db'],
+      ['watch', 'nodes'],
       ['create', 'secrets', '-n', 'db'],
       ['create', 'roles.rbac.authorization.k8s.io', '-n', 'db'],
       ['create', 'events.events.k8s.io', '-n', 'db'],
@@ -127,6 +128,7 @@ describe('Helm chart', () => {
       ['create', 'pods', '-n', 'db'],
       ['patch', 'postgresbackups.postgres.example.com', '-n', 'db'],
       ['delete', 'namespaces'],
+      ['patch', 'nodes'],
       ['create', 'clusterroles.rbac.authorization.k8s.io'],
       ['update', 'leases.coordination.k8s.io', '-n', 'db'],
     ])

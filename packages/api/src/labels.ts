@@ -17,6 +17,13 @@ export const ROLES = { primary: 'primary', replica: 'replica' } as const;
 /** Stops reconciling the annotated object (any non-empty value but "false") without touching its children. */
 export const PAUSED_ANNOTATION = `${GROUP}/paused`;
 
+/**
+ * On a PostgresCluster: each distinct value asks for one switchover (e.g. the current time).
+ * The switchover goes to the replica named by SWITCHOVER_TARGET_ANNOTATION, or to the best one.
+ */
+export const SWITCHOVER_ANNOTATION = `${GROUP}/switchover`;
+export const SWITCHOVER_TARGET_ANNOTATION = `${GROUP}/switchover-target`;
+
 /** On a PostgresBackup: each distinct value requests exactly one on-demand backup. */
 export const BACKUP_TRIGGER_ANNOTATION = `backup.${GROUP}/trigger`;
 

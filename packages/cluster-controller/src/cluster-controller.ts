@@ -3,7 +3,14 @@
  * pods, ConfigMaps and Secrets labelled with a cluster), the events that enqueue a cluster, and
  * the reconcile. main.ts runs it under leader election; the integration tests run it directly.
  */
-import type { KubeConfig, V1ConfigMap, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  V1ConfigMap,
+  V1Node,
+  V1Pod,
+  V1Secret,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { API_VERSION, CLUSTER_LABEL, GROUP, KINDS, VERSION, type PostgresCluster } from '@pgop/api';
 import {
   Controller,
@@ -13,10 +20,12 @@ import {
   onRelevantChange,
   type ControllerMetrics,
 } from '@pgop/runtime';
+import { Counter } from 'prom-client';
 import type { Logger } from 'winston';
 import type { ImageCatalog } from './images.js';
+import { nodeNotReadySince } from './lost-nodes.js';
 import { podFingerprint } from './patroni-member.js';
-import { ClusterReconciler } from './reconciler.js';
+import { ClusterReconciler, type HaMetrics } from './reconciler.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
 
@@ -65,6 +74,11 @@ export function createClusterController(options: ClusterControllerOptions) {
       cm.metadata?.annotations?.config,
     ]);
 
+  /** A node that stops (or starts again) being Ready: reconcile every cluster with a pod on it. */
+  const enqueueClustersOnNode = (node: V1Node) => {
+    for (const pod of caches.pods.list()) if (pod.spec?.nodeName === node.metadata?.name) enqueueCluster(pod);
+  };
+
   const labelled = { labelSelector: CLUSTER_LABEL, kubeConfig, logger };
   const caches = {
     clusters: new Informer<PostgresCluster>({
@@ -103,6 +117,14 @@ export function createClusterController(options: ClusterControllerOptions) {
       path: '/api/v1/secrets',
       onChange: enqueueCluster,
     }),
+    nodes: new Informer<V1Node>({
+      kubeConfig,
+      logger,
+      apiVersion: 'v1',
+      kind: 'Node',
+      path: '/api/v1/nodes',
+      onChange: onRelevantChange((n: V1Node) => String(nodeNotReadySince(n)), enqueueClustersOnNode),
+    }),
   };
 
   reconciler = new ClusterReconciler({
@@ -115,6 +137,25 @@ export function createClusterController(options: ClusterControllerOptions) {
     }),
     images: options.images,
     logger,
+    metrics: options.metrics && haMetrics(options.metrics),
   });
   return { controller, informers: Object.values(caches) as Informer<object>[] };
+}
+
+function haMetrics(metrics: ControllerMetrics): HaMetrics {
+  const registers = [metrics.registry];
+  return {
+    failovers: new Counter({
+      name: 'pgop_failovers_total',
+      help: 'Changes of primary pgop did not ask for (Patroni failovers), by cluster and reason.',
+      labelNames: ['namespace', 'cluster', 'reason'],
+      registers,
+    }),
+    switchovers: new Counter({
+      name: 'pgop_switchovers_total',
+      help: 'Switchovers pgop asked Patroni for, by cluster, reason and result.',
+      labelNames: ['namespace', 'cluster', 'reason', 'result'],
+      registers,
+    }),
+  };
 }

@@ -29,6 +29,19 @@ export function patroniMember(pod: V1Pod): PatroniMember {
   };
 }
 
+/**
+ * The WAL position Patroni last reported for the member (received on a replica). Not part of
+ * PatroniMember: it changes with every write, and the pod fingerprint must not.
+ */
+export function walPositionOf(pod: V1Pod): number | undefined {
+  try {
+    const status = JSON.parse(pod.metadata?.annotations?.status ?? '{}') as Record<string, unknown>;
+    return typeof status.xlog_location === 'number' ? status.xlog_location : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function hasPrimaryLabel(pod: V1Pod): boolean {
   return pod.metadata?.labels?.[ROLE_LABEL] === ROLES.primary;
 }

@@ -3,7 +3,7 @@
  * desired children and the next instance step with pure functions, apply them, write status.
  * Level-triggered: every call starts from what is observed, so it may be interrupted anywhere.
  */
-import type { V1ConfigMap, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Node, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import {
   API_VERSION,
   CLUSTER_LABEL,
@@ -11,6 +11,8 @@ import {
   KINDS,
   validatePostgresCluster,
   type PostgresCluster,
+  type PrimaryChange,
+  type SwitchoverStatus,
 } from '@pgop/api';
 import {
   isStatus,
@@ -20,6 +22,7 @@ import {
   type ReconcileResult,
 } from '@pgop/runtime';
 import { isDeepStrictEqual } from 'node:util';
+import type { Counter } from 'prom-client';
 import type { Logger } from 'winston';
 import { imageFor, type ImageCatalog } from './images.js';
 import { planInstances, type InstanceAction, type InstancePlan } from './instance-plan.js';
@@ -28,10 +31,13 @@ import { PatroniClient, type PatroniCredentials } from './patroni-client.js';
 import { desiredChildren } from './render/desired-state.js';
 import { generatePassword, renderSecrets } from './render/secrets.js';
 import { MAJOR_VERSION_LABEL } from './render/statefulset.js';
-import { computeStatus, type Blocker } from './status.js';
+import { computeStatus, currentPrimary, type Blocker } from './status.js';
 import { dynamicConfigPatch } from './dynamic-config.js';
 import { isPodReady } from './patroni-member.js';
 import { dynamicConfiguration } from './render/patroni-config.js';
+import { decideSwitchover, type SwitchoverStep } from './switchover.js';
+import { decideLostNodes, nodeNotReadySince, type LostNodeDecision } from './lost-nodes.js';
+import { detectPrimaryChange } from './primary-change.js';
 
 /** Removes what Patroni itself created (its DCS ConfigMaps), which garbage collection cannot. */
 export const CLEANUP_FINALIZER = 'postgres.example.com/patroni-dcs-cleanup';
@@ -44,6 +50,13 @@ export interface ClusterCaches {
   pods: Informer<V1Pod>;
   configMaps: Informer<V1ConfigMap>;
   secrets: Informer<V1Secret>;
+  nodes: Informer<V1Node>;
+}
+
+/** Counters of primary changes, for alerting (pgop_failovers_total) and dashboards. */
+export interface HaMetrics {
+  failovers: Counter<'namespace' | 'cluster' | 'reason'>;
+  switchovers: Counter<'namespace' | 'cluster' | 'reason' | 'result'>;
 }
 
 export interface ReconcilerDeps {
@@ -53,6 +66,7 @@ export interface ReconcilerDeps {
   images: ImageCatalog;
   logger: Logger;
   patroni?: PatroniClient;
+  metrics?: HaMetrics;
 }
 
 const clusterRef = (cluster: PostgresCluster) => ({
@@ -70,8 +84,20 @@ function ownedBy<T extends { metadata?: { ownerReferences?: { uid: string }[] } 
   return obj?.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ? obj : undefined;
 }
 
+/**
+ * True when the cache has not yet delivered a status this process wrote. resourceVersions are
+ * etcd revisions in practice; comparing them here only keeps a reconcile from acting (asking
+ * for a switchover, counting a failover) on a status older than its own last write.
+ */
+function cacheBehind(cached: string | undefined, written: string | undefined): boolean {
+  if (!cached || !written || !/^\d+$/.test(cached) || !/^\d+$/.test(written)) return false;
+  return BigInt(cached) < BigInt(written);
+}
+
 export class ClusterReconciler {
   private readonly patroni: PatroniClient;
+  /** The resourceVersion of each cluster's last status write. */
+  private readonly statusWritten = new Map<string, string>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.patroni = deps.patroni ?? new PatroniClient();
@@ -80,8 +106,13 @@ export class ClusterReconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const cluster = this.deps.caches.clusters.get(name, namespace);
-    if (!cluster) return {};
+    if (!cluster) {
+      this.statusWritten.delete(key);
+      return {};
+    }
     if (cluster.metadata.deletionTimestamp) return this.finalize(cluster);
+    // Its watch event is on the way and enqueues this cluster again.
+    if (cacheBehind(cluster.metadata.resourceVersion, this.statusWritten.get(key))) return {};
     if (!(cluster.metadata.finalizers ?? []).includes(CLEANUP_FINALIZER)) {
       await this.deps.client.mergePatch(clusterRef(cluster), {
         metadata: {
@@ -95,9 +126,13 @@ export class ClusterReconciler {
     const statefulSet = ownedBy(cluster, this.deps.caches.statefulSets.get(name, namespace));
     const pods = this.podsOf(cluster);
     const leader = this.leaderOf(cluster);
+    const primary = currentPrimary(pods, leader);
     const paused = isPaused(cluster.metadata);
+    const now = new Date();
+    const lostNodes = decideLostNodes(cluster, pods, (n) => this.deps.caches.nodes.get(n), now);
     let blocker: Blocker | undefined;
     let plan: InstancePlan | undefined;
+    let switchover = cluster.status?.lastSwitchover;
     if (!paused) {
       const image = imageFor(cluster, this.deps.images);
       blocker = this.check(cluster, statefulSet, image);
@@ -121,7 +156,13 @@ export class ClusterReconciler {
         }))
           await this.deps.client.apply(child);
         await this.syncDynamicConfiguration(cluster, pods, leader);
+        switchover = await this.switchover(
+          cluster,
+          pods,
+          decideSwitchover({ cluster, pods, primary, planned: plan.action, now }),
+        );
         await this.act(cluster, pods, plan.action);
+        await this.forceDeleteLost(cluster, lostNodes);
       } else {
         await this.deps.events.record(
           this.target(cluster),
@@ -133,6 +174,7 @@ export class ClusterReconciler {
       }
     }
 
+    const primaryChange = this.primaryChange(cluster, pods, primary, switchover, now);
     const status = computeStatus({
       cluster,
       statefulSetExists: statefulSet !== undefined || plan !== undefined,
@@ -147,23 +189,174 @@ export class ClusterReconciler {
       plan,
       blocker,
       paused,
-      now: new Date(),
+      switchover,
+      primaryChange,
+      lostNodes,
+      now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.
     if (!isDeepStrictEqual(status, cluster.status ?? {})) {
       try {
-        await this.deps.client.applyStatus(clusterRef(cluster), KINDS.PostgresCluster.plural, status);
+        const written = await this.deps.client.applyStatus(
+          clusterRef(cluster),
+          KINDS.PostgresCluster.plural,
+          status,
+        );
+        if (written) this.statusWritten.set(key, written);
       } catch (err) {
         if (isStatus(err, 404)) return {}; // deleted since the cache saw it
         throw err;
       }
     }
+    if (primaryChange) this.recordPrimaryChange(cluster, primaryChange);
     if (status.phase !== cluster.status?.phase)
       this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');
     if (paused || blocker) return {};
-    if (plan && plan.action.type !== 'none' && plan.action.type !== 'wait')
+    if (
+      switchover?.phase === 'InProgress' ||
+      (plan && plan.action.type !== 'none' && plan.action.type !== 'wait')
+    )
       return { requeueAfterMs: FAST_REQUEUE_MS };
-    return status.phase === 'Running' ? {} : { requeueAfterMs: PROGRESS_REQUEUE_MS };
+    const lostNodeCheckMs = this.nextLostNodeCheck(lostNodes, now);
+    if (status.phase === 'Running' && lostNodeCheckMs === undefined) return {};
+    return { requeueAfterMs: Math.min(PROGRESS_REQUEUE_MS, lostNodeCheckMs ?? Infinity) };
+  }
+
+  /**
+   * Carries out one switchover step (see switchover.ts) and returns the record to keep in
+   * status. Patroni is only asked once the InProgress record has been read back from the API.
+   */
+  private async switchover(
+    cluster: PostgresCluster,
+    pods: V1Pod[],
+    step: SwitchoverStep,
+  ): Promise<SwitchoverStatus | undefined> {
+    if (step.type === 'none') return cluster.status?.lastSwitchover;
+    if (step.type === 'record') {
+      this.recordSwitchover(cluster, step.record);
+      return step.record;
+    }
+    const { record } = step;
+    const ip = pods.find((p) => p.metadata?.name === record.from)?.status?.podIP;
+    if (!ip) return record;
+    this.deps.logger.info('switching over', { key: this.key(cluster), from: record.from, to: record.to });
+    let result: SwitchoverStatus;
+    try {
+      const answer = await this.patroni.switchover(
+        ip,
+        this.patroniCredentials(cluster),
+        record.from,
+        record.to,
+      );
+      result = { ...record, phase: 'Succeeded', message: answer, completedAt: new Date().toISOString() };
+    } catch (err) {
+      result = {
+        ...record,
+        phase: 'Failed',
+        message: `Patroni refused or failed the switchover: ${(err as Error).message}`.slice(0, 1024),
+        completedAt: new Date().toISOString(),
+      };
+    }
+    this.recordSwitchover(cluster, result);
+    return result;
+  }
+
+  private recordSwitchover(cluster: PostgresCluster, record: SwitchoverStatus): void {
+    const message = `${record.message ?? ''} (${record.reason}${record.request ? ` ${record.request}` : ''})`;
+    if (record.phase === 'InProgress')
+      void this.deps.events.record(
+        this.target(cluster),
+        'Normal',
+        'SwitchoverStarted',
+        'Switchover',
+        message,
+      );
+    else {
+      const ok = record.phase === 'Succeeded';
+      void this.deps.events.record(
+        this.target(cluster),
+        ok ? 'Normal' : 'Warning',
+        ok ? 'SwitchoverCompleted' : 'SwitchoverFailed',
+        'Switchover',
+        message,
+      );
+      this.deps.metrics?.switchovers.inc({
+        namespace: cluster.metadata.namespace,
+        cluster: cluster.metadata.name,
+        reason: record.reason,
+        result: record.phase,
+      });
+    }
+  }
+
+  /** A change of primary since the last status, classified (see primary-change.ts). */
+  private primaryChange(
+    cluster: PostgresCluster,
+    pods: V1Pod[],
+    primary: string | undefined,
+    switchover: SwitchoverStatus | undefined,
+    now: Date,
+  ): PrimaryChange | undefined {
+    const previousPrimary = cluster.status?.primaryPod;
+    const previousPrimaryPod = pods.find((p) => p.metadata?.name === previousPrimary);
+    const node = previousPrimaryPod?.spec?.nodeName;
+    const names = childNames(cluster.metadata.name!);
+    return detectPrimaryChange({
+      previousPrimary,
+      primary,
+      lastSwitchover: switchover,
+      previousPrimaryPod,
+      previousPrimaryNodeReady: node
+        ? nodeNotReadySince(this.deps.caches.nodes.get(node)) === undefined
+        : undefined,
+      leaderAcquiredAt: this.deps.caches.configMaps.get(
+        names.patroniLeaderConfigMap,
+        cluster.metadata.namespace,
+      )?.metadata?.annotations?.acquireTime,
+      now,
+    });
+  }
+
+  private recordPrimaryChange(cluster: PostgresCluster, change: PrimaryChange): void {
+    this.deps.logger.info('primary changed', { key: this.key(cluster), ...change });
+    if (change.reason === 'Switchover') return; // its events come with the switchover
+    this.deps.metrics?.failovers.inc({
+      namespace: cluster.metadata.namespace,
+      cluster: cluster.metadata.name,
+      reason: change.reason,
+    });
+    void this.deps.events.record(
+      this.target(cluster),
+      'Warning',
+      'FailoverExecuted',
+      'Failover',
+      `Patroni failed over from ${change.from} to ${change.to} (${change.reason})`,
+    );
+  }
+
+  /** Force-deletes instance pods whose node has been NotReady for the confirmation window. */
+  private async forceDeleteLost(cluster: PostgresCluster, decision: LostNodeDecision): Promise<void> {
+    for (const lost of decision.due) {
+      this.deps.logger.warn('force-deleting a pod on a lost node', { key: this.key(cluster), ...lost });
+      await this.deps.client.delete(
+        { apiVersion: 'v1', kind: 'Pod', name: lost.pod, namespace: cluster.metadata.namespace! },
+        { uid: lost.uid, gracePeriodSeconds: 0 },
+      );
+      await this.deps.events.record(
+        this.target(cluster),
+        'Warning',
+        'PodForceDeleted',
+        'LostNode',
+        `force-deleted ${lost.pod}: its node ${lost.node} has been NotReady since ${lost.notReadySince.toISOString()}; the StatefulSet recreates it where its volume can be attached`,
+      );
+    }
+  }
+
+  /** Milliseconds until the next pod on a NotReady node is due for force-deletion. */
+  private nextLostNodeCheck(decision: LostNodeDecision, now: Date): number | undefined {
+    if (!decision.forceDeleteEnabled || decision.waiting.length === 0) return undefined;
+    const next = Math.min(...decision.waiting.map((l) => l.forceDeleteAt.getTime()));
+    return Math.max(1_000, next - now.getTime() + 500);
   }
 
   /** Reasons not to touch the children: an invalid spec, no image, or a major version change. */
@@ -238,25 +431,7 @@ export class ClusterReconciler {
 
   private async act(cluster: PostgresCluster, pods: V1Pod[], action: InstanceAction): Promise<void> {
     const key = this.key(cluster);
-    if (action.type === 'switchover') {
-      const leaderPod = pods.find((p) => p.metadata?.name === action.from);
-      const ip = leaderPod?.status?.podIP;
-      if (!ip) return;
-      this.deps.logger.info('switching over', {
-        key,
-        from: action.from,
-        to: action.to,
-        reason: action.reason,
-      });
-      await this.patroni.switchover(ip, this.patroniCredentials(cluster), action.from, action.to);
-      await this.deps.events.record(
-        this.target(cluster),
-        'Normal',
-        'SwitchoverCompleted',
-        'Switchover',
-        `primary role moved from ${action.from} to ${action.to} (${action.reason})`,
-      );
-    } else if (action.type === 'replacePod') {
+    if (action.type === 'replacePod') {
       const pod = pods.find((p) => p.metadata?.name === action.pod);
       if (!pod) return;
       this.deps.logger.info('replacing instance', { key, pod: action.pod, reason: action.reason });

@@ -4,11 +4,20 @@
  * tell tools (Ready for `kubectl wait`, Progressing, Degraded), each with a reason.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ClusterPhase, PostgresCluster, PostgresClusterStatus } from '@pgop/api';
+import {
+  PRIMARY_HISTORY_LIMIT,
+  type ClusterPhase,
+  type PostgresCluster,
+  type PostgresClusterStatus,
+  type PrimaryChange,
+  type SwitchoverStatus,
+} from '@pgop/api';
 import { mergeConditions, type Condition, type ConditionUpdate } from '@pgop/runtime';
 import type { InstancePlan } from './instance-plan.js';
 import { instanceSelector, selectorString } from './naming.js';
+import type { LostNodeDecision } from './lost-nodes.js';
 import { hasPrimaryLabel, isPodReady } from './patroni-member.js';
+import { withHistory } from './primary-change.js';
 
 /** A problem that stops pgop from applying the spec (the children are left as they are). */
 export interface Blocker {
@@ -26,7 +35,18 @@ export interface StatusObservation {
   plan?: InstancePlan;
   blocker?: Blocker;
   paused: boolean;
+  /** The switchover record to keep (as is, or as the reconcile just changed it). */
+  switchover?: SwitchoverStatus;
+  /** A change of primary seen in this reconcile. */
+  primaryChange?: PrimaryChange;
+  lostNodes?: LostNodeDecision;
   now: Date;
+}
+
+/** The pod holding Patroni's leader lock, once Patroni has also labelled it primary. */
+export function currentPrimary(pods: V1Pod[], leader: string | undefined): string | undefined {
+  return pods.find((p) => p.metadata?.name === leader && !p.metadata?.deletionTimestamp && hasPrimaryLabel(p))
+    ?.metadata?.name;
 }
 
 const WAS_RUNNING: readonly ClusterPhase[] = ['Running', 'Updating', 'Degraded', 'Failed'];
@@ -37,7 +57,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
   const desired = cluster.spec.replicas;
   const pods = o.pods.filter((p) => !p.metadata?.deletionTimestamp);
   const ready = pods.filter(isPodReady).length;
-  const primary = pods.find((p) => p.metadata?.name === o.leader && hasPrimaryLabel(p))?.metadata?.name;
+  const primary = currentPrimary(pods, o.leader);
   const wasRunning = WAS_RUNNING.includes(previous.phase ?? 'Pending');
   const changing = o.plan !== undefined && (o.plan.action.type !== 'none' || o.plan.outdatedPods.length > 0);
   const allReady = primary !== undefined && ready === desired && pods.length === desired;
@@ -69,7 +89,15 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
         },
     progressing(o, phase),
     degraded(wasRunning, primary, ready, desired),
+    nodeLost(o.lostNodes),
   ];
+  const change = o.primaryChange;
+  const failover = change && change.reason !== 'Switchover' ? change : previous.lastFailover;
+  const history = change
+    ? withHistory(previous.primaryHistory, change, PRIMARY_HISTORY_LIMIT)
+    : previous.primaryHistory;
+  // Kept while no instance holds the role, so the next change knows where it came from.
+  const primaryPod = primary ?? previous.primaryPod;
 
   return {
     phase,
@@ -77,7 +105,10 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     readyReplicas: ready,
     readySummary: `${ready}/${desired}`,
     ...(o.dataVersion !== undefined ? { version: o.dataVersion } : {}),
-    ...(primary ? { primaryPod: primary } : {}),
+    ...(primaryPod ? { primaryPod } : {}),
+    ...(failover ? { lastFailover: failover } : {}),
+    ...(o.switchover ? { lastSwitchover: o.switchover } : {}),
+    ...(history ? { primaryHistory: history } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,
     conditions: mergeConditions(
@@ -162,5 +193,31 @@ function degraded(
     status: 'False',
     reason: 'AllInstancesReady',
     message: 'every instance is ready',
+  };
+}
+
+function nodeLost(decision: LostNodeDecision | undefined): ConditionUpdate {
+  const lost = [...(decision?.due ?? []), ...(decision?.waiting ?? [])];
+  if (lost.length === 0)
+    return {
+      type: 'NodeLost',
+      status: 'False',
+      reason: 'NodesReady',
+      message: 'every instance is on a Ready node',
+    };
+  const which = lost.map((l) => `${l.pod} on ${l.node} (NotReady since ${l.notReadySince.toISOString()})`);
+  if (!decision!.forceDeleteEnabled)
+    return {
+      type: 'NodeLost',
+      status: 'True',
+      reason: 'ForceDeleteDisabled',
+      message: `${which.join(', ')}; spec.highAvailability.forceDeletePodsOnLostNodes is false: delete the pods yourself once the node is known to be down`,
+    };
+  const next = lost.map((l) => l.forceDeleteAt.getTime()).sort((a, b) => a - b)[0]!;
+  return {
+    type: 'NodeLost',
+    status: 'True',
+    reason: 'AwaitingConfirmation',
+    message: `${which.join(', ')}; force-deleted from ${new Date(next).toISOString()} if the node is still NotReady`,
   };
 }

@@ -32,6 +32,8 @@ export interface PodOptions {
   revision?: string;
   pendingRestart?: boolean;
   deleting?: boolean;
+  /** Patroni's xlog_location: WAL received, on a replica. */
+  wal?: number;
 }
 
 export function pod(name: string, o: PodOptions = {}): V1Pod {
@@ -47,6 +49,7 @@ export function pod(name: string, o: PodOptions = {}): V1Pod {
           state: 'running',
           ...(streaming ? { replication_state: 'streaming' } : {}),
           ...(o.pendingRestart ? { pending_restart: true } : {}),
+          ...(o.wal !== undefined ? { xlog_location: o.wal } : {}),
         }),
       },
       ...(o.deleting ? { deletionTimestamp: new Date() } : {}),

@@ -76,4 +76,65 @@ describe('computeStatus', () => {
     assert.equal(s.observedGeneration, 1);
     assert.ok(s.conditions!.every((c) => c.observedGeneration === 1));
   });
+
+  it('keeps the last primary while no instance holds the role, and records a failover in lastFailover and the history', () => {
+    const c = cluster();
+    c.status = { phase: 'Running', primaryPod: 'my-cluster-0' };
+    const gap = computeStatus({ ...observe({ pods: three.slice(1) }), cluster: c });
+    assert.equal(gap.primaryPod, 'my-cluster-0');
+    assert.equal(gap.conditions!.find((x) => x.type === 'Ready')!.reason, 'NoPrimary');
+
+    const change = {
+      time: now.toISOString(),
+      from: 'my-cluster-0',
+      to: 'my-cluster-1',
+      reason: 'PrimaryUnavailable' as const,
+    };
+    const after = computeStatus({
+      ...observe({ pods: [pod('my-cluster-1', { role: 'primary' })], leader: 'my-cluster-1' }),
+      cluster: c,
+      primaryChange: change,
+    });
+    assert.deepEqual(
+      [after.primaryPod, after.lastFailover, after.primaryHistory],
+      ['my-cluster-1', change, [change]],
+    );
+
+    const switched = computeStatus({
+      ...observe({ pods: three, leader: 'my-cluster-0' }),
+      cluster: { ...c, status: after },
+      primaryChange: { ...change, from: 'my-cluster-1', to: 'my-cluster-0', reason: 'Switchover' },
+    });
+    assert.deepEqual(switched.lastFailover, change, 'a switchover is not a failover');
+    assert.equal(switched.primaryHistory!.length, 2);
+  });
+
+  it('says in NodeLost which instances are on a NotReady node and when they will be force-deleted', () => {
+    const lost = {
+      pod: 'my-cluster-2',
+      node: 'n2',
+      notReadySince: new Date('2026-11-24T11:59:30Z'),
+      forceDeleteAt: new Date('2026-11-24T12:00:30Z'),
+    };
+    const condition = (forceDeleteEnabled: boolean) =>
+      computeStatus(
+        observe(
+          {
+            pods: three,
+            leader: 'my-cluster-0',
+            lostNodes: { due: [], waiting: [lost], forceDeleteEnabled },
+          },
+          'Running',
+        ),
+      ).conditions!.find((x) => x.type === 'NodeLost')!;
+    assert.equal(condition(true).status, 'True');
+    assert.equal(condition(true).reason, 'AwaitingConfirmation');
+    assert.match(
+      condition(true).message,
+      /my-cluster-2 on n2 .* force-deleted from 2026-11-24T12:00:30.000Z/,
+    );
+    assert.equal(condition(false).reason, 'ForceDeleteDisabled');
+    const fine = computeStatus(observe({ pods: three, leader: 'my-cluster-0' }, 'Running'));
+    assert.equal(fine.conditions!.find((x) => x.type === 'NodeLost')!.status, 'False');
+  });
 });

@@ -46,9 +46,14 @@ export class ObjectClient {
   }
 
   /** Server-side apply of `status` to a custom object's status subresource. */
-  async applyStatus(ref: ObjectRef & { namespace: string }, plural: string, status: unknown): Promise<void> {
+  /** Server-side apply of status; returns the object's new resourceVersion. */
+  async applyStatus(
+    ref: ObjectRef & { namespace: string },
+    plural: string,
+    status: unknown,
+  ): Promise<string | undefined> {
     const [group, version] = ref.apiVersion.split('/');
-    await this.custom.patchNamespacedCustomObjectStatus(
+    const updated = (await this.custom.patchNamespacedCustomObjectStatus(
       {
         group: group!,
         version: version!,
@@ -60,7 +65,8 @@ export class ObjectClient {
         force: true,
       },
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
+    )) as KubernetesObject;
+    return updated.metadata?.resourceVersion;
   }
 
   /** A JSON merge patch (for fields no single manager should own, e.g. metadata.finalizers). */
@@ -110,7 +116,13 @@ export class ObjectClient {
         options.gracePeriodSeconds,
         undefined,
         'Background',
-        options.uid ? { preconditions: { uid: options.uid } } : undefined,
+        // In the body too: the client drops a query parameter of 0.
+        {
+          ...(options.gracePeriodSeconds !== undefined
+            ? { gracePeriodSeconds: options.gracePeriodSeconds }
+            : {}),
+          ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
+        },
       );
     } catch (err) {
       if (isStatus(err, 404)) return;

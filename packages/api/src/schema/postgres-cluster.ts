@@ -201,6 +201,31 @@ export const PvcRetentionPolicySchema = Type.Object(
   { description: 'Whether data volumes are kept (the default, so no data is lost by accident) or deleted.' },
 );
 
+export const HighAvailabilitySchema = Type.Object(
+  {
+    forceDeletePodsOnLostNodes: Type.Optional(
+      Type.Boolean({
+        description:
+          'Force-delete an instance pod whose node has been NotReady for lostNodeConfirmationSeconds, so the StatefulSet can recreate it (its replacement starts where its volume can be attached). Turn off when the storage could still be written from the lost node. Default: true.',
+        default: true,
+      }),
+    ),
+    lostNodeConfirmationSeconds: Type.Optional(
+      Type.Integer({
+        description:
+          "How long a node must have been NotReady (counted from its Ready condition's last transition) before its instance pods are force-deleted. Default: 60.",
+        default: 60,
+        minimum: 10,
+        maximum: 86400,
+      }),
+    ),
+  },
+  {
+    description:
+      'High availability. Failover itself is done by Patroni inside the pods (see docs/ha.md); these settings cover what Kubernetes cannot decide for it.',
+  },
+);
+
 export const PostgresClusterSpecSchema = Type.Object(
   {
     version: integerEnum(SUPPORTED_VERSIONS, {
@@ -226,6 +251,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     replication: Type.Optional(ReplicationSchema),
     backup: Type.Optional(RepositorySchema),
     persistentVolumeClaimRetentionPolicy: Type.Optional(PvcRetentionPolicySchema),
+    highAvailability: Type.Optional(HighAvailabilitySchema),
   },
   {
     description: 'Desired state of the cluster.',
@@ -241,6 +267,57 @@ export const PostgresClusterSpecSchema = Type.Object(
 
 export const CLUSTER_PHASES = ['Pending', 'Creating', 'Running', 'Updating', 'Degraded', 'Failed'] as const;
 export type ClusterPhase = (typeof CLUSTER_PHASES)[number];
+
+const podName = (description: string) => Type.String({ description, maxLength: 253 });
+const timestamp = (description: string) => Type.String({ description, format: 'date-time' });
+
+export const PRIMARY_CHANGE_REASONS = [
+  'Switchover',
+  'PrimaryUnavailable',
+  'NodeNotReady',
+  'PrimaryChanged',
+] as const;
+
+export const PrimaryChangeSchema = Type.Object(
+  {
+    time: timestamp(
+      "When the new primary took the leader lock (Patroni's acquireTime), or when pgop saw it.",
+    ),
+    from: podName('The pod that held the primary role before.'),
+    to: podName('The pod that holds it since.'),
+    reason: stringEnum(PRIMARY_CHANGE_REASONS, {
+      description:
+        'Switchover: asked for by pgop (a switchover request, a rolling update or a scale-down). The others are failovers decided by Patroni, by what pgop saw of the old primary: PrimaryUnavailable (its pod gone, terminating or not ready), NodeNotReady (its node not ready), PrimaryChanged (its pod still ready, e.g. a patronictl switchover).',
+    }),
+  },
+  { description: 'A change of the primary instance.' },
+);
+
+export const SWITCHOVER_PHASES = ['InProgress', 'Succeeded', 'Failed'] as const;
+
+export const SwitchoverStatusSchema = Type.Object(
+  {
+    request: Type.Optional(
+      Type.String({
+        description:
+          'The value of the postgres.example.com/switchover annotation this switchover answered; absent for switchovers of a rolling update or scale-down.',
+        maxLength: 253,
+      }),
+    ),
+    reason: stringEnum(['Requested', 'RollingUpdate', 'ScaleDown'] as const, {
+      description: 'Why pgop switched over.',
+    }),
+    phase: stringEnum(SWITCHOVER_PHASES, { description: 'Where the switchover is.' }),
+    from: Type.Optional(podName('The primary when the switchover started.')),
+    to: Type.Optional(podName('The replica chosen to become primary.')),
+    message: Type.Optional(Type.String({ description: 'What happened, or why it failed.', maxLength: 1024 })),
+    startedAt: timestamp('When pgop accepted the switchover.'),
+    completedAt: Type.Optional(timestamp('When it succeeded or failed.')),
+  },
+  { description: 'The last switchover pgop asked Patroni for.' },
+);
+
+export const PRIMARY_HISTORY_LIMIT = 10;
 
 export const PostgresClusterStatusSchema = Type.Object(
   {
@@ -268,7 +345,22 @@ export const PostgresClusterStatusSchema = Type.Object(
       }),
     ),
     primaryPod: Type.Optional(
-      Type.String({ description: 'Name of the pod Patroni reports as the leader.', maxLength: 253 }),
+      podName(
+        "The pod that holds the primary role (Patroni's leader lock). While no instance holds it (during a failover) this is the last one that did, and the Ready condition is False with reason NoPrimary.",
+      ),
+    ),
+    lastFailover: Type.Optional(
+      Type.Object(PrimaryChangeSchema.properties, {
+        description:
+          'The last failover: a change of primary pgop did not ask for. A Warning event FailoverExecuted is recorded with it.',
+      }),
+    ),
+    lastSwitchover: Type.Optional(SwitchoverStatusSchema),
+    primaryHistory: Type.Optional(
+      Type.Array(PrimaryChangeSchema, {
+        description: `The last ${PRIMARY_HISTORY_LIMIT} changes of primary, failovers and switchovers, newest first.`,
+        maxItems: PRIMARY_HISTORY_LIMIT,
+      }),
     ),
     selector: Type.Optional(
       Type.String({
@@ -290,6 +382,8 @@ export const PostgresClusterStatusSchema = Type.Object(
 
 export type PostgresClusterSpec = Static<typeof PostgresClusterSpecSchema>;
 export type PostgresClusterStatus = Static<typeof PostgresClusterStatusSchema>;
+export type PrimaryChange = Static<typeof PrimaryChangeSchema>;
+export type SwitchoverStatus = Static<typeof SwitchoverStatusSchema>;
 export type PostgresCluster = CustomObject<PostgresClusterSpec, PostgresClusterStatus>;
 
 /** Rules on the whole object; the only place CEL can see metadata.name. */

@@ -73,7 +73,12 @@ export function dynamicConfiguration(cluster: PostgresCluster) {
     // Keep the primary writable while the API server is unreachable, as long as every member
     // confirms it over Patroni's REST API (no member can be promoted meanwhile).
     failsafe_mode: true,
-    // A replica more than 1 MiB of WAL behind is not promoted automatically.
+    // A crashed PostgreSQL on the primary gets 5 s to come back before a replica takes over:
+    // worst case loop_wait + 5 + loop_wait = 15 s (the target), and most crash restarts take
+    // 1-2 s, which loses nothing even in async mode. See docs/ha.md.
+    primary_start_timeout: 5,
+    // A replica more than 1 MiB of WAL behind is not promoted automatically: the bound on what
+    // an async failover may lose.
     maximum_lag_on_failover: 1048576,
     check_timeline: true,
     ...replicationSettings(cluster),

@@ -1,0 +1,236 @@
+/**
+ * What the cluster controller makes visible about HA, against a real API server. No kubelet
+ * runs here, so the test plays Patroni and the kubelet: it creates instance pods, sets their
+ * readiness and role labels, and moves Patroni's leader lock. Checked: the failover record,
+ * event and metric; primaryPod kept while no one leads; switchover requests refused with a
+ * reason; and pods on a NotReady node force-deleted after the confirmation window.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createClusterController } from '@pgop/cluster-controller';
+import { createControllerMetrics, createLogger } from '@pgop/runtime';
+import { stringify } from 'yaml';
+import { REPO_ROOT, eventually, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+
+const NS = 'ha';
+
+describe('high availability visibility (integration)', () => {
+  let server: TestApiServer;
+  let stop: () => Promise<void>;
+  const metrics = createControllerMetrics();
+  const k = (...args: string[]) => kubectlOk(server, ['-n', NS, ...args]);
+  const apply = (obj: object) =>
+    kubectlOk(server, ['-n', NS, 'apply', '--server-side', '-f', '-'], stringify(obj));
+  type Status = {
+    primaryPod?: string;
+    lastFailover?: { from: string; to: string; reason: string; time: string };
+    lastSwitchover?: { phase: string; request?: string; message?: string };
+    primaryHistory?: unknown[];
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
+  const status = (name: string) =>
+    (JSON.parse(k('get', 'pgc', name, '-o', 'json')) as { status?: Status }).status ?? {};
+  const until = <T>(what: string, check: () => T | undefined) => eventually(what, check, 30, undefined, 200);
+  const eventReasons = () => k('get', 'events.events.k8s.io', '-o', 'jsonpath={.items[*].reason}');
+  const eventNotes = () => k('get', 'events.events.k8s.io', '-o', 'jsonpath={.items[*].note}');
+
+  const cluster = (name: string, spec: Record<string, unknown> = {}) =>
+    apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresCluster',
+      metadata: { name },
+      spec: { version: 17, replicas: 2, storage: { size: '1Gi' }, ...spec },
+    });
+  /** An instance pod as Patroni and the kubelet would leave it: scheduled, running, ready, labelled. */
+  const instance = (cluster: string, ordinal: number, role: 'primary' | 'replica', node = 'node-a') => {
+    const name = `${cluster}-${ordinal}`;
+    apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        labels: {
+          'postgres.example.com/cluster': cluster,
+          'app.kubernetes.io/component': 'database',
+          'postgres.example.com/role': role,
+        },
+        annotations: {
+          status: JSON.stringify({ role, state: role === 'primary' ? 'running' : 'streaming' }),
+        },
+      },
+      spec: { nodeName: node, containers: [{ name: 'postgres', image: 'localhost/pgop/postgres:17' }] },
+    });
+    k(
+      'patch',
+      'pod',
+      name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          phase: 'Running',
+          podIP: `10.0.0.${ordinal + 1}`,
+          conditions: [{ type: 'Ready', status: 'True' }],
+        },
+      }),
+    );
+  };
+  const setRole = (pod: string, role: 'primary' | 'replica') =>
+    k('label', 'pod', pod, `postgres.example.com/role=${role}`, '--overwrite');
+  /** Patroni's leader lock: the -leader ConfigMap's annotations. */
+  const lead = (cluster: string, leader: string, acquireTime = new Date().toISOString()) =>
+    apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: `${cluster}-leader`,
+        labels: { 'postgres.example.com/cluster': cluster },
+        annotations: { leader, acquireTime },
+      },
+    });
+  const node = (name: string, ready: 'True' | 'Unknown', since: Date) => {
+    apply({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+    kubectlOk(server, [
+      'patch',
+      'node',
+      name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: ready,
+              reason: 'test',
+              lastHeartbeatTime: since.toISOString(),
+              lastTransitionTime: since.toISOString(),
+            },
+          ],
+        },
+      }),
+    ]);
+  };
+
+  before(async () => {
+    server = await startApiServer();
+    kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
+    kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    kubectlOk(server, ['create', 'namespace', NS]);
+    const { controller, informers } = createClusterController({
+      kubeConfig: server.kubeConfig,
+      logger: createLogger({ component: 'test', level: process.env.TEST_LOG_LEVEL ?? 'error' }),
+      images: new Map([[17, 'localhost/pgop/postgres:17']]),
+      identity: 'integration-test',
+      metrics,
+    });
+    for (const i of informers) await i.start();
+    await Promise.all(informers.map((i) => i.synced));
+    controller.start();
+    stop = async () => {
+      await controller.stop();
+      for (const i of informers) await i.stop();
+    };
+  });
+  after(async () => {
+    await stop?.();
+    await server?.stop();
+  });
+
+  it('records a failover: primaryPod follows, lastFailover, history, a Warning event and the metric', async () => {
+    node('node-a', 'True', new Date());
+    cluster('fo');
+    instance('fo', 0, 'primary');
+    instance('fo', 1, 'replica');
+    lead('fo', 'fo-0');
+    await until('primary fo-0', () => (status('fo').primaryPod === 'fo-0' ? true : undefined));
+
+    // Patroni demotes the old primary; for a while no one holds the lock.
+    k('delete', 'pod', 'fo-0', '--wait=false');
+    lead('fo', '');
+    await until('NoPrimary', () =>
+      status('fo').conditions?.find((c) => c.type === 'Ready' && c.reason === 'NoPrimary'),
+    );
+    assert.equal(status('fo').primaryPod, 'fo-0', 'the last primary is kept while no one leads');
+
+    const acquired = '2026-11-24T12:00:01.000Z';
+    setRole('fo-1', 'primary');
+    lead('fo', 'fo-1', acquired);
+    const s = await until('lastFailover', () => status('fo').lastFailover);
+    assert.deepEqual(s, { time: acquired, from: 'fo-0', to: 'fo-1', reason: 'PrimaryUnavailable' });
+    assert.equal(status('fo').primaryPod, 'fo-1');
+    assert.equal(status('fo').primaryHistory?.length, 1);
+    await until('FailoverExecuted event', () =>
+      eventReasons().includes('FailoverExecuted') ? true : undefined,
+    );
+    assert.match(eventNotes(), /failed over from fo-0 to fo-1 \(PrimaryUnavailable\)/);
+    const exposed = await metrics.registry.metrics();
+    assert.match(
+      exposed,
+      /pgop_failovers_total\{namespace="ha",cluster="fo",reason="PrimaryUnavailable"\} 1/,
+    );
+  });
+
+  it('answers a switchover request it cannot carry out with Failed, the reason, and a Warning event', async () => {
+    k(
+      'annotate',
+      'pgc',
+      'fo',
+      'postgres.example.com/switchover=req-1',
+      'postgres.example.com/switchover-target=fo-7',
+    );
+    const s = await until('lastSwitchover', () =>
+      status('fo').lastSwitchover?.request === 'req-1' ? status('fo').lastSwitchover : undefined,
+    );
+    assert.equal(s.phase, 'Failed');
+    assert.match(s.message!, /switchover-target: fo-7 is not a ready, streaming replica of this cluster/);
+    await until('SwitchoverFailed event', () =>
+      eventReasons().includes('SwitchoverFailed') ? true : undefined,
+    );
+    // The same value again is the same request: it is not repeated.
+    const before = JSON.stringify(status('fo').lastSwitchover);
+    k('annotate', 'pgc', 'fo', 'postgres.example.com/switchover-target=fo-8', '--overwrite');
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(JSON.stringify(status('fo').lastSwitchover), before);
+  });
+
+  it('waits out the confirmation window, then force-deletes pods stuck on a NotReady node', async () => {
+    node('node-b', 'Unknown', new Date());
+    cluster('ln', { highAvailability: { lostNodeConfirmationSeconds: 10 } });
+    instance('ln', 0, 'primary', 'node-a');
+    instance('ln', 1, 'replica', 'node-b');
+    lead('ln', 'ln-0');
+    const waiting = await until('NodeLost', () =>
+      status('ln').conditions?.find((c) => c.type === 'NodeLost' && c.status === 'True'),
+    );
+    assert.equal(waiting.reason, 'AwaitingConfirmation');
+    assert.match(waiting.message, /ln-1 on node-b/);
+    // No kubelet confirms a graceful delete here, as on a lost node: only a force-delete removes it.
+    k('delete', 'pod', 'ln-1', '--wait=false');
+    await until('ln-1 force-deleted', () =>
+      k('get', 'pods', '-o', 'name').includes('pod/ln-1') ? undefined : true,
+    );
+    assert.match(k('get', 'pods', '-o', 'name'), /pod\/ln-0/, 'the pod on the Ready node stays');
+    await until('PodForceDeleted event', () =>
+      eventReasons().includes('PodForceDeleted') ? true : undefined,
+    );
+    assert.match(eventNotes(), /force-deleted ln-1: its node node-b has been NotReady since/);
+  });
+
+  it('only reports lost nodes when force-delete is turned off', async () => {
+    cluster('keep', {
+      highAvailability: { forceDeletePodsOnLostNodes: false, lostNodeConfirmationSeconds: 10 },
+    });
+    instance('keep', 0, 'primary', 'node-a');
+    instance('keep', 1, 'replica', 'node-b');
+    lead('keep', 'keep-0');
+    await until('ForceDeleteDisabled', () =>
+      status('keep').conditions?.find((c) => c.type === 'NodeLost' && c.reason === 'ForceDeleteDisabled'),
+    );
+    await new Promise((r) => setTimeout(r, 12_000));
+    assert.match(k('get', 'pods', '-o', 'name'), /pod\/keep-1/);
+  });
+});
