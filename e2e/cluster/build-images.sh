@@ -49,6 +49,6 @@ done
 bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie
 build_node_base
 REPO_CONTEXT_INPUTS=(package.json package-lock.json tsconfig.base.json packages e2e/package.json)
-# npm's cache from the host, so the image's `npm ci` downloads nothing it already has.
+# npm's cache from the host; with --prefer-offline the image's `npm ci` downloads nothing it already has.
 build_image "$OPERATOR_IMAGE" "$REPO_ROOT" "$REPO_ROOT/images/operator/Dockerfile" \
   --build-arg "NODE_IMAGE=$NODE_IMAGE" --volume "$(npm config get cache 2>/dev/null):/root/.npm"

@@ -13,6 +13,7 @@ import { kubectl, kubectlOk } from './kubectl.js';
 import { localCluster, RESTRICTED } from './local-cluster.js';
 import { installOperator, postgresCluster } from './operator.js';
 import { REPO_ROOT } from './paths.js';
+import { summary } from './stats.js';
 
 const NAMESPACE = 'pgop-bench';
 const RUNS = Number(process.env.PGOP_BENCH_RUNS ?? 5);
@@ -53,19 +54,6 @@ async function provisionSeconds(instances: number, run: number): Promise<number>
   k('delete', 'pgc', name, '--timeout=180s');
   return seconds;
 }
-
-const summary = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  const round = (n: number) => Math.round(n * 10) / 10;
-  return {
-    median: round(median),
-    min: round(sorted[0]!),
-    max: round(sorted.at(-1)!),
-    runs: sorted.map(round),
-  };
-};
 
 const results: Record<string, ReturnType<typeof summary>> = {};
 for (const instances of [1, 3]) {

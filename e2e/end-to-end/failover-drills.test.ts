@@ -1,0 +1,298 @@
+/**
+ * HA fault drills on the local Kubernetes. Each drill runs a writer through <cluster>-primary and
+ * samples every pod's role while the fault happens, then asserts what a user relies on, never
+ * how long it took (npm run bench:failover measures that):
+ * - at no sample did two pods accept writes;
+ * - synchronous replication: no acknowledged row is missing afterwards;
+ * - writes were acknowledged again after the fault;
+ * - the cluster is whole again: Running, one primary, every replica streaming on its timeline;
+ * - what pgop shows: status.primaryPod, lastFailover or lastSwitchover, the events.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiServer, containerPid, DRILLS, waitWhole } from '../src/failover-drills.js';
+import {
+  analyzeDrill,
+  CREATE_PROBE_TABLE,
+  primaryQuery,
+  probeOptions,
+  probeRows,
+  startProbe,
+  type DrillFigures,
+  type ProbeOptions,
+  type ProbeRecord,
+} from '../src/failover-probe.js';
+import {
+  OPERATOR_NAMESPACE,
+  TestNamespace,
+  clusterStatus,
+  eventually,
+  installOperator,
+  instancePods,
+  kubectlOk,
+  localCluster,
+  postgresCluster,
+  type LocalCluster,
+} from '../src/index.js';
+
+const CLUSTER = 'drill';
+const INSTANCES = 3;
+
+interface ExtendedStatus {
+  primaryPod?: string;
+  lastFailover?: { from: string; to: string; reason: string };
+  lastSwitchover?: { phase: string; from?: string; to?: string; request?: string };
+  primaryHistory?: { from: string; to: string; reason: string }[];
+}
+
+describe('failover drills (synchronous replication, 3 instances)', () => {
+  let cluster: LocalCluster;
+  let ns: TestNamespace;
+  let options: ProbeOptions;
+  const status = () => clusterStatus(ns, CLUSTER) as ExtendedStatus;
+  const eventNotes = (reason: string) =>
+    ns.k(
+      'get',
+      'events.events.k8s.io',
+      '--field-selector',
+      `reason=${reason}`,
+      '-o',
+      'jsonpath={.items[*].note}',
+    );
+
+  before(async () => {
+    cluster = localCluster();
+    installOperator(cluster);
+    ns = new TestNamespace(cluster, 'drills');
+    ns.apply(postgresCluster(CLUSTER, { replicas: INSTANCES, replication: { mode: 'Sync' } }));
+    await waitWhole(ns, CLUSTER, INSTANCES);
+    options = probeOptions(ns, CLUSTER);
+  });
+  after(() => ns?.delete());
+
+  /** Runs the writer and sampler around a fault until the cluster is whole again. */
+  async function drill(
+    inject: (primary: string) => void | Promise<void>,
+    { movesPrimary }: { movesPrimary: boolean },
+  ): Promise<{ figures: DrillFigures; record: ProbeRecord; before: string; after: string; faultAt: number }> {
+    await waitWhole(ns, CLUSTER, INSTANCES);
+    await primaryQuery(options, CREATE_PROBE_TABLE);
+    const before = status().primaryPod!;
+    const probe = startProbe(options);
+    await sleep(2000);
+    const faultAt = Date.now();
+    await inject(before);
+    if (movesPrimary)
+      await eventually(
+        'another pod labelled primary',
+        () => instancePods(ns, CLUSTER).find((p) => p.role === 'primary' && p.name !== before),
+        180,
+      );
+    else await sleep(5000);
+    const whole = await waitWhole(ns, CLUSTER, INSTANCES);
+    await sleep(1000);
+    const record = await probe.stop();
+    const figures = analyzeDrill(record, faultAt, await probeRows(options));
+    assert.deepEqual(figures.splitBrainSamples, [], 'two pods accepted writes at once');
+    assert.equal(figures.missing, 0, `acknowledged rows lost: ${JSON.stringify(figures)}`);
+    assert.ok(
+      record.acks.some(([, t]) => t > faultAt + figures.writeGapMs / 2),
+      'writes were acknowledged again after the fault',
+    );
+    return { figures, record, before, after: whole.primary, faultAt };
+  }
+
+  it('planned switchover by annotation: to the named replica, in status and an event, not counted as a failover', async () => {
+    const failoverBefore = status().lastFailover;
+    let target = '';
+    const result = await drill(
+      (primary) => {
+        target = instancePods(ns, CLUSTER).find((p) => p.name !== primary)!.name;
+        ns.k(
+          'annotate',
+          'pgc',
+          CLUSTER,
+          'postgres.example.com/switchover=drill-1',
+          `postgres.example.com/switchover-target=${target}`,
+        );
+      },
+      { movesPrimary: true },
+    );
+    assert.equal(result.after, target);
+    const s = await eventually('lastSwitchover Succeeded', () =>
+      status().lastSwitchover?.phase === 'Succeeded' ? status() : undefined,
+    );
+    assert.deepEqual(
+      [s.lastSwitchover!.request, s.lastSwitchover!.from, s.lastSwitchover!.to, s.primaryPod],
+      ['drill-1', result.before, target, target],
+    );
+    assert.deepEqual(s.lastFailover, failoverBefore, 'a switchover is not a failover');
+    assert.deepEqual(s.primaryHistory?.[0], {
+      ...s.primaryHistory![0]!,
+      from: result.before,
+      to: target,
+      reason: 'Switchover',
+    });
+    assert.match(eventNotes('SwitchoverCompleted'), new RegExp(target));
+  });
+
+  it('primary pod deleted: a replica takes over; lastFailover, FailoverExecuted and primaryPod follow', async () => {
+    const { before, after } = await drill(DRILLS['delete-primary-pod']!.inject.bind(null, ns, CLUSTER), {
+      movesPrimary: true,
+    });
+    const s = await eventually('lastFailover', () =>
+      status().lastFailover?.from === before ? status() : undefined,
+    );
+    assert.deepEqual([s.lastFailover!.to, s.primaryPod], [after, after]);
+    assert.match(eventNotes('FailoverExecuted'), new RegExp(`from ${before} to ${after}`));
+  });
+
+  it('postmaster killed with Patroni alive: PostgreSQL comes back, nothing acknowledged is lost', async () => {
+    await drill(DRILLS['kill-postmaster']!.inject.bind(null, ns, CLUSTER), { movesPrimary: false });
+  });
+
+  it("primary's container SIGKILLed (Patroni and PostgreSQL together): the cluster recovers without loss", async () => {
+    await drill(DRILLS['kill-container']!.inject.bind(null, ns, CLUSTER), { movesPrimary: false });
+  });
+
+  it('operator down during a failover: Patroni fails over alone, the operator catches up when it returns', async () => {
+    const scale = (replicas: number) =>
+      kubectlOk(cluster, [
+        '-n',
+        OPERATOR_NAMESPACE,
+        'scale',
+        'deployment/pgop-cluster-controller',
+        `--replicas=${replicas}`,
+      ]);
+    scale(0);
+    try {
+      await eventually('operator pods gone', () =>
+        kubectlOk(cluster, [
+          '-n',
+          OPERATOR_NAMESPACE,
+          'get',
+          'pods',
+          '-l',
+          'app.kubernetes.io/component=cluster-controller',
+          '-o',
+          'name',
+        ]).trim() === ''
+          ? true
+          : undefined,
+      );
+      const { before, after } = await drill(
+        (primary) => void ns.k('delete', 'pod', primary, '--wait=false'),
+        { movesPrimary: true },
+      ).catch(async (err: unknown) => {
+        throw err;
+      });
+      // waitWhole read a status written before the operator stopped; now it returns.
+      scale(2);
+      const s = await eventually('lastFailover recorded after the operator returned', () =>
+        status().lastFailover?.from === before && status().primaryPod === after ? status() : undefined,
+      );
+      assert.equal(s.lastFailover!.to, after);
+    } finally {
+      scale(2);
+    }
+  });
+
+  it('API server down for 2 minutes: the primary keeps accepting writes (failsafe) and no second primary appears', async () => {
+    await waitWhole(ns, CLUSTER, INSTANCES);
+    await primaryQuery(options, CREATE_PROBE_TABLE);
+    const before = status().primaryPod;
+    const probe = startProbe(options);
+    await sleep(2000);
+    const stoppedAt = Date.now();
+    apiServer('stop');
+    let restartedAt = 0;
+    try {
+      await sleep(120_000);
+    } finally {
+      apiServer('start');
+      restartedAt = Date.now();
+    }
+    await waitWhole(ns, CLUSTER, INSTANCES);
+    const record = await probe.stop();
+    const figures = analyzeDrill(record, stoppedAt, await probeRows(options));
+    assert.deepEqual(figures.splitBrainSamples, []);
+    assert.equal(figures.missing, 0);
+    const lastTenSeconds = record.acks.filter(([, t]) => t > restartedAt - 10_000 && t < restartedAt);
+    assert.ok(lastTenSeconds.length > 0, 'writes were still acknowledged at the end of the outage');
+    assert.ok(
+      record.samples.some((s) => !s.apiReachable),
+      'the sampler saw the API server down (the drill really happened)',
+    );
+    assert.equal(status().primaryPod, before, 'the primary did not change');
+  });
+
+  it('network partition: the isolated primary stops taking writes, a replica takes over, the old one is rewound and rejoins', async () => {
+    await waitWhole(ns, CLUSTER, INSTANCES);
+    await primaryQuery(options, CREATE_PROBE_TABLE);
+    const old = status().primaryPod!;
+    const pid = containerPid(ns, old);
+    const inPod = (command: string[], env: Record<string, string> = {}) =>
+      execFileSync('nsenter', ['-t', String(pid), '-n', ...command], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+        timeout: 15_000,
+      });
+    const psqlInPod = (statement: string) =>
+      inPod(['psql', '-h', '127.0.0.1', '-U', options.user, '-d', 'postgres', '-XAtq', '-c', statement], {
+        PGPASSWORD: options.password,
+        PGCONNECT_TIMEOUT: '3',
+      }).trim();
+    const probe = startProbe(options);
+    await sleep(2000);
+    const faultAt = Date.now();
+    // Everything but loopback is dropped: the API server, the replicas, the Service traffic.
+    inPod(['iptables', '-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']);
+    inPod(['iptables', '-I', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
+    let diverged = false;
+    try {
+      // A commit only the isolated primary has (not waiting for a standby): its history now diverges.
+      try {
+        psqlInPod(`SET synchronous_commit = local; INSERT INTO pgop_writes (id) VALUES (-1)`);
+        diverged = true;
+      } catch {
+        // Already read-only: nothing diverged, the rest of the drill still holds.
+      }
+      const newPrimary = await eventually(
+        'a replica takes over',
+        () => instancePods(ns, CLUSTER).find((p) => p.role === 'primary' && p.name !== old && p.ready),
+        180,
+      );
+      await eventually(
+        'the isolated old primary stops accepting writes',
+        () => {
+          try {
+            return psqlInPod('SELECT pg_is_in_recovery()') === 't' ? true : undefined;
+          } catch {
+            return true; // PostgreSQL stopped or refusing connections: no writes either
+          }
+        },
+        120,
+      );
+      assert.notEqual(newPrimary.name, old);
+    } finally {
+      inPod(['iptables', '-F', 'INPUT']);
+      inPod(['iptables', '-F', 'OUTPUT']);
+    }
+    const whole = await waitWhole(ns, CLUSTER, INSTANCES);
+    assert.notEqual(whole.primary, old);
+    const record = await probe.stop();
+    const rows = await probeRows(options);
+    const figures = analyzeDrill(record, faultAt, rows);
+    assert.deepEqual(figures.splitBrainSamples, []);
+    assert.equal(figures.missing, 0);
+    assert.ok(!rows.has(-1), 'the commit only the isolated primary had is gone: it was rewound or re-cloned');
+    assert.equal(
+      instancePods(ns, CLUSTER).find((p) => p.name === old)?.role,
+      'replica',
+      'the old primary rejoined as a replica',
+    );
+    console.log(`partition drill: diverging commit ${diverged ? 'made' : 'refused'} on the isolated primary`);
+  });
+});

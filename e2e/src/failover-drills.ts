@@ -1,0 +1,148 @@
+/**
+ * The faults of the HA drills, each done the way it happens in production, and the check that
+ * a cluster is whole again. Used by the e2e drills (end-to-end/failover-drills.test.ts) and by
+ * npm run bench:failover.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { eventually } from './eventually.js';
+import { CLUSTER_DIR, type TestNamespace } from './local-cluster.js';
+import { clusterStatus } from './operator.js';
+import { REPO_ROOT } from './paths.js';
+
+const CONTAINERD_SOCKET = '/run/pgop-cluster/containerd/containerd.sock';
+const PGDATA = '/var/lib/postgresql/data/pgdata';
+
+export interface Drill {
+  name: string;
+  /** The target from DESIGN.md §5, for the report. */
+  target: string;
+  /** Does the primary role move to another pod? */
+  movesPrimary: boolean;
+  inject: (ns: TestNamespace, cluster: string, primary: string) => void;
+}
+
+/** The containerd ID of a pod's postgres container. */
+export function containerId(ns: TestNamespace, pod: string): string {
+  const id = ns.k('get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].containerID}');
+  return id.replace(/^containerd:\/\//, '');
+}
+
+/** The host PID of a pod's container init (Patroni): for nsenter into its network namespace. */
+export function containerPid(ns: TestNamespace, pod: string): number {
+  const id = containerId(ns, pod);
+  const tasks = execFileSync('ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'tasks', 'ls'], {
+    encoding: 'utf8',
+  });
+  const line = tasks.split('\n').find((l) => l.startsWith(id));
+  if (!line) throw new Error(`no containerd task for ${pod} (${id})`);
+  return Number(line.split(/\s+/)[1]);
+}
+
+export const DRILLS: Record<string, Drill> = {
+  switchover: {
+    name: 'planned switchover (annotation)',
+    target: '≤ 3 s',
+    movesPrimary: true,
+    inject: (ns, cluster) =>
+      void ns.k(
+        'annotate',
+        'pgc',
+        cluster,
+        `postgres.example.com/switchover=${randomBytes(4).toString('hex')}`,
+        '--overwrite',
+      ),
+  },
+  'delete-primary-pod': {
+    name: 'primary pod deleted',
+    target: '≤ 10 s',
+    movesPrimary: true,
+    inject: (ns, _cluster, primary) => void ns.k('delete', 'pod', primary, '--wait=false'),
+  },
+  'kill-postmaster': {
+    name: 'PostgreSQL postmaster killed (Patroni alive)',
+    target: '≤ 15 s',
+    movesPrimary: false,
+    inject: (ns, _cluster, primary) =>
+      void ns.k('exec', primary, '--', 'sh', '-c', `kill -KILL $(head -1 ${PGDATA}/postmaster.pid)`),
+  },
+  'kill-container': {
+    name: 'primary container SIGKILLed (Patroni and PostgreSQL)',
+    target: '≤ 30 s',
+    movesPrimary: false,
+    inject: (ns, _cluster, primary) =>
+      void execFileSync('ctr', [
+        '--address',
+        CONTAINERD_SOCKET,
+        '-n',
+        'k8s.io',
+        'tasks',
+        'kill',
+        '--signal',
+        'SIGKILL',
+        containerId(ns, primary),
+      ]),
+  },
+};
+
+interface PodView {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+/**
+ * Whole again: phase Running with every instance ready, one primary, and every other instance a
+ * replica streaming on the primary's timeline (Patroni's status annotation on each pod).
+ */
+export function waitWhole(ns: TestNamespace, cluster: string, instances: number, timeoutSeconds = 300) {
+  return eventually(
+    `${cluster} Running ${instances}/${instances} with every replica streaming on the primary's timeline`,
+    () => {
+      const s = clusterStatus(ns, cluster);
+      if (s.phase !== 'Running' || s.readySummary !== `${instances}/${instances}`) return undefined;
+      const pods = (
+        JSON.parse(
+          ns.k(
+            'get',
+            'pods',
+            '-l',
+            `postgres.example.com/cluster=${cluster},app.kubernetes.io/component=database`,
+            '-o',
+            'json',
+          ),
+        ) as { items: PodView[] }
+      ).items.map((p) => ({
+        name: p.metadata.name,
+        role: p.metadata.labels?.['postgres.example.com/role'],
+        status: JSON.parse(p.metadata.annotations?.status ?? '{}') as {
+          timeline?: number;
+          replication_state?: string;
+          state?: string;
+        },
+      }));
+      const primaries = pods.filter((p) => p.role === 'primary');
+      if (primaries.length !== 1 || pods.length !== instances) return undefined;
+      const timeline = primaries[0]!.status.timeline;
+      const replicasOk = pods
+        .filter((p) => p.role !== 'primary')
+        .every(
+          (p) =>
+            p.role === 'replica' &&
+            p.status.replication_state === 'streaming' &&
+            p.status.timeline === timeline,
+        );
+      return replicasOk ? { primary: primaries[0]!.name, timeline: timeline!, status: s } : undefined;
+    },
+    timeoutSeconds,
+    () =>
+      `${JSON.stringify(clusterStatus(ns, cluster))}\n${ns.try('get', 'pods', '-o', 'wide', '--show-labels').stdout}`,
+  );
+}
+
+/** The local cluster's API server, stopped and started as a host process. */
+export function apiServer(action: 'stop' | 'start'): void {
+  execFileSync('bash', [join(REPO_ROOT, 'e2e/cluster/apiserver.sh'), action], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, PGOP_CLUSTER_DIR: CLUSTER_DIR },
+  });
+}
