@@ -50,5 +50,14 @@ bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie
 build_node_base
 REPO_CONTEXT_INPUTS=(package.json package-lock.json tsconfig.base.json packages e2e/package.json)
 # npm's cache from the host; with --prefer-offline the image's `npm ci` downloads nothing it already has.
+# For what the cache lacks, npm reaches the registry through the CA bundle the host's npm trusts
+# (npm's cafile, or Node's NODE_EXTRA_CA_CERTS).
+npm_ca_options=()
+npm_cafile=$(npm config get cafile 2>/dev/null || true)
+[ -f "$npm_cafile" ] || npm_cafile="${NODE_EXTRA_CA_CERTS:-}"
+if [ -n "$npm_cafile" ] && [ -f "$npm_cafile" ]; then
+  npm_ca_options=(--volume "$npm_cafile:/etc/pgop-build/npm-ca.crt:ro" --build-arg NPM_CAFILE=/etc/pgop-build/npm-ca.crt)
+fi
 build_image "$OPERATOR_IMAGE" "$REPO_ROOT" "$REPO_ROOT/images/operator/Dockerfile" \
-  --build-arg "NODE_IMAGE=$NODE_IMAGE" --volume "$(npm config get cache 2>/dev/null):/root/.npm"
+  --build-arg "NODE_IMAGE=$NODE_IMAGE" --volume "$(npm config get cache 2>/dev/null):/root/.npm" \
+  "${npm_ca_options[@]}"

@@ -2,9 +2,10 @@
 # node's containerd (no registry is involved). Sourced by up.sh; see also build-images.sh.
 # shellcheck shell=bash
 
+# No CAP_SYS_RESOURCE here: RUN steps get limits at or below this shell's hard limits (npm ci
+# opens many cache files at once, so nofile is as high as allowed).
 PODMAN_BUILD=(podman build --quiet --network host
-  # No CAP_SYS_RESOURCE here: RUN steps get limits at or below the hard limits.
-  --ulimit nofile=1024:1024 --ulimit nproc=1000:1000)
+  --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=1000:1000)
 IMAGE_HASH_LABEL="dev.pgop.context-hash"
 
 # The files of a build context, NUL-separated. For the repository root, only the paths the

@@ -92,16 +92,22 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       );
     else await sleep(5000);
     const whole = await waitWhole(ns, CLUSTER, INSTANCES);
-    await sleep(1000);
+    const wholeAt = Date.now();
+    await sleep(2000);
     const record = await probe.stop();
     const figures = analyzeDrill(record, faultAt, await probeRows(options));
+    assertSafe(record, figures, wholeAt);
+    return { figures, record, before, after: whole.primary, faultAt };
+  }
+
+  /** Never two writable primaries, nothing acknowledged lost, and writes acknowledged again at the end. */
+  function assertSafe(record: ProbeRecord, figures: DrillFigures, wholeAt: number) {
     assert.deepEqual(figures.splitBrainSamples, [], 'two pods accepted writes at once');
     assert.equal(figures.missing, 0, `acknowledged rows lost: ${JSON.stringify(figures)}`);
     assert.ok(
-      record.acks.some(([, t]) => t > faultAt + figures.writeGapMs / 2),
-      'writes were acknowledged again after the fault',
+      record.acks.some(([, t]) => t > wholeAt),
+      'writes are acknowledged again once the cluster is whole',
     );
-    return { figures, record, before, after: whole.primary, faultAt };
   }
 
   it('planned switchover by annotation: to the named replica, in status and an event, not counted as a failover', async () => {
@@ -185,9 +191,7 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       const { before, after } = await drill(
         (primary) => void ns.k('delete', 'pod', primary, '--wait=false'),
         { movesPrimary: true },
-      ).catch(async (err: unknown) => {
-        throw err;
-      });
+      );
       // waitWhole read a status written before the operator stopped; now it returns.
       scale(2);
       const s = await eventually('lastFailover recorded after the operator returned', () =>
@@ -215,10 +219,10 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       restartedAt = Date.now();
     }
     await waitWhole(ns, CLUSTER, INSTANCES);
+    const wholeAt = Date.now();
+    await sleep(2000);
     const record = await probe.stop();
-    const figures = analyzeDrill(record, stoppedAt, await probeRows(options));
-    assert.deepEqual(figures.splitBrainSamples, []);
-    assert.equal(figures.missing, 0);
+    assertSafe(record, analyzeDrill(record, stoppedAt, await probeRows(options)), wholeAt);
     const lastTenSeconds = record.acks.filter(([, t]) => t > restartedAt - 10_000 && t < restartedAt);
     assert.ok(lastTenSeconds.length > 0, 'writes were still acknowledged at the end of the outage');
     assert.ok(
@@ -233,23 +237,33 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
     await primaryQuery(options, CREATE_PROBE_TABLE);
     const old = status().primaryPod!;
     const pid = containerPid(ns, old);
-    const inPod = (command: string[], env: Record<string, string> = {}) =>
-      execFileSync('nsenter', ['-t', String(pid), '-n', ...command], {
-        encoding: 'utf8',
-        env: { ...process.env, ...env },
-        timeout: 15_000,
-      });
-    const psqlInPod = (statement: string) =>
-      inPod(['psql', '-h', '127.0.0.1', '-U', options.user, '-d', 'postgres', '-XAtq', '-c', statement], {
-        PGPASSWORD: options.password,
-        PGCONNECT_TIMEOUT: '3',
-      }).trim();
+    const inPodNetwork = (command: string[]) =>
+      execFileSync('nsenter', ['-t', String(pid), '-n', ...command], { encoding: 'utf8', timeout: 15_000 });
+    // kubectl exec reaches the container through the kubelet and containerd, not the pod's
+    // network, so it still works during the partition; psql uses the local socket.
+    const psqlInPod = (statement: string) => {
+      const res = ns.try(
+        'exec',
+        old,
+        '--',
+        'psql',
+        '-h',
+        '/var/run/postgresql',
+        '-d',
+        'postgres',
+        '-XAtq',
+        '-c',
+        statement,
+      );
+      if (res.code !== 0) throw new Error(res.stderr);
+      return res.stdout.trim();
+    };
     const probe = startProbe(options);
     await sleep(2000);
     const faultAt = Date.now();
     // Everything but loopback is dropped: the API server, the replicas, the Service traffic.
-    inPod(['iptables', '-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']);
-    inPod(['iptables', '-I', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
+    inPodNetwork(['iptables', '-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']);
+    inPodNetwork(['iptables', '-I', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
     let diverged = false;
     try {
       // A commit only the isolated primary has (not waiting for a standby): its history now diverges.
@@ -277,16 +291,16 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       );
       assert.notEqual(newPrimary.name, old);
     } finally {
-      inPod(['iptables', '-F', 'INPUT']);
-      inPod(['iptables', '-F', 'OUTPUT']);
+      inPodNetwork(['iptables', '-F', 'INPUT']);
+      inPodNetwork(['iptables', '-F', 'OUTPUT']);
     }
     const whole = await waitWhole(ns, CLUSTER, INSTANCES);
+    const wholeAt = Date.now();
     assert.notEqual(whole.primary, old);
+    await sleep(2000);
     const record = await probe.stop();
     const rows = await probeRows(options);
-    const figures = analyzeDrill(record, faultAt, rows);
-    assert.deepEqual(figures.splitBrainSamples, []);
-    assert.equal(figures.missing, 0);
+    assertSafe(record, analyzeDrill(record, faultAt, rows), wholeAt);
     assert.ok(!rows.has(-1), 'the commit only the isolated primary had is gone: it was rewound or re-cloned');
     assert.equal(
       instancePods(ns, CLUSTER).find((p) => p.name === old)?.role,
