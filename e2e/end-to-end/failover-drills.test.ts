@@ -115,7 +115,15 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
     let target = '';
     const result = await drill(
       (primary) => {
-        target = instancePods(ns, CLUSTER).find((p) => p.name !== primary)!.name;
+        // With synchronous replication Patroni promotes only its synchronous standby.
+        target = ns.k(
+          'get',
+          'configmap',
+          `${CLUSTER}-sync`,
+          '-o',
+          'jsonpath={.metadata.annotations.sync_standby}',
+        );
+        assert.notEqual(target, primary);
         ns.k(
           'annotate',
           'pgc',

@@ -72,6 +72,7 @@ export function createClusterController(options: ClusterControllerOptions) {
       cm.data,
       cm.metadata?.annotations?.leader,
       cm.metadata?.annotations?.config,
+      cm.metadata?.annotations?.sync_standby,
     ]);
 
   /** A node that stops (or starts again) being Ready: reconcile every cluster with a pod on it. */

@@ -43,6 +43,8 @@ export interface InstanceObservation {
   statefulSetObserved: boolean;
   /** The member holding Patroni's leader lock. */
   leader?: string;
+  /** Synchronous standbys (Sync and Quorum modes): the only members Patroni switches over to. */
+  syncStandbys?: string[];
 }
 
 const nameOf = (pod: V1Pod) => pod.metadata!.name!;
@@ -52,10 +54,23 @@ function isOutdated(pod: V1Pod, updateRevision: string | undefined): boolean {
   return (updateRevision !== undefined && revision !== updateRevision) || patroniMember(pod).pendingRestart;
 }
 
-/** The best replica to hand the primary role to: streaming and ready, lowest ordinal first. */
-function switchoverCandidate(pods: V1Pod[], accept: (pod: V1Pod) => boolean): V1Pod | undefined {
+/**
+ * The best replica to hand the primary role to: streaming and ready (and a synchronous standby
+ * when Patroni lists some), lowest ordinal first.
+ */
+function switchoverCandidate(
+  pods: V1Pod[],
+  accept: (pod: V1Pod) => boolean,
+  syncStandbys: string[] | undefined,
+): V1Pod | undefined {
   return pods
-    .filter((p) => accept(p) && isPodReady(p) && isStreamingReplica(p))
+    .filter(
+      (p) =>
+        accept(p) &&
+        isPodReady(p) &&
+        isStreamingReplica(p) &&
+        (!syncStandbys || syncStandbys.includes(nameOf(p))),
+    )
     .sort((a, b) => ordinalOf(nameOf(a)) - ordinalOf(nameOf(b)))[0];
 }
 
@@ -67,7 +82,7 @@ export function planInstances(o: InstanceObservation): InstancePlan {
 
   if (o.desiredReplicas < current) {
     if (leaderPod && ordinalOf(nameOf(leaderPod)) >= o.desiredReplicas) {
-      const to = switchoverCandidate(o.pods, (p) => ordinalOf(nameOf(p)) < o.desiredReplicas);
+      const to = switchoverCandidate(o.pods, (p) => ordinalOf(nameOf(p)) < o.desiredReplicas, o.syncStandbys);
       const action: InstanceAction = to
         ? { type: 'switchover', from: nameOf(leaderPod), to: nameOf(to), reason: 'ScaleDown' }
         : {
@@ -109,7 +124,11 @@ export function planInstances(o: InstanceObservation): InstancePlan {
     };
   }
   // Only the primary is left. Hand its role to an updated replica first; alone, restart it.
-  const to = switchoverCandidate(pods, (p) => p !== leaderPod && !outdatedPods.includes(nameOf(p)));
+  const to = switchoverCandidate(
+    pods,
+    (p) => p !== leaderPod && !outdatedPods.includes(nameOf(p)),
+    o.syncStandbys,
+  );
   const action: InstanceAction = to
     ? { type: 'switchover', from: nameOf(leaderPod), to: nameOf(to), reason: 'RollingUpdate' }
     : pods.length === 1

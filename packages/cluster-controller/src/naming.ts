@@ -20,6 +20,8 @@ export function childNames(clusterName: string) {
   const patroniLeaderConfigMap = `${clusterName}-leader`;
   /** Patroni's dynamic configuration (annotation `config`). */
   const patroniDynamicConfigMap = `${clusterName}-config`;
+  /** Patroni's synchronous replication state (annotation `sync_standby`). */
+  const patroniSyncConfigMap = `${clusterName}-sync`;
   return {
     statefulSet: clusterName,
     podsService: `${clusterName}-pods`,
@@ -33,10 +35,11 @@ export function childNames(clusterName: string) {
     disruptionBudget: clusterName,
     patroniLeaderConfigMap,
     patroniDynamicConfigMap,
+    patroniSyncConfigMap,
     patroniDcsConfigMaps: [
       patroniLeaderConfigMap,
       patroniDynamicConfigMap,
-      `${clusterName}-sync`,
+      patroniSyncConfigMap,
       `${clusterName}-failover`,
     ],
   };

@@ -127,6 +127,7 @@ export class ClusterReconciler {
     const pods = this.podsOf(cluster);
     const leader = this.leaderOf(cluster);
     const primary = currentPrimary(pods, leader);
+    const syncStandbys = this.syncStandbysOf(cluster);
     const paused = isPaused(cluster.metadata);
     const now = new Date();
     const lostNodes = decideLostNodes(cluster, pods, (n) => this.deps.caches.nodes.get(n), now);
@@ -146,6 +147,7 @@ export class ClusterReconciler {
             !statefulSet || statefulSet.status?.observedGeneration === statefulSet.metadata?.generation,
           pods,
           leader,
+          syncStandbys,
         });
         const existingVolumeSize =
           statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
@@ -159,7 +161,7 @@ export class ClusterReconciler {
         switchover = await this.switchover(
           cluster,
           pods,
-          decideSwitchover({ cluster, pods, primary, planned: plan.action, now }),
+          decideSwitchover({ cluster, pods, primary, planned: plan.action, syncStandbys, now }),
         );
         await this.act(cluster, pods, plan.action);
         await this.forceDeleteLost(cluster, lostNodes);
@@ -500,6 +502,22 @@ export class ClusterReconciler {
     const leader = this.deps.caches.configMaps.get(names.patroniLeaderConfigMap, cluster.metadata.namespace)
       ?.metadata?.annotations?.leader;
     return leader || undefined;
+  }
+
+  /**
+   * The synchronous standbys Patroni lists in its -sync ConfigMap, in Sync and Quorum modes
+   * (undefined otherwise, or when it lists none: then any replica may do).
+   */
+  private syncStandbysOf(cluster: PostgresCluster): string[] | undefined {
+    if ((cluster.spec.replication?.mode ?? 'Async') === 'Async') return undefined;
+    const names = childNames(cluster.metadata.name!);
+    const listed = this.deps.caches.configMaps.get(names.patroniSyncConfigMap, cluster.metadata.namespace)
+      ?.metadata?.annotations?.sync_standby;
+    const standbys = (listed ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return standbys.length > 0 ? standbys : undefined;
   }
 
   private patroniCredentials(cluster: PostgresCluster): PatroniCredentials {

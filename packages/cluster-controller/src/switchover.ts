@@ -31,6 +31,11 @@ export interface SwitchoverObservation {
   primary?: string;
   /** The instance plan's action: a planned switchover when type is 'switchover'. */
   planned: InstanceAction;
+  /**
+   * In Sync and Quorum modes, the standbys Patroni lists as synchronous (its -sync ConfigMap):
+   * Patroni only hands the primary role to one of them.
+   */
+  syncStandbys?: string[];
   now: Date;
 }
 
@@ -40,11 +45,11 @@ const nameOf = (pod: V1Pod) => pod.metadata!.name!;
  * The replica to promote: ready and streaming, the most WAL received first (the least to
  * catch up, the least a failover would lose), then the lowest ordinal.
  */
-export function bestCandidate(pods: V1Pod[], exclude?: string): V1Pod | undefined {
+export function bestCandidate(candidates: V1Pod[]): V1Pod | undefined {
   const walPosition = (p: V1Pod) => walPositionOf(p) ?? -1;
-  return pods
-    .filter((p) => nameOf(p) !== exclude && isPodReady(p) && isStreamingReplica(p))
-    .sort((a, b) => walPosition(b) - walPosition(a) || ordinalOf(nameOf(a)) - ordinalOf(nameOf(b)))[0];
+  return [...candidates].sort(
+    (a, b) => walPosition(b) - walPosition(a) || ordinalOf(nameOf(a)) - ordinalOf(nameOf(b)),
+  )[0];
 }
 
 export function decideSwitchover(o: SwitchoverObservation): SwitchoverStep {
@@ -91,16 +96,24 @@ export function decideSwitchover(o: SwitchoverObservation): SwitchoverStep {
           completedAt: now,
         },
       };
+    const sync = o.syncStandbys;
     const candidates = o.pods.filter(
-      (p) => nameOf(p) !== o.primary && isPodReady(p) && isStreamingReplica(p),
+      (p) =>
+        nameOf(p) !== o.primary &&
+        isPodReady(p) &&
+        isStreamingReplica(p) &&
+        (!sync || sync.includes(nameOf(p))),
     );
-    const chosen = target ? candidates.find((p) => nameOf(p) === target) : bestCandidate(o.pods, o.primary);
+    const chosen = target ? candidates.find((p) => nameOf(p) === target) : bestCandidate(candidates);
     if (!chosen) {
-      const allowed = candidates.map(nameOf).join(', ') || 'none';
+      const kind = sync ? 'ready, streaming synchronous standby' : 'ready, streaming replica';
+      const allowed = `${kind}s: ${candidates.map(nameOf).join(', ') || 'none'}${
+        sync ? '; with synchronous replication Patroni only promotes a synchronous standby' : ''
+      }`;
       return failed(
         target
-          ? `${SWITCHOVER_TARGET_ANNOTATION}: ${target} is not a ready, streaming replica of this cluster (ready, streaming replicas: ${allowed})`
-          : 'no ready, streaming replica to switch over to',
+          ? `${SWITCHOVER_TARGET_ANNOTATION}: ${target} is not a ${kind} of this cluster (${allowed})`
+          : `no ${kind} to switch over to`,
       );
     }
     return {

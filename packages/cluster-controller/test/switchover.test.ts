@@ -137,3 +137,22 @@ describe('decideSwitchover', () => {
     );
   });
 });
+
+describe('decideSwitchover with synchronous replication', () => {
+  const sync = (annotations: Record<string, string>) =>
+    decideSwitchover({ ...observe(annotations), syncStandbys: ['db-1'] });
+
+  it('chooses among the synchronous standbys Patroni lists', () => {
+    assert.equal(recordOf(sync(request('1'))).to, 'db-1');
+  });
+
+  it('refuses a target that is not a synchronous standby, and says which are', () => {
+    const r = recordOf(sync(request('1', 'db-2')));
+    assert.equal(r.phase, 'Failed');
+    assert.match(r.message!, /db-2 is not a ready, streaming synchronous standby/);
+    assert.match(
+      r.message!,
+      /synchronous standbys: db-1; with synchronous replication Patroni only promotes a synchronous standby/,
+    );
+  });
+});
