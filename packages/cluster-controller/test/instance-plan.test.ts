@@ -45,6 +45,18 @@ describe('planInstances', () => {
     assert.deepEqual(plan.action, { type: 'switchover', from: 'db-2', to: 'db-0', reason: 'ScaleDown' });
   });
 
+  it('switches over only to a synchronous standby when Patroni lists some', () => {
+    const plan = planInstances(
+      base({
+        desiredReplicas: 2,
+        leader: 'db-2',
+        syncStandbys: ['db-1'],
+        pods: [pod('db-0'), pod('db-1'), pod('db-2', { role: 'primary' })],
+      }),
+    );
+    assert.deepEqual(plan.action, { type: 'switchover', from: 'db-2', to: 'db-1', reason: 'ScaleDown' });
+  });
+
   it('never picks a replica that is not streaming or not ready as the switchover target', () => {
     const plan = planInstances(
       base({
