@@ -5,14 +5,11 @@
  * a missing image, the pause annotation, events, and the cleanup on deletion.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClusterController } from '@pgop/cluster-controller';
-import { createLogger } from '@pgop/runtime';
 import { stringify } from 'yaml';
 import {
-  REPO_ROOT,
+  startClusterController,
   eventually,
   kubectl,
   kubectlOk,
@@ -48,25 +45,7 @@ describe('cluster controller (integration)', () => {
 
   before(async () => {
     server = await startApiServer();
-    kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
-    kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    kubectlOk(server, ['create', 'namespace', NS]);
-    const { controller, informers } = createClusterController({
-      kubeConfig: server.kubeConfig,
-      logger: createLogger({ component: 'test', level: 'error' }),
-      images: new Map([
-        [17, 'localhost/pgop/postgres:17'],
-        [18, 'localhost/pgop/postgres:18'],
-      ]),
-      identity: 'integration-test',
-    });
-    for (const i of informers) await i.start();
-    await Promise.all(informers.map((i) => i.synced));
-    controller.start();
-    stop = async () => {
-      await controller.stop();
-      for (const i of informers) await i.stop();
-    };
+    stop = (await startClusterController(server, NS)).stop;
   });
   after(async () => {
     await stop?.();

@@ -6,12 +6,16 @@
  * reason; and pods on a NotReady node force-deleted after the confirmation window.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClusterController } from '@pgop/cluster-controller';
-import { createControllerMetrics, createLogger } from '@pgop/runtime';
+import { createControllerMetrics } from '@pgop/runtime';
 import { stringify } from 'yaml';
-import { REPO_ROOT, eventually, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import {
+  eventually,
+  kubectlOk,
+  startApiServer,
+  startClusterController,
+  type TestApiServer,
+} from '../src/index.js';
 
 const NS = 'ha';
 
@@ -117,23 +121,7 @@ describe('high availability visibility (integration)', () => {
 
   before(async () => {
     server = await startApiServer();
-    kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
-    kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    kubectlOk(server, ['create', 'namespace', NS]);
-    const { controller, informers } = createClusterController({
-      kubeConfig: server.kubeConfig,
-      logger: createLogger({ component: 'test', level: process.env.TEST_LOG_LEVEL ?? 'error' }),
-      images: new Map([[17, 'localhost/pgop/postgres:17']]),
-      identity: 'integration-test',
-      metrics,
-    });
-    for (const i of informers) await i.start();
-    await Promise.all(informers.map((i) => i.synced));
-    controller.start();
-    stop = async () => {
-      await controller.stop();
-      for (const i of informers) await i.stop();
-    };
+    stop = (await startClusterController(server, NS, metrics)).stop;
   });
   after(async () => {
     await stop?.();

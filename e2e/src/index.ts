@@ -5,3 +5,4 @@ export * from './ports.js';
 export * from './local-cluster.js';
 export * from './operator.js';
 export * from './eventually.js';
+export * from './in-process-controller.js';
