@@ -16,6 +16,7 @@ import {
   isStreamingReplica,
   ordinalOf,
   patroniMember,
+  switchoverCandidates,
 } from './patroni-member.js';
 
 export type InstanceAction =
@@ -54,26 +55,6 @@ function isOutdated(pod: V1Pod, updateRevision: string | undefined): boolean {
   return (updateRevision !== undefined && revision !== updateRevision) || patroniMember(pod).pendingRestart;
 }
 
-/**
- * The best replica to hand the primary role to: streaming and ready (and a synchronous standby
- * when Patroni lists some), lowest ordinal first.
- */
-function switchoverCandidate(
-  pods: V1Pod[],
-  accept: (pod: V1Pod) => boolean,
-  syncStandbys: string[] | undefined,
-): V1Pod | undefined {
-  return pods
-    .filter(
-      (p) =>
-        accept(p) &&
-        isPodReady(p) &&
-        isStreamingReplica(p) &&
-        (!syncStandbys || syncStandbys.includes(nameOf(p))),
-    )
-    .sort((a, b) => ordinalOf(nameOf(a)) - ordinalOf(nameOf(b)))[0];
-}
-
 export function planInstances(o: InstanceObservation): InstancePlan {
   const current = o.currentReplicas ?? o.desiredReplicas;
   const pods = o.pods.filter((p) => ordinalOf(nameOf(p)) < current);
@@ -82,7 +63,10 @@ export function planInstances(o: InstanceObservation): InstancePlan {
 
   if (o.desiredReplicas < current) {
     if (leaderPod && ordinalOf(nameOf(leaderPod)) >= o.desiredReplicas) {
-      const to = switchoverCandidate(o.pods, (p) => ordinalOf(nameOf(p)) < o.desiredReplicas, o.syncStandbys);
+      const to = switchoverCandidates(
+        o.pods.filter((p) => ordinalOf(nameOf(p)) < o.desiredReplicas),
+        o.syncStandbys,
+      )[0];
       const action: InstanceAction = to
         ? { type: 'switchover', from: nameOf(leaderPod), to: nameOf(to), reason: 'ScaleDown' }
         : {
@@ -124,11 +108,10 @@ export function planInstances(o: InstanceObservation): InstancePlan {
     };
   }
   // Only the primary is left. Hand its role to an updated replica first; alone, restart it.
-  const to = switchoverCandidate(
-    pods,
-    (p) => p !== leaderPod && !outdatedPods.includes(nameOf(p)),
+  const to = switchoverCandidates(
+    pods.filter((p) => p !== leaderPod && !outdatedPods.includes(nameOf(p))),
     o.syncStandbys,
-  );
+  )[0];
   const action: InstanceAction = to
     ? { type: 'switchover', from: nameOf(leaderPod), to: nameOf(to), reason: 'RollingUpdate' }
     : pods.length === 1

@@ -14,13 +14,17 @@ export interface PatroniMember {
   pendingRestart: boolean;
 }
 
-export function patroniMember(pod: V1Pod): PatroniMember {
-  let status: Record<string, unknown> = {};
+/** Patroni's `status` annotation, parsed; empty until Patroni has written it. */
+function statusAnnotation(pod: V1Pod): Record<string, unknown> {
   try {
-    status = JSON.parse(pod.metadata?.annotations?.status ?? '{}') as Record<string, unknown>;
+    return JSON.parse(pod.metadata?.annotations?.status ?? '{}') as Record<string, unknown>;
   } catch {
-    // Not (yet) written by Patroni: nothing is known.
+    return {};
   }
+}
+
+export function patroniMember(pod: V1Pod): PatroniMember {
+  const status = statusAnnotation(pod);
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return {
     state: str(status.state),
@@ -34,12 +38,8 @@ export function patroniMember(pod: V1Pod): PatroniMember {
  * PatroniMember: it changes with every write, and the pod fingerprint must not.
  */
 export function walPositionOf(pod: V1Pod): number | undefined {
-  try {
-    const status = JSON.parse(pod.metadata?.annotations?.status ?? '{}') as Record<string, unknown>;
-    return typeof status.xlog_location === 'number' ? status.xlog_location : undefined;
-  } catch {
-    return undefined;
-  }
+  const position = statusAnnotation(pod).xlog_location;
+  return typeof position === 'number' ? position : undefined;
 }
 
 export function hasPrimaryLabel(pod: V1Pod): boolean {
@@ -61,6 +61,21 @@ export function isPodReady(pod: V1Pod): boolean {
     pod.status?.phase === 'Running' &&
     (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
   );
+}
+
+/**
+ * The replicas Patroni would hand the primary role to, best first: ready and streaming (and a
+ * synchronous standby when Patroni lists some); the most WAL received first (the least to catch
+ * up, the least a failover would lose), then the lowest ordinal.
+ */
+export function switchoverCandidates(pods: V1Pod[], syncStandbys?: string[]): V1Pod[] {
+  const name = (p: V1Pod) => p.metadata!.name!;
+  const walPosition = (p: V1Pod) => walPositionOf(p) ?? -1;
+  return pods
+    .filter(
+      (p) => isPodReady(p) && isStreamingReplica(p) && (!syncStandbys || syncStandbys.includes(name(p))),
+    )
+    .sort((a, b) => walPosition(b) - walPosition(a) || ordinalOf(name(a)) - ordinalOf(name(b)));
 }
 
 /** The StatefulSet ordinal of a pod name "<sts>-<n>". */

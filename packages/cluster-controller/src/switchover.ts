@@ -15,7 +15,7 @@ import {
   type SwitchoverStatus,
 } from '@pgop/api';
 import type { InstanceAction } from './instance-plan.js';
-import { isPodReady, isStreamingReplica, ordinalOf, walPositionOf } from './patroni-member.js';
+import { switchoverCandidates } from './patroni-member.js';
 
 export type SwitchoverStep =
   | { type: 'none' }
@@ -40,17 +40,6 @@ export interface SwitchoverObservation {
 }
 
 const nameOf = (pod: V1Pod) => pod.metadata!.name!;
-
-/**
- * The replica to promote: ready and streaming, the most WAL received first (the least to
- * catch up, the least a failover would lose), then the lowest ordinal.
- */
-export function bestCandidate(candidates: V1Pod[]): V1Pod | undefined {
-  const walPosition = (p: V1Pod) => walPositionOf(p) ?? -1;
-  return [...candidates].sort(
-    (a, b) => walPosition(b) - walPosition(a) || ordinalOf(nameOf(a)) - ordinalOf(nameOf(b)),
-  )[0];
-}
 
 export function decideSwitchover(o: SwitchoverObservation): SwitchoverStep {
   const last = o.cluster.status?.lastSwitchover;
@@ -97,19 +86,19 @@ export function decideSwitchover(o: SwitchoverObservation): SwitchoverStep {
         },
       };
     const sync = o.syncStandbys;
-    const candidates = o.pods.filter(
-      (p) =>
-        nameOf(p) !== o.primary &&
-        isPodReady(p) &&
-        isStreamingReplica(p) &&
-        (!sync || sync.includes(nameOf(p))),
+    const candidates = switchoverCandidates(
+      o.pods.filter((p) => nameOf(p) !== o.primary),
+      sync,
     );
-    const chosen = target ? candidates.find((p) => nameOf(p) === target) : bestCandidate(candidates);
+    const chosen = target ? candidates.find((p) => nameOf(p) === target) : candidates[0];
     if (!chosen) {
       const kind = sync ? 'ready, streaming synchronous standby' : 'ready, streaming replica';
-      const allowed = `${kind}s: ${candidates.map(nameOf).join(', ') || 'none'}${
-        sync ? '; with synchronous replication Patroni only promotes a synchronous standby' : ''
-      }`;
+      const allowed = `${kind}s: ${
+        candidates
+          .map(nameOf)
+          .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+          .join(', ') || 'none'
+      }${sync ? '; with synchronous replication Patroni only promotes a synchronous standby' : ''}`;
       return failed(
         target
           ? `${SWITCHOVER_TARGET_ANNOTATION}: ${target} is not a ${kind} of this cluster (${allowed})`
