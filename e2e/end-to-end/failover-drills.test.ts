@@ -12,14 +12,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiServer, containerPid, DRILLS, waitWhole } from '../src/failover-drills.js';
 import {
-  analyzeDrill,
-  CREATE_PROBE_TABLE,
-  primaryQuery,
+  apiServer,
+  containerPid,
+  DRILLS,
+  runDrill,
+  waitWhole,
+  type DrillRun,
+} from '../src/failover-drills.js';
+import {
   probeOptions,
-  probeRows,
-  startProbe,
   type DrillFigures,
   type ProbeOptions,
   type ProbeRecord,
@@ -72,32 +74,14 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
   });
   after(() => ns?.delete());
 
-  /** Runs the writer and sampler around a fault until the cluster is whole again. */
+  /** One drill (see runDrill), then what every drill must hold. */
   async function drill(
     inject: (primary: string) => void | Promise<void>,
     { movesPrimary }: { movesPrimary: boolean },
-  ): Promise<{ figures: DrillFigures; record: ProbeRecord; before: string; after: string; faultAt: number }> {
-    await waitWhole(ns, CLUSTER, INSTANCES);
-    await primaryQuery(options, CREATE_PROBE_TABLE);
-    const before = status().primaryPod!;
-    const probe = startProbe(options);
-    await sleep(2000);
-    const faultAt = Date.now();
-    await inject(before);
-    if (movesPrimary)
-      await eventually(
-        'another pod labelled primary',
-        () => instancePods(ns, CLUSTER).find((p) => p.role === 'primary' && p.name !== before),
-        180,
-      );
-    else await sleep(5000);
-    const whole = await waitWhole(ns, CLUSTER, INSTANCES);
-    const wholeAt = Date.now();
-    await sleep(2000);
-    const record = await probe.stop();
-    const figures = analyzeDrill(record, faultAt, await probeRows(options));
-    assertSafe(record, figures, wholeAt);
-    return { figures, record, before, after: whole.primary, faultAt };
+  ): Promise<DrillRun> {
+    const run = await runDrill(ns, CLUSTER, INSTANCES, options, inject, { movesPrimary });
+    assertSafe(run.record, run.figures, run.wholeAt);
+    return run;
   }
 
   /** Never two writable primaries, nothing acknowledged lost, and writes acknowledged again at the end. */
@@ -212,25 +196,19 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
   });
 
   it('API server down for 2 minutes: the primary keeps accepting writes (failsafe) and no second primary appears', async () => {
-    await waitWhole(ns, CLUSTER, INSTANCES);
-    await primaryQuery(options, CREATE_PROBE_TABLE);
-    const before = status().primaryPod;
-    const probe = startProbe(options);
-    await sleep(2000);
-    const stoppedAt = Date.now();
-    apiServer('stop');
     let restartedAt = 0;
-    try {
-      await sleep(120_000);
-    } finally {
-      apiServer('start');
-      restartedAt = Date.now();
-    }
-    const { primary } = await waitWhole(ns, CLUSTER, INSTANCES);
-    const wholeAt = Date.now();
-    await sleep(2000);
-    const record = await probe.stop();
-    assertSafe(record, analyzeDrill(record, stoppedAt, await probeRows(options)), wholeAt);
+    const { record, before, after } = await drill(
+      async () => {
+        apiServer('stop');
+        try {
+          await sleep(120_000);
+        } finally {
+          apiServer('start');
+          restartedAt = Date.now();
+        }
+      },
+      { movesPrimary: false },
+    );
     // The next test files need cluster DNS for new Services: after the outage it lagged once in
     // CI (a Service created minutes later did not resolve), so wait until it answers again.
     ns.apply({
@@ -242,8 +220,7 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
     await eventually(
       'cluster DNS resolves a Service created after the outage',
       () =>
-        ns.try('exec', primary, '--', 'getent', 'hosts', `after-outage.${ns.name}.svc.cluster.local`).code ===
-        0
+        ns.try('exec', after, '--', 'getent', 'hosts', `after-outage.${ns.name}.svc.cluster.local`).code === 0
           ? true
           : undefined,
       300,
@@ -254,78 +231,79 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       record.samples.some((s) => !s.apiReachable),
       'the sampler saw the API server down (the drill really happened)',
     );
-    assert.equal(status().primaryPod, before, 'the primary did not change');
+    assert.equal(after, before, 'the primary did not change');
+    assert.equal(status().primaryPod, before);
   });
 
   it('network partition: the isolated primary stops taking writes, a replica takes over, the old one is rewound and rejoins', async () => {
-    await waitWhole(ns, CLUSTER, INSTANCES);
-    await primaryQuery(options, CREATE_PROBE_TABLE);
-    const old = status().primaryPod!;
-    const pid = containerPid(ns, old);
-    const inPodNetwork = (command: string[]) =>
-      execFileSync('nsenter', ['-t', String(pid), '-n', ...command], { encoding: 'utf8', timeout: 15_000 });
-    // kubectl exec reaches the container through the kubelet and containerd, not the pod's
-    // network, so it still works during the partition; psql uses the local socket.
-    const psqlInPod = (statement: string) => {
-      const res = ns.try(
-        'exec',
-        old,
-        '--',
-        'psql',
-        '-h',
-        '/var/run/postgresql',
-        '-d',
-        'postgres',
-        '-XAtq',
-        '-c',
-        statement,
-      );
-      if (res.code !== 0) throw new Error(res.stderr);
-      return res.stdout.trim();
-    };
-    const probe = startProbe(options);
-    await sleep(2000);
-    const faultAt = Date.now();
-    // Everything but loopback is dropped: the API server, the replicas, the Service traffic.
-    inPodNetwork(['iptables', '-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']);
-    inPodNetwork(['iptables', '-I', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
     let diverged = false;
-    try {
-      // A commit only the isolated primary has (not waiting for a standby): its history now diverges.
-      try {
-        psqlInPod(`SET synchronous_commit = local; INSERT INTO pgop_writes (id) VALUES (-1)`);
-        diverged = true;
-      } catch {
-        // Already read-only: nothing diverged, the rest of the drill still holds.
-      }
-      const newPrimary = await eventually(
-        'a replica takes over',
-        () => instancePods(ns, CLUSTER).find((p) => p.role === 'primary' && p.name !== old && p.ready),
-        180,
-      );
-      await eventually(
-        'the isolated old primary stops accepting writes',
-        () => {
+    const {
+      rows,
+      before: old,
+      after,
+    } = await drill(
+      async (old) => {
+        const pid = containerPid(ns, old);
+        const inPodNetwork = (command: string[]) =>
+          execFileSync('nsenter', ['-t', String(pid), '-n', ...command], {
+            encoding: 'utf8',
+            timeout: 15_000,
+          });
+        // kubectl exec reaches the container through the kubelet and containerd, not the pod's
+        // network, so it still works during the partition; psql uses the local socket.
+        const psqlInPod = (statement: string) => {
+          const res = ns.try(
+            'exec',
+            old,
+            '--',
+            'psql',
+            '-h',
+            '/var/run/postgresql',
+            '-d',
+            'postgres',
+            '-XAtq',
+            '-c',
+            statement,
+          );
+          if (res.code !== 0) throw new Error(res.stderr);
+          return res.stdout.trim();
+        };
+        // Everything but loopback is dropped: the API server, the replicas, the Service traffic.
+        inPodNetwork(['iptables', '-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']);
+        inPodNetwork(['iptables', '-I', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
+        try {
+          // A commit only the isolated primary has (not waiting for a standby): its history now diverges.
           try {
-            return psqlInPod('SELECT pg_is_in_recovery()') === 't' ? true : undefined;
+            psqlInPod(`SET synchronous_commit = local; INSERT INTO pgop_writes (id) VALUES (-1)`);
+            diverged = true;
           } catch {
-            return true; // PostgreSQL stopped or refusing connections: no writes either
+            // Already read-only: nothing diverged, the rest of the drill still holds.
           }
-        },
-        120,
-      );
-      assert.notEqual(newPrimary.name, old);
-    } finally {
-      inPodNetwork(['iptables', '-F', 'INPUT']);
-      inPodNetwork(['iptables', '-F', 'OUTPUT']);
-    }
-    const whole = await waitWhole(ns, CLUSTER, INSTANCES);
-    const wholeAt = Date.now();
-    assert.notEqual(whole.primary, old);
-    await sleep(2000);
-    const record = await probe.stop();
-    const rows = await probeRows(options);
-    assertSafe(record, analyzeDrill(record, faultAt, rows), wholeAt);
+          const newPrimary = await eventually(
+            'a replica takes over',
+            () => instancePods(ns, CLUSTER).find((p) => p.role === 'primary' && p.name !== old && p.ready),
+            180,
+          );
+          await eventually(
+            'the isolated old primary stops accepting writes',
+            () => {
+              try {
+                return psqlInPod('SELECT pg_is_in_recovery()') === 't' ? true : undefined;
+              } catch {
+                return true; // PostgreSQL stopped or refusing connections: no writes either
+              }
+            },
+            120,
+          );
+          assert.notEqual(newPrimary.name, old);
+        } finally {
+          inPodNetwork(['iptables', '-F', 'INPUT']);
+          inPodNetwork(['iptables', '-F', 'OUTPUT']);
+        }
+      },
+      { movesPrimary: true },
+    );
+    assert.notEqual(after, old);
     assert.ok(!rows.has(-1), 'the commit only the isolated primary had is gone: it was rewound or re-cloned');
     assert.equal(
       instancePods(ns, CLUSTER).find((p) => p.name === old)?.role,

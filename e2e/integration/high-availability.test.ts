@@ -65,22 +65,24 @@ describe('high availability visibility (integration)', () => {
       },
       spec: { nodeName: node, containers: [{ name: 'postgres', image: 'localhost/pgop/postgres:17' }] },
     });
-    k(
+    setStatus('pod', name, {
+      phase: 'Running',
+      podIP: `10.0.0.${ordinal + 1}`,
+      conditions: [{ type: 'Ready', status: 'True' }],
+    });
+  };
+  /** Writes status as only the kubelet would (the status subresource). */
+  const setStatus = (kind: 'pod' | 'node', name: string, status: object) =>
+    kubectlOk(server, [
+      ...(kind === 'pod' ? ['-n', NS] : []),
       'patch',
-      'pod',
+      kind,
       name,
       '--subresource=status',
       '--type=merge',
       '-p',
-      JSON.stringify({
-        status: {
-          phase: 'Running',
-          podIP: `10.0.0.${ordinal + 1}`,
-          conditions: [{ type: 'Ready', status: 'True' }],
-        },
-      }),
-    );
-  };
+      JSON.stringify({ status }),
+    ]);
   const setRole = (pod: string, role: 'primary' | 'replica') =>
     k('label', 'pod', pod, `postgres.example.com/role=${role}`, '--overwrite');
   /** Patroni's leader lock: the -leader ConfigMap's annotations. */
@@ -96,27 +98,17 @@ describe('high availability visibility (integration)', () => {
     });
   const node = (name: string, ready: 'True' | 'Unknown', since: Date) => {
     apply({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
-    kubectlOk(server, [
-      'patch',
-      'node',
-      name,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
-        status: {
-          conditions: [
-            {
-              type: 'Ready',
-              status: ready,
-              reason: 'test',
-              lastHeartbeatTime: since.toISOString(),
-              lastTransitionTime: since.toISOString(),
-            },
-          ],
+    setStatus('node', name, {
+      conditions: [
+        {
+          type: 'Ready',
+          status: ready,
+          reason: 'test',
+          lastHeartbeatTime: since.toISOString(),
+          lastTransitionTime: since.toISOString(),
         },
-      }),
-    ]);
+      ],
+    });
   };
 
   before(async () => {

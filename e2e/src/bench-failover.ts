@@ -12,21 +12,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { eventually } from './eventually.js';
-import { DRILLS, waitWhole } from './failover-drills.js';
-import {
-  analyzeDrill,
-  CREATE_PROBE_TABLE,
-  primaryQuery,
-  probeOptions,
-  probeRows,
-  PROBE_TABLE,
-  startProbe,
-  type DrillFigures,
-} from './failover-probe.js';
+import { DRILLS, runDrill, waitWhole } from './failover-drills.js';
+import { probeOptions, PROBE_TABLE, type DrillFigures } from './failover-probe.js';
 import { localCluster, TestNamespace } from './local-cluster.js';
-import { clusterStatus, installOperator, instancePods, postgresCluster } from './operator.js';
+import { installOperator, postgresCluster } from './operator.js';
 import { REPO_ROOT } from './paths.js';
 import { summary } from './stats.js';
 
@@ -44,26 +33,18 @@ ns.apply(postgresCluster(CLUSTER, { replicas: INSTANCES, replication: { mode: RE
 await waitWhole(ns, CLUSTER, INSTANCES);
 const options = probeOptions(ns, CLUSTER);
 
-async function runDrill(drillName: string, run: number): Promise<DrillFigures> {
+async function measure(drillName: string, run: number): Promise<DrillFigures> {
   const drill = DRILLS[drillName]!;
-  await waitWhole(ns, CLUSTER, INSTANCES);
-  await primaryQuery(options, CREATE_PROBE_TABLE);
-  const primary = clusterStatus(ns, CLUSTER).primaryPod!;
-  const probe = startProbe(options);
-  await sleep(3000);
-  const faultAt = Date.now();
-  drill.inject(ns, CLUSTER, primary);
-  if (drill.movesPrimary)
-    await eventually(
-      'a new primary',
-      () => instancePods(ns, CLUSTER).find((p) => p.role === 'primary' && p.name !== primary),
-      120,
-    );
-  else await sleep(5000);
-  await waitWhole(ns, CLUSTER, INSTANCES);
-  await sleep(2000);
-  const record = await probe.stop();
-  const figures = analyzeDrill(record, faultAt, await probeRows(options));
+  const { figures } = await runDrill(
+    ns,
+    CLUSTER,
+    INSTANCES,
+    options,
+    (primary) => drill.inject(ns, CLUSTER, primary),
+    {
+      movesPrimary: drill.movesPrimary,
+    },
+  );
   console.log(
     `${drillName} run ${run}: write gap ${(figures.writeGapMs / 1000).toFixed(2)} s, ` +
       `${figures.acknowledged} acknowledged, ${figures.missing} missing, ` +
@@ -77,7 +58,7 @@ try {
   for (const name of DRILL_NAMES) {
     if (!DRILLS[name]) throw new Error(`unknown drill ${name}: one of ${Object.keys(DRILLS).join(', ')}`);
     const runs: DrillFigures[] = [];
-    for (let run = 1; run <= RUNS; run++) runs.push(await runDrill(name, run));
+    for (let run = 1; run <= RUNS; run++) runs.push(await measure(name, run));
     const gap = summary(
       runs.map((r) => r.writeGapMs / 1000),
       2,

@@ -6,9 +6,20 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from './eventually.js';
 import { CLUSTER_DIR, type TestNamespace } from './local-cluster.js';
-import { clusterStatus } from './operator.js';
+import {
+  analyzeDrill,
+  CREATE_PROBE_TABLE,
+  primaryQuery,
+  probeRows,
+  startProbe,
+  type DrillFigures,
+  type ProbeOptions,
+  type ProbeRecord,
+} from './failover-probe.js';
+import { clusterStatus, instancePods } from './operator.js';
 import { REPO_ROOT } from './paths.js';
 
 const CONTAINERD_SOCKET = '/run/pgop-cluster/containerd/containerd.sock';
@@ -145,4 +156,58 @@ export function apiServer(action: 'stop' | 'start'): void {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, PGOP_CLUSTER_DIR: CLUSTER_DIR },
   });
+}
+
+export interface DrillRun {
+  figures: DrillFigures;
+  record: ProbeRecord;
+  /** pgop_writes ids after the drill. */
+  rows: Set<number>;
+  /** The primary before the fault and once the cluster is whole again. */
+  before: string;
+  after: string;
+  faultAt: number;
+  wholeAt: number;
+}
+
+/**
+ * One drill: the probe runs while `inject` does the fault (it gets the primary's pod), then
+ * until the cluster is whole again (and, for a drill that moves the role, another pod leads).
+ */
+export async function runDrill(
+  ns: TestNamespace,
+  cluster: string,
+  instances: number,
+  options: ProbeOptions,
+  inject: (primary: string) => void | Promise<void>,
+  { movesPrimary }: { movesPrimary: boolean },
+): Promise<DrillRun> {
+  await waitWhole(ns, cluster, instances);
+  await primaryQuery(options, CREATE_PROBE_TABLE);
+  const before = clusterStatus(ns, cluster).primaryPod!;
+  const probe = startProbe(options);
+  await sleep(2000);
+  const faultAt = Date.now();
+  await inject(before);
+  if (movesPrimary)
+    await eventually(
+      'another pod labelled primary',
+      () => instancePods(ns, cluster).find((p) => p.role === 'primary' && p.name !== before),
+      180,
+    );
+  else await sleep(5000); // the fault shows before waitWhole could pass on the old state
+  const whole = await waitWhole(ns, cluster, instances);
+  const wholeAt = Date.now();
+  await sleep(2000);
+  const record = await probe.stop();
+  const rows = await probeRows(options);
+  return {
+    figures: analyzeDrill(record, faultAt, rows),
+    record,
+    rows,
+    before,
+    after: whole.primary,
+    faultAt,
+    wholeAt,
+  };
 }
