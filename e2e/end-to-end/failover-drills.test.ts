@@ -199,12 +199,12 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
     let restartedAt = 0;
     const { record, before, after } = await drill(
       async () => {
-        apiServer('stop');
+        await apiServer(cluster, 'stop');
         try {
           await sleep(120_000);
         } finally {
-          apiServer('start');
-          restartedAt = Date.now();
+          restartedAt = Date.now(); // the end of the outage
+          await apiServer(cluster, 'start');
         }
       },
       { movesPrimary: false },

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from './eventually.js';
-import { CLUSTER_DIR, type TestNamespace } from './local-cluster.js';
+import { kubectlOk } from './kubectl.js';
+import { CLUSTER_DIR, type LocalCluster, type TestNamespace } from './local-cluster.js';
 import {
   analyzeDrill,
   CREATE_PROBE_TABLE,
@@ -99,6 +100,7 @@ export const DRILLS: Record<string, Drill> = {
 
 interface PodView {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  status?: { conditions?: { type: string; status: string }[] };
 }
 
 /**
@@ -124,6 +126,9 @@ export function waitWhole(ns: TestNamespace, cluster: string, instances: number,
         ) as { items: PodView[] }
       ).items.map((p) => ({
         name: p.metadata.name,
+        // The pod's own Ready condition, not the operator's count: the Services route on it, and
+        // it can lag the operator's status (e.g. pods marked NotReady after an API-server outage).
+        ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
         role: p.metadata.labels?.['postgres.example.com/role'],
         status: JSON.parse(p.metadata.annotations?.status ?? '{}') as {
           timeline?: number;
@@ -132,7 +137,8 @@ export function waitWhole(ns: TestNamespace, cluster: string, instances: number,
         },
       }));
       const primaries = pods.filter((p) => p.role === 'primary');
-      if (primaries.length !== 1 || pods.length !== instances) return undefined;
+      if (primaries.length !== 1 || pods.length !== instances || !pods.every((p) => p.ready))
+        return undefined;
       const timeline = primaries[0]!.status.timeline;
       const replicasOk = pods
         .filter((p) => p.role !== 'primary')
@@ -150,12 +156,33 @@ export function waitWhole(ns: TestNamespace, cluster: string, instances: number,
   );
 }
 
-/** The local cluster's API server, stopped and started as a host process. */
-export function apiServer(action: 'stop' | 'start'): void {
+/**
+ * The local cluster's API server, stopped and started as a host process. Started again, it
+ * returns once the kubelet has reported the node again: until then the node controller may still
+ * mark the node's pods NotReady (the node's last heartbeat is from before the outage).
+ */
+export async function apiServer(cluster: LocalCluster, action: 'stop' | 'start'): Promise<void> {
+  const startedAt = Date.now();
   execFileSync('bash', [join(REPO_ROOT, 'e2e/cluster/apiserver.sh'), action], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, PGOP_CLUSTER_DIR: CLUSTER_DIR },
   });
+  if (action === 'stop') return;
+  await eventually(
+    'every node Ready with a heartbeat after the API server restarted',
+    () => {
+      const nodes = JSON.parse(kubectlOk(cluster, ['get', 'nodes', '-o', 'json'])) as {
+        items: { status?: { conditions?: { type: string; status: string; lastHeartbeatTime?: string }[] } }[];
+      };
+      return nodes.items.every((n) => {
+        const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+        return ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime ?? '') > startedAt;
+      })
+        ? true
+        : undefined;
+    },
+    180,
+  );
 }
 
 export interface DrillRun {
