@@ -77,6 +77,26 @@ describe('desired state', () => {
     assert.equal(sts.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage, '10Gi');
   });
 
+  it('places the pods where spec.scheduling says, and leaves the pods alone without it', () => {
+    const scheduling = {
+      nodeSelector: { 'node-role.example.com/database': 'true' },
+      tolerations: [
+        { key: 'dedicated', operator: 'Equal' as const, value: 'db', effect: 'NoSchedule' as const },
+      ],
+    };
+    const pod = renderStatefulSet(cluster(ticketCluster(), { scheduling }), { ...inputs, configHash: 'x' })
+      .spec!.template.spec!;
+    assert.deepEqual(pod.nodeSelector, scheduling.nodeSelector);
+    assert.deepEqual(pod.tolerations, scheduling.tolerations);
+    const plain = JSON.parse(JSON.stringify(renderStatefulSet(cluster(), { ...inputs, configHash: 'x' })));
+    assert.equal('nodeSelector' in plain.spec.template.spec, false);
+    assert.equal(
+      'tolerations' in plain.spec.template.spec,
+      false,
+      'no template change for existing clusters',
+    );
+  });
+
   it('rolls the pods for a change of what a running pod uses, not for a parameter change', () => {
     const template = (c: ReturnType<typeof cluster>) =>
       renderStatefulSet(c, { ...inputs, configHash: configHash(patroniConfig(c)) }).spec!.template.metadata!

@@ -226,6 +226,75 @@ export const HighAvailabilitySchema = Type.Object(
   },
 );
 
+const TolerationSchema = Type.Object(
+  {
+    key: Type.Optional(
+      Type.String({
+        description: 'The taint key to tolerate; empty with operator Exists tolerates every taint.',
+        maxLength: 316,
+      }),
+    ),
+    operator: Type.Optional(
+      stringEnum(['Exists', 'Equal'] as const, {
+        description: 'Exists: any value of the key. Equal: only the given value. Default: Equal.',
+      }),
+    ),
+    value: Type.Optional(Type.String({ description: 'The taint value, for operator Equal.', maxLength: 63 })),
+    effect: Type.Optional(
+      stringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const, {
+        description: 'The taint effect to tolerate; empty tolerates every effect.',
+      }),
+    ),
+    tolerationSeconds: Type.Optional(
+      Type.Integer({
+        description: 'For effect NoExecute: how long the pod stays on the node after the taint is added.',
+        minimum: 0,
+      }),
+    ),
+  },
+  {
+    description: 'A Kubernetes toleration, copied to the instance pods.',
+    'x-kubernetes-validations': [
+      cel(
+        "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+        'value must be empty when operator is Exists',
+        { fieldPath: '.value' },
+      ),
+      cel(
+        "has(self.key) && self.key != '' || has(self.operator) && self.operator == 'Exists'",
+        'key may be empty only when operator is Exists',
+        { fieldPath: '.key' },
+      ),
+      cel(
+        "!has(self.tolerationSeconds) || has(self.effect) && self.effect == 'NoExecute'",
+        'tolerationSeconds applies only to effect NoExecute',
+        { fieldPath: '.tolerationSeconds' },
+      ),
+    ],
+  },
+);
+
+export const SchedulingSchema = Type.Object(
+  {
+    nodeSelector: Type.Optional(
+      stringMap(Type.String({ description: 'Label value.', maxLength: 63 }), {
+        description: 'Node labels an instance pod requires (the pod nodeSelector).',
+        maxProperties: 20,
+      }),
+    ),
+    tolerations: Type.Optional(
+      Type.Array(TolerationSchema, {
+        description: 'Taints the instance pods tolerate, e.g. to run on nodes dedicated to databases.',
+        maxItems: 20,
+      }),
+    ),
+  },
+  {
+    description:
+      'Where the instance pods may run. pgop always prefers to spread them over nodes (pod anti-affinity on kubernetes.io/hostname).',
+  },
+);
+
 export const PostgresClusterSpecSchema = Type.Object(
   {
     version: integerEnum(SUPPORTED_VERSIONS, {
@@ -252,6 +321,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     backup: Type.Optional(RepositorySchema),
     persistentVolumeClaimRetentionPolicy: Type.Optional(PvcRetentionPolicySchema),
     highAvailability: Type.Optional(HighAvailabilitySchema),
+    scheduling: Type.Optional(SchedulingSchema),
   },
   {
     description: 'Desired state of the cluster.',

@@ -51,6 +51,19 @@ export function fullCluster(name = 'full-cluster'): Record<string, unknown> {
       },
     },
     persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete', whenDeleted: 'Retain' },
+    highAvailability: { forceDeletePodsOnLostNodes: true, lostNodeConfirmationSeconds: 120 },
+    scheduling: {
+      nodeSelector: { 'example.com/disk': 'ssd' },
+      tolerations: [
+        { key: 'dedicated', operator: 'Equal', value: 'databases', effect: 'NoSchedule' },
+        {
+          key: 'node.kubernetes.io/unreachable',
+          operator: 'Exists',
+          effect: 'NoExecute',
+          tolerationSeconds: 30,
+        },
+      ],
+    },
   });
 }
 

@@ -292,6 +292,42 @@ export const INVALID_CASES: InvalidCase[] = [
     ajv: false,
   },
   {
+    name: 'toleration with operator Exists and a value',
+    kind: C,
+    object: cluster('spec.scheduling', {
+      tolerations: [{ key: 'dedicated', operator: 'Exists', value: 'db' }],
+    }),
+    field: 'spec.scheduling.tolerations[0].value',
+    message: 'value must be empty when operator is Exists',
+    ajv: false,
+  },
+  {
+    name: 'toleration without a key',
+    kind: C,
+    object: cluster('spec.scheduling', { tolerations: [{ value: 'db', effect: 'NoSchedule' }] }),
+    field: 'spec.scheduling.tolerations[0].key',
+    message: 'key may be empty only when operator is Exists',
+    ajv: false,
+  },
+  {
+    name: 'tolerationSeconds without effect NoExecute',
+    kind: C,
+    object: cluster('spec.scheduling', {
+      tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 5 }],
+    }),
+    field: 'spec.scheduling.tolerations[0].tolerationSeconds',
+    message: 'tolerationSeconds applies only to effect NoExecute',
+    ajv: false,
+  },
+  {
+    name: 'toleration with an unknown effect',
+    kind: C,
+    object: cluster('spec.scheduling', { tolerations: [{ key: 'dedicated', effect: 'NoRun' }] }),
+    field: 'spec.scheduling.tolerations[0].effect',
+    message: 'NoSchedule',
+    ajv: true,
+  },
+  {
     name: 'replication.synchronousReplicas 0',
     kind: C,
     object: cluster('spec.replication', { mode: 'Sync', synchronousReplicas: 0 }),

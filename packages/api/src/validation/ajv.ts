@@ -36,7 +36,11 @@ function newAjv(): Ajv {
 }
 
 function toIssue(e: ErrorObject): ValidationIssue {
-  const base = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  // The API server's spelling: spec.scheduling.tolerations[0].key.
+  const base = e.instancePath
+    .replace(/^\//, '')
+    .replaceAll('/', '.')
+    .replace(/\.(\d+)(?=\.|$)/g, '[$1]');
   const field = e.keyword === 'required' ? [base, e.params.missingProperty].filter(Boolean).join('.') : base;
   if (e.keyword === 'enum') {
     return { field, message: `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}` };

@@ -111,6 +111,8 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
             fsGroupChangePolicy: 'OnRootMismatch',
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          nodeSelector: cluster.spec.scheduling?.nodeSelector,
+          tolerations: cluster.spec.scheduling?.tolerations,
           affinity: {
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [
