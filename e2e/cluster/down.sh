@@ -7,15 +7,18 @@ source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || die "run it as root (it stops containerd and removes iptables rules)"
 
 stop_daemon kube-proxy
-stop_daemon kubelet
-# Pod containers outlive the kubelet; kill them through containerd before stopping it.
-if pid_of containerd >/dev/null; then
-  for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
-  sleep 1
-  for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks delete -f "$task" >/dev/null 2>&1 || true; done
-fi
-stop_daemon containerd
-pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" 2>/dev/null || true
+for n in "${NODES[@]}"; do
+  select_node "$n"
+  stop_daemon "kubelet$NODE_SUFFIX"
+  # Pod containers outlive the kubelet; kill them through containerd before stopping it.
+  if pid_of "containerd$NODE_SUFFIX" >/dev/null; then
+    for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
+    sleep 1
+    for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks delete -f "$task" >/dev/null 2>&1 || true; done
+  fi
+  stop_daemon "containerd$NODE_SUFFIX"
+  pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" 2>/dev/null || true
+done
 stop_daemon kube-scheduler
 stop_daemon kube-controller-manager
 stop_daemon kube-apiserver
@@ -39,11 +42,14 @@ for ipt in iptables ip6tables; do
     for chain in "${chains[@]}"; do $ipt -t "$table" -X "$chain" 2>/dev/null || true; done
   done
 done
-ip link delete "$CNI_BRIDGE" 2>/dev/null || true
-rm -rf /var/lib/cni/networks/pgop /var/lib/cni/results/pgop-*
+for n in "${NODES[@]}"; do
+  select_node "$n"
+  ip link delete "$CNI_BRIDGE" 2>/dev/null || true
+  rm -rf "/var/lib/cni/networks/$CNI_NETWORK" "/var/lib/cni/results/$CNI_NETWORK"-*
+done
 
-# Empty cgroups the kubelet made for pods.
-for hierarchy in /sys/fs/cgroup/*/kubepods; do
+# Empty cgroups the kubelets made for pods (node 1's under /kubepods, node 2's under its root).
+for hierarchy in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/pgop-node-*; do
   [ -d "$hierarchy" ] && find "$hierarchy" -depth -type d -exec rmdir {} + 2>/dev/null || true
 done
 
@@ -53,7 +59,10 @@ rm -rf "$CLUSTER_DIR" "$RUN_DIR"
 leftovers=()
 pgrep -f -- "$CLUSTER_DIR|$RUN_DIR" >/dev/null && leftovers+=("processes: $(pgrep -f -d ' ' -- "$CLUSTER_DIR|$RUN_DIR")")
 findmnt -rn -o TARGET | grep -qF -e "$CLUSTER_DIR/" -e "$RUN_DIR/" && leftovers+=("mounts")
-ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && leftovers+=("bridge $CNI_BRIDGE")
+for n in "${NODES[@]}"; do
+  select_node "$n"
+  ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && leftovers+=("bridge $CNI_BRIDGE")
+done
 iptables-save 2>/dev/null | grep -qE '^:(CNI|KUBE)-' && leftovers+=("iptables chains")
 [ -e "$CLUSTER_DIR" ] && leftovers+=("$CLUSTER_DIR")
 [ ${#leftovers[@]} -eq 0 ] || die "cluster:down left behind: ${leftovers[*]}"

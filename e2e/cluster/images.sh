@@ -46,10 +46,10 @@ build_image() { # ref context dockerfile [build args...]
 load_image() { # ref
   local ref="$1" id marker
   id=$(podman image inspect --format '{{.Id}}' "$ref")
-  marker="$CLUSTER_DIR/images/$(echo "$ref" | tr '/:' '__')"
+  marker="$CLUSTER_DIR/images$NODE_SUFFIX/$(echo "$ref" | tr '/:' '__')"
   [ -f "$marker" ] && [ "$(cat "$marker")" = "$id" ] && return 0
-  log "loading image $ref into containerd"
-  mkdir -p "$CLUSTER_DIR/images"
+  log "loading image $ref into the containerd of $NODE_NAME"
+  mkdir -p "$(dirname "$marker")"
   podman save --format docker-archive "$ref" | ctr_k8s images import - >/dev/null
   echo "$id" >"$marker"
 }

@@ -12,16 +12,40 @@ PKI="$CLUSTER_DIR/pki"
 LOGS="$CLUSTER_DIR/logs"
 PIDS="$CLUSTER_DIR/pids"
 KUBECONFIG_ADMIN="$CLUSTER_DIR/kubeconfig"
-CONTAINERD_SOCK="$RUN_DIR/containerd/containerd.sock"
-NODE_NAME="pgop-node-1"
 API_PORT=6443
 SERVICE_CIDR="10.96.0.0/16"
 KUBERNETES_SERVICE_IP="10.96.0.1"
 DNS_SERVICE_IP="10.96.0.10"
 POD_CIDR="10.244.0.0/16"
-NODE_POD_CIDR="10.244.0.0/24" # this node's share of POD_CIDR, given to the CNI bridge
 CLUSTER_DOMAIN="cluster.local"
-CNI_BRIDGE="pgop0"
+
+# Two nodes, both on this machine, each a kubelet with its own containerd, CNI bridge, pod CIDR,
+# cgroup root and ports. Node 1 runs everything. Node 2 exists for the lost-node drill: it is
+# tainted (DRILL_NODE_TAINT_KEY=true:NoSchedule) so only pods that tolerate it go there, and
+# holds only the pause and PostgreSQL images (docs/development.md).
+NODES=(1 2)
+DRILL_NODE_TAINT_KEY="e2e.pgop.example.com/node-loss-drill"
+
+# Sets the NODE_* variables (and the per-node paths) for node n; node 1's keep their old names.
+select_node() { # n
+  local n="$1" suffix=""
+  [ "$n" = 1 ] || suffix="-$n"
+  NODE_NUMBER="$n"
+  NODE_NAME="pgop-node-$n"
+  NODE_SUFFIX="$suffix"
+  NODE_POD_CIDR="10.244.$((n - 1)).0/24" # this node's share of POD_CIDR, given to its CNI bridge
+  CNI_BRIDGE="pgop$((n - 1))"
+  CNI_NETWORK="pgop$suffix"
+  CNI_CONF_DIR="$CLUSTER_DIR/cni/net.d$suffix"
+  CONTAINERD_ROOT="$CLUSTER_DIR/containerd$suffix"
+  CONTAINERD_SOCK="$RUN_DIR/containerd$suffix/containerd.sock"
+  KUBELET_ROOT="$CLUSTER_DIR/kubelet$suffix"
+  KUBELET_PORT=$((10250 + 10 * (n - 1)))
+  KUBELET_HEALTHZ_PORT=$((10248 + 10 * (n - 1)))
+  # Node 1's pods live in the host's /kubepods cgroups, node 2's under /pgop-node-2/kubepods.
+  if [ "$n" = 1 ]; then CGROUP_ROOT="/"; else CGROUP_ROOT="/$NODE_NAME"; fi
+}
+select_node 1
 
 export PATH="$KUBE_BIN_DIR:$TOOLS_BIN_DIR:$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
@@ -35,7 +59,7 @@ node_ip() {
 }
 
 kubectl_admin() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
-# ctr on the node's containerd, in the CRI's namespace.
+# ctr on the selected node's containerd, in the CRI's namespace.
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
 
 # Writes stdin to a file only if the content differs: kube-proxy exits when its config file

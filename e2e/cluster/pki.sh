@@ -61,19 +61,26 @@ make_pki() {
   issue_cert apiserver "/CN=kube-apiserver" "keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=IP:$NODE_IP,IP:$KUBERNETES_SERVICE_IP,IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.$CLUSTER_DOMAIN"
-  # The kubelet's serving certificate, so `kubectl logs/exec` verify the kubelet.
-  issue_cert kubelet-serving "/CN=$NODE_NAME" "keyUsage=critical,digitalSignature,keyEncipherment
+  local n
+  for n in "${NODES[@]}"; do
+    select_node "$n"
+    # The kubelet's serving certificate, so `kubectl logs/exec` verify the kubelet; and its
+    # client certificate, as system:node:<name> for the Node authorizer.
+    issue_cert "kubelet-serving$NODE_SUFFIX" "/CN=$NODE_NAME" "keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=IP:$NODE_IP,DNS:$NODE_NAME,DNS:localhost"
+    client_cert "kubelet$NODE_SUFFIX" "system:node:$NODE_NAME" system:nodes
+    write_kubeconfig "$CLUSTER_DIR/kubelet$NODE_SUFFIX.kubeconfig" "kubelet$NODE_SUFFIX"
+  done
+  select_node 1
   client_cert admin kubernetes-admin system:masters
   client_cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
   client_cert controller-manager system:kube-controller-manager
   client_cert scheduler system:kube-scheduler
-  client_cert kubelet "system:node:$NODE_NAME" system:nodes
   client_cert kube-proxy system:kube-proxy
 
   write_kubeconfig "$KUBECONFIG_ADMIN" admin
-  for c in controller-manager scheduler kubelet kube-proxy; do
+  for c in controller-manager scheduler kube-proxy; do
     write_kubeconfig "$CLUSTER_DIR/$c.kubeconfig" "$c"
   done
 }

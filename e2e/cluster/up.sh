@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run cluster:up — a real single-node Kubernetes on this machine, for the end-to-end tests.
+# npm run cluster:up — a real two-node Kubernetes on this machine, for the end-to-end tests.
 # Idempotent: whatever is already running is left alone, so on a running cluster this is a
 # no-op. Everything is installed or built by the project's own scripts and cached outside the
 # repository; see docs/development.md.
@@ -43,11 +43,14 @@ bash "$CLUSTER_SCRIPTS/build-images.sh"
 
 make_pki
 prepare_host
-write_node_config
+for n in "${NODES[@]}"; do select_node "$n" && write_node_config; done
+write_kube_proxy_config
 start_etcd
 start_apiserver
 start_controller_manager
 start_scheduler
+
+select_node 1
 start_containerd
 for image in "$PAUSE_IMAGE" "$COREDNS_IMAGE" "$MINIO_IMAGE" "$LOCAL_PATH_PROVISIONER_IMAGE" "$HELPER_IMAGE" \
   "${PRODUCT_IMAGES[@]}"; do
@@ -55,8 +58,21 @@ for image in "$PAUSE_IMAGE" "$COREDNS_IMAGE" "$MINIO_IMAGE" "$LOCAL_PATH_PROVISI
 done
 start_kubelet
 start_kube_proxy
-wait_for "node $NODE_NAME Ready" 180 kubelet \
-  kubectl_admin wait "node/$NODE_NAME" --for condition=Ready --timeout 5s
+
+# The drill node: only PostgreSQL pods that tolerate its taint run there.
+select_node 2
+start_containerd
+for image in "$PAUSE_IMAGE" "${PRODUCT_IMAGES[@]}"; do
+  [[ "$image" == */operator:* ]] || load_image "$image"
+done
+start_kubelet
+
+for n in "${NODES[@]}"; do
+  select_node "$n"
+  wait_for "node $NODE_NAME Ready" 180 "kubelet$NODE_SUFFIX" \
+    kubectl_admin wait "node/$NODE_NAME" --for condition=Ready --timeout 5s
+done
+select_node 1
 install_addons
 wait_for_addons
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Kills or restarts a node of the local cluster (for the lost-node drill).
+# Usage: node-power.sh kill|start <node number>
+#   kill:  SIGKILL the node's kubelet, every container on it, its containerd and shims.
+#   start: start its containerd and kubelet again and wait until the node is Ready.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$CLUSTER_SCRIPTS/node.sh"
+[ "$(id -u)" = 0 ] || die "run it as root"
+[ "${2:-}" = 1 ] && [ "${1:-}" = kill ] && die "node 1 runs the operator and the add-ons: only node 2 may be killed"
+[[ " ${NODES[*]} " == *" ${2:-none} "* ]] || die "usage: $0 kill|start <node number: ${NODES[*]}>"
+select_node "$2"
+NODE_IP=$(cat "$CLUSTER_DIR/node-ip")
+case "$1" in
+  kill) kill_node ;;
+  start)
+    start_containerd
+    start_kubelet
+    wait_for "node $NODE_NAME Ready" 180 "kubelet$NODE_SUFFIX" \
+      kubectl_admin wait "node/$NODE_NAME" --for condition=Ready --timeout 5s
+    ;;
+  *) die "usage: $0 kill|start <node number>" ;;
+esac
