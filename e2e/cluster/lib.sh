@@ -22,7 +22,7 @@ CLUSTER_DOMAIN="cluster.local"
 # Two nodes, both on this machine, each a kubelet with its own containerd, CNI bridge, pod CIDR,
 # cgroup root and ports. Node 1 runs everything. Node 2 exists for the lost-node drill: it is
 # tainted (DRILL_NODE_TAINT_KEY=true:NoSchedule) so only pods that tolerate it go there, and
-# holds only the pause and PostgreSQL images (docs/development.md).
+# holds only the images those pods and the volume provisioner's helper need (docs/development.md).
 NODES=(1 2)
 DRILL_NODE_TAINT_KEY="e2e.pgop.example.com/node-loss-drill"
 

@@ -59,10 +59,11 @@ done
 start_kubelet
 start_kube_proxy
 
-# The drill node: only PostgreSQL pods that tolerate its taint run there.
+# The drill node: only PostgreSQL pods that tolerate its taint run there, and the storage
+# provisioner's helper pods that make their volumes.
 select_node 2
 start_containerd
-for image in "$PAUSE_IMAGE" "${PRODUCT_IMAGES[@]}"; do
+for image in "$PAUSE_IMAGE" "$HELPER_IMAGE" "${PRODUCT_IMAGES[@]}"; do
   [[ "$image" == */operator:* ]] || load_image "$image"
 done
 start_kubelet

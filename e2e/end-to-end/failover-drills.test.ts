@@ -15,7 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   apiServer,
   containerPid,
+  DRILL_NODE,
+  drillNode,
   DRILLS,
+  nodeOf,
   runDrill,
   waitWhole,
   type DrillRun,
@@ -30,6 +33,7 @@ import {
   OPERATOR_NAMESPACE,
   TestNamespace,
   clusterStatus,
+  condition,
   eventually,
   installOperator,
   instancePods,
@@ -42,18 +46,21 @@ import {
 const CLUSTER = 'drill';
 const INSTANCES = 3;
 
-interface ExtendedStatus {
-  primaryPod?: string;
-  lastFailover?: { from: string; to: string; reason: string };
-  lastSwitchover?: { phase: string; from?: string; to?: string; request?: string };
-  primaryHistory?: { from: string; to: string; reason: string }[];
+/** Never two writable primaries, nothing acknowledged lost, and writes acknowledged again at the end. */
+function assertSafe(record: ProbeRecord, figures: DrillFigures, wholeAt: number) {
+  assert.deepEqual(figures.splitBrainSamples, [], 'two pods accepted writes at once');
+  assert.equal(figures.missing, 0, `acknowledged rows lost: ${JSON.stringify(figures)}`);
+  assert.ok(
+    record.acks.some(([, t]) => t > wholeAt),
+    'writes are acknowledged again once the cluster is whole',
+  );
 }
 
 describe('failover drills (synchronous replication, 3 instances)', () => {
   let cluster: LocalCluster;
   let ns: TestNamespace;
   let options: ProbeOptions;
-  const status = () => clusterStatus(ns, CLUSTER) as ExtendedStatus;
+  const status = () => clusterStatus(ns, CLUSTER);
   const eventNotes = (reason: string) =>
     ns.k(
       'get',
@@ -82,16 +89,6 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
     const run = await runDrill(ns, CLUSTER, INSTANCES, options, inject, { movesPrimary });
     assertSafe(run.record, run.figures, run.wholeAt);
     return run;
-  }
-
-  /** Never two writable primaries, nothing acknowledged lost, and writes acknowledged again at the end. */
-  function assertSafe(record: ProbeRecord, figures: DrillFigures, wholeAt: number) {
-    assert.deepEqual(figures.splitBrainSamples, [], 'two pods accepted writes at once');
-    assert.equal(figures.missing, 0, `acknowledged rows lost: ${JSON.stringify(figures)}`);
-    assert.ok(
-      record.acks.some(([, t]) => t > wholeAt),
-      'writes are acknowledged again once the cluster is whole',
-    );
   }
 
   it('planned switchover by annotation: to the named replica, in status and an event, not counted as a failover', async () => {
@@ -311,5 +308,76 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       'the old primary rejoined as a replica',
     );
     console.log(`partition drill: diverging commit ${diverged ? 'made' : 'refused'} on the isolated primary`);
+  });
+});
+
+describe("lost node: the primary's node dies (synchronous replication, one instance per node)", () => {
+  const LOST = 'lost-node';
+  const drill = DRILLS['lose-node']!;
+  let cluster: LocalCluster;
+  let ns: TestNamespace;
+
+  before(async () => {
+    cluster = localCluster();
+    installOperator(cluster);
+    ns = new TestNamespace(cluster, 'node-loss');
+    ns.apply(postgresCluster(LOST, { replicas: 2, replication: { mode: 'Sync' }, ...drill.spec }));
+    await waitWhole(ns, LOST, 2);
+  });
+  after(() => {
+    drillNode('start');
+    ns?.delete();
+  });
+
+  it('a replica takes over, pgop force-deletes the lost pod after the confirmation window, and it rejoins from the other node', async () => {
+    await drill.prepare!(ns, LOST);
+    const options = probeOptions(ns, LOST);
+    let awaiting = '';
+    const run = await runDrill(
+      ns,
+      LOST,
+      2,
+      options,
+      async (primary) => {
+        assert.equal(nodeOf(ns, primary), DRILL_NODE);
+        drillNode('kill');
+        // Once Kubernetes marks the node NotReady, pgop says it waits before force-deleting.
+        awaiting = await eventually(
+          'NodeLost AwaitingConfirmation',
+          () => {
+            const c = condition(clusterStatus(ns, LOST), 'NodeLost');
+            return c?.status === 'True' && c.reason === 'AwaitingConfirmation' ? c.message : undefined;
+          },
+          180,
+        );
+      },
+      { movesPrimary: true },
+    );
+    try {
+      assertSafe(run.record, run.figures, run.wholeAt);
+      assert.match(awaiting, new RegExp(`${run.before} on ${DRILL_NODE}`));
+      assert.match(
+        ns.k(
+          'get',
+          'events.events.k8s.io',
+          '--field-selector',
+          'reason=PodForceDeleted',
+          '-o',
+          'jsonpath={.items[*].note}',
+        ),
+        new RegExp(run.before),
+      );
+      const s = clusterStatus(ns, LOST);
+      assert.deepEqual(
+        [s.lastFailover?.from, s.lastFailover?.to, s.primaryPod],
+        [run.before, run.after, run.after],
+      );
+      assert.equal(condition(s, 'NodeLost')?.status, 'False');
+      const rejoined = instancePods(ns, LOST).find((p) => p.name === run.before);
+      assert.equal(rejoined?.role, 'replica', 'the lost primary came back as a replica');
+      assert.notEqual(nodeOf(ns, run.before), DRILL_NODE, 'recreated on the node that is still up');
+    } finally {
+      await drill.recover!();
+    }
   });
 });

@@ -32,7 +32,76 @@ export interface Drill {
   target: string;
   /** Does the primary role move to another pod? */
   movesPrimary: boolean;
-  inject: (ns: TestNamespace, cluster: string, primary: string) => void;
+  /** Instances of the drill's cluster (default 3). */
+  instances?: number;
+  /** Spec fields the drill's cluster needs beyond replicas and replication. */
+  spec?: Record<string, unknown>;
+  /** Before each fault: put the cluster where the fault will hit. */
+  prepare?: (ns: TestNamespace, cluster: string) => Promise<void>;
+  inject: (ns: TestNamespace, cluster: string, primary: string) => void | Promise<void>;
+  /** Once the cluster is whole again: undo what the fault broke outside the cluster. */
+  recover?: () => Promise<void>;
+}
+
+/** Node 2 of the local cluster: tainted, so only pods that tolerate it run there (e2e/cluster/lib.sh). */
+export const DRILL_NODE = 'pgop-node-2';
+export const DRILL_NODE_TOLERATION = {
+  key: 'e2e.pgop.example.com/node-loss-drill',
+  operator: 'Exists',
+  effect: 'NoSchedule',
+};
+
+/** Kills the drill node (kubelet, containers, containerd at once) or starts it and waits until it is Ready. */
+export function drillNode(action: 'kill' | 'start'): void {
+  execFileSync('bash', [join(REPO_ROOT, 'e2e/cluster/node-power.sh'), action, '2'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, PGOP_CLUSTER_DIR: CLUSTER_DIR },
+  });
+}
+
+export function nodeOf(ns: TestNamespace, pod: string): string {
+  return ns.k('get', 'pod', pod, '-o', 'jsonpath={.spec.nodeName}');
+}
+
+/**
+ * Puts the primary on the drill node. After a node loss both instances run on node 1: a replica
+ * is deleted so the StatefulSet recreates it, and the scheduler (pod anti-affinity) puts it on
+ * the drill node; then a switchover makes it the primary.
+ */
+export async function primaryOnDrillNode(
+  ns: TestNamespace,
+  cluster: string,
+  instances: number,
+): Promise<void> {
+  const onDrillNode = () => instancePods(ns, cluster).filter((p) => nodeOf(ns, p.name) === DRILL_NODE);
+  for (let attempt = 1; onDrillNode().length === 0; attempt++) {
+    if (attempt > 3) throw new Error(`no instance of ${cluster} was scheduled on ${DRILL_NODE}`);
+    const replica = instancePods(ns, cluster).find((p) => p.role === 'replica');
+    if (!replica) throw new Error(`${cluster} has no replica to move to ${DRILL_NODE}`);
+    ns.k('delete', 'pod', replica.name);
+    await waitWhole(ns, cluster, instances);
+  }
+  const target = onDrillNode()[0]!;
+  if (target.role === 'primary') return;
+  const request = randomBytes(4).toString('hex');
+  ns.k(
+    'annotate',
+    'pgc',
+    cluster,
+    `postgres.example.com/switchover=${request}`,
+    `postgres.example.com/switchover-target=${target.name}`,
+    '--overwrite',
+  );
+  await eventually(
+    `switchover ${request} to ${target.name} on ${DRILL_NODE}`,
+    () => {
+      const s = clusterStatus(ns, cluster).lastSwitchover;
+      if (s?.request === request && s.phase === 'Failed') throw new Error(`switchover failed: ${s.message}`);
+      return s?.request === request && s.phase === 'Succeeded' ? true : undefined;
+    },
+    120,
+  );
+  await waitWhole(ns, cluster, instances);
 }
 
 /** The containerd ID of a pod's postgres container. */
@@ -96,6 +165,20 @@ export const DRILLS: Record<string, Drill> = {
         containerId(ns, primary),
       ]),
   },
+  'lose-node': {
+    name: "primary's node lost (kubelet and containers killed)",
+    target: '≤ 30 s',
+    movesPrimary: true,
+    // One instance per node; the lost node's pods are force-deleted 10 s after it is NotReady.
+    instances: 2,
+    spec: {
+      scheduling: { tolerations: [DRILL_NODE_TOLERATION] },
+      highAvailability: { lostNodeConfirmationSeconds: 10 },
+    },
+    prepare: (ns, cluster) => primaryOnDrillNode(ns, cluster, 2),
+    inject: () => drillNode('kill'),
+    recover: async () => drillNode('start'),
+  },
 };
 
 interface PodView {
@@ -104,8 +187,24 @@ interface PodView {
 }
 
 /**
- * Whole again: phase Running with every instance ready, one primary, and every other instance a
- * replica streaming on the primary's timeline (Patroni's status annotation on each pod).
+ * With synchronous replication, Patroni promotes only a standby its `<cluster>-sync` ConfigMap
+ * names, and it names one a loop after the standby starts streaming: until then a failover would
+ * have no candidate, so a cluster is not whole without one.
+ */
+function synchronousStandbyChosen(ns: TestNamespace, cluster: string, primary: string, instances: number) {
+  const mode = ns.k('get', 'pgc', cluster, '-o', 'jsonpath={.spec.replication.mode}');
+  if (instances < 2 || (mode !== 'Sync' && mode !== 'Quorum')) return true;
+  const sync = ns.try('get', 'configmap', `${cluster}-sync`, '-o', 'json');
+  if (sync.code !== 0) return false;
+  const annotations = (JSON.parse(sync.stdout) as { metadata: { annotations?: Record<string, string> } })
+    .metadata.annotations;
+  return annotations?.leader === primary && Boolean(annotations.sync_standby);
+}
+
+/**
+ * Whole again: phase Running with every instance ready, one primary, every other instance a
+ * replica streaming on the primary's timeline (Patroni's status annotation on each pod), and with
+ * synchronous replication a synchronous standby chosen.
  */
 export function waitWhole(ns: TestNamespace, cluster: string, instances: number, timeoutSeconds = 300) {
   return eventually(
@@ -148,7 +247,9 @@ export function waitWhole(ns: TestNamespace, cluster: string, instances: number,
             p.status.replication_state === 'streaming' &&
             p.status.timeline === timeline,
         );
-      return replicasOk ? { primary: primaries[0]!.name, timeline: timeline!, status: s } : undefined;
+      if (!replicasOk || !synchronousStandbyChosen(ns, cluster, primaries[0]!.name, instances))
+        return undefined;
+      return { primary: primaries[0]!.name, timeline: timeline!, status: s };
     },
     timeoutSeconds,
     () =>

@@ -48,6 +48,9 @@ export interface ClusterStatus {
   selector?: string;
   observedGeneration?: number;
   conditions?: { type: string; status: string; reason: string; message: string }[];
+  lastFailover?: { from: string; to: string; reason: string };
+  lastSwitchover?: { phase: string; from?: string; to?: string; request?: string; message?: string };
+  primaryHistory?: { from: string; to: string; reason: string }[];
 }
 
 export function postgresCluster(
