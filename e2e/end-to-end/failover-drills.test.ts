@@ -15,7 +15,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   apiServer,
   containerPid,
-  DRILL_NODE,
   drillNode,
   DRILLS,
   nodeOf,
@@ -34,6 +33,7 @@ import {
   TestNamespace,
   clusterStatus,
   condition,
+  DRILL_NODE,
   eventually,
   installOperator,
   instancePods,

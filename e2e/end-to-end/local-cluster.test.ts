@@ -10,6 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  DRILL_NODE,
+  DRILL_NODE_TOLERATION,
+  MAIN_NODE,
   REPO_ROOT,
   RESTRICTED_CONTAINER,
   TestNamespace,
@@ -55,14 +58,25 @@ describe('local cluster', () => {
   });
   after(() => ns?.delete());
 
-  it('has a Ready node', () => {
-    const ready = kubectlOk(ns.cluster, [
-      'get',
-      'nodes',
-      '-o',
-      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
-    ]);
-    assert.match(ready, /^True( True)*$/);
+  it('has two Ready nodes, the second tainted so only the lost-node drill runs there', () => {
+    const nodes = JSON.parse(kubectlOk(ns.cluster, ['get', 'nodes', '-o', 'json'])) as {
+      items: {
+        metadata: { name: string };
+        spec: { taints?: { key: string; effect: string }[] };
+        status: { conditions: { type: string; status: string }[] };
+      }[];
+    };
+    assert.deepEqual(
+      nodes.items.map((n) => [
+        n.metadata.name,
+        n.status.conditions.find((c) => c.type === 'Ready')?.status,
+        (n.spec.taints ?? []).map((t) => `${t.key}:${t.effect}`).join(','),
+      ]),
+      [
+        [MAIN_NODE, 'True', ''],
+        [DRILL_NODE, 'True', `${DRILL_NODE_TOLERATION.key}:NoSchedule`],
+      ],
+    );
   });
 
   for (const major of [15, 17, 18]) {
@@ -151,6 +165,50 @@ describe('local cluster', () => {
       ns.k('exec', 'web', '--', 'curl', '-fsS', `http://web.${ns.name}.svc.cluster.local/`).trim(),
       token,
     );
+  });
+
+  it('routes between pods on the two nodes, through a Service and without masquerading', async () => {
+    const token = randomBytes(8).toString('hex');
+    ns.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web2', labels: { app: 'web2' } },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': DRILL_NODE },
+          tolerations: [DRILL_NODE_TOLERATION],
+          containers: [
+            scriptContainer(
+              `mkdir -p /tmp/www && echo ${token} > /tmp/www/index.html && exec python3 -m http.server -d /tmp/www 8080`,
+              {
+                ports: [{ containerPort: 8080 }],
+                readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+              },
+            ),
+          ],
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web2' },
+        spec: { selector: { app: 'web2' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    );
+    ns.k('wait', '--for=condition=Ready', 'pod/web2', '--timeout=120s');
+    ns.apply(
+      scriptPod(
+        'client2',
+        `curl -fsS --retry 10 --retry-all-errors --retry-delay 1 http://web2.${ns.name}.svc.cluster.local/`,
+      ),
+    );
+    assert.equal((await ns.podOutput('client2')).trim().split('\n').at(-1), token);
+    const client = ns
+      .k('get', 'pod', 'client2', '-o', 'jsonpath={.spec.nodeName} {.status.podIP}')
+      .split(' ');
+    assert.equal(client[0], MAIN_NODE, 'a pod without the toleration stays off the drill node');
+    // http.server logs each request's source address: the client pod's own IP.
+    assert.match(ns.k('logs', 'web2'), new RegExp(`^${client[1]!.replaceAll('.', '\\.')} .*GET / `, 'm'));
   });
 
   it('keeps a StatefulSet pod’s volume across a pod restart', async () => {

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from './eventually.js';
 import { kubectlOk } from './kubectl.js';
-import { CLUSTER_DIR, type LocalCluster, type TestNamespace } from './local-cluster.js';
+import {
+  CLUSTER_DIR,
+  DRILL_NODE,
+  DRILL_NODE_TOLERATION,
+  type LocalCluster,
+  type TestNamespace,
+} from './local-cluster.js';
 import {
   analyzeDrill,
   CREATE_PROBE_TABLE,
@@ -42,14 +48,6 @@ export interface Drill {
   /** Once the cluster is whole again: undo what the fault broke outside the cluster. */
   recover?: () => Promise<void>;
 }
-
-/** Node 2 of the local cluster: tainted, so only pods that tolerate it run there (e2e/cluster/lib.sh). */
-export const DRILL_NODE = 'pgop-node-2';
-export const DRILL_NODE_TOLERATION = {
-  key: 'e2e.pgop.example.com/node-loss-drill',
-  operator: 'Exists',
-  effect: 'NoSchedule',
-};
 
 /** Kills the drill node (kubelet, containers, containerd at once) or starts it and waits until it is Ready. */
 export function drillNode(action: 'kill' | 'start'): void {

@@ -13,6 +13,18 @@ import { kubeBinaries } from './paths.js';
 /** Where cluster:up keeps its state (see e2e/cluster/lib.sh). */
 export const CLUSTER_DIR = process.env.PGOP_CLUSTER_DIR ?? '/var/lib/pgop-cluster';
 
+/**
+ * The local cluster's nodes (e2e/cluster/lib.sh). Node 1 runs everything; node 2 is tainted, so
+ * only pods that tolerate it run there: the lost-node drill's cluster.
+ */
+export const MAIN_NODE = 'pgop-node-1';
+export const DRILL_NODE = 'pgop-node-2';
+export const DRILL_NODE_TOLERATION = {
+  key: 'e2e.pgop.example.com/node-loss-drill',
+  operator: 'Exists',
+  effect: 'NoSchedule',
+};
+
 export interface LocalCluster {
   binDir: string;
   kubeconfigPath: string;

@@ -357,7 +357,7 @@ export const PrimaryChangeSchema = Type.Object(
     to: podName('The pod that holds it since.'),
     reason: stringEnum(PRIMARY_CHANGE_REASONS, {
       description:
-        'Switchover: asked for by pgop (a switchover request, a rolling update or a scale-down). The others are failovers decided by Patroni, by what pgop saw of the old primary: PrimaryUnavailable (its pod gone, terminating or not ready), NodeNotReady (its node not ready), PrimaryChanged (its pod still ready, e.g. a patronictl switchover).',
+        'Switchover: asked for by pgop (a switchover request, a rolling update or a scale-down). The others are failovers decided by Patroni, by what pgop saw of the old primary: PrimaryUnavailable (its pod gone, terminating or not ready), NodeNotReady (its node not ready), PrimaryChanged (its pod still looked ready: e.g. a patronictl switchover, or a node lost before Kubernetes noticed, which takes it 40-50 s).',
     }),
   },
   { description: 'A change of the primary instance.' },
