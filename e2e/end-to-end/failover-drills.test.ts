@@ -356,6 +356,18 @@ describe("lost node: the primary's node dies (synchronous replication, one insta
     try {
       assertSafe(run.record, run.figures, run.wholeAt);
       assert.match(awaiting, new RegExp(`${run.before} on ${DRILL_NODE}`));
+      // The dead primary could not relabel itself; pgop did, so -primary stopped routing to it.
+      assert.match(
+        ns.k(
+          'get',
+          'events.events.k8s.io',
+          '--field-selector',
+          'reason=StalePrimaryLabelRemoved',
+          '-o',
+          'jsonpath={.items[*].note}',
+        ),
+        new RegExp(`from ${run.before}: Patroni's leader is ${run.after}`),
+      );
       assert.match(
         ns.k(
           'get',

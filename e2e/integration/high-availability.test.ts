@@ -2,8 +2,9 @@
  * What the cluster controller makes visible about HA, against a real API server. No kubelet
  * runs here, so the test plays Patroni and the kubelet: it creates instance pods, sets their
  * readiness and role labels, and moves Patroni's leader lock. Checked: the failover record,
- * event and metric; primaryPod kept while no one leads; switchover requests refused with a
- * reason; and pods on a NotReady node force-deleted after the confirmation window.
+ * event and metric; primaryPod kept while no one leads; a stale primary label removed;
+ * switchover requests refused with a reason; and pods on a NotReady node force-deleted after the
+ * confirmation window.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -152,6 +153,26 @@ describe('high availability visibility (integration)', () => {
       exposed,
       /pgop_failovers_total\{namespace="ha",cluster="fo",reason="PrimaryUnavailable"\} 1/,
     );
+  });
+
+  it('takes the primary label off a pod that lost the lock and could not relabel itself, after a Patroni loop', async () => {
+    node('node-a', 'True', new Date());
+    cluster('stale');
+    instance('stale', 0, 'primary');
+    instance('stale', 1, 'replica');
+    lead('stale', 'stale-0');
+    await until('primary stale-0', () => (status('stale').primaryPod === 'stale-0' ? true : undefined));
+
+    // stale-0 died with its node: its label stays; stale-1 takes the lock and labels itself.
+    setRole('stale-1', 'primary');
+    const acquiredAt = Date.now();
+    lead('stale', 'stale-1', new Date(acquiredAt).toISOString());
+    const roleOf = (pod: string) =>
+      k('get', 'pod', pod, '-o', "jsonpath={.metadata.labels['postgres\\.example\\.com/role']}");
+    await until('the stale label removed', () => (roleOf('stale-0') === '' ? true : undefined));
+    assert.ok(Date.now() - acquiredAt >= 6000, 'not before a live Patroni had a loop to relabel itself');
+    assert.equal(roleOf('stale-1'), 'primary');
+    assert.match(eventNotes(), /removed the primary label from stale-0: Patroni's leader is stale-1/);
   });
 
   it('answers a switchover request it cannot carry out with Failed, the reason, and a Warning event', async () => {

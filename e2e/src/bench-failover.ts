@@ -4,13 +4,13 @@
  * checks every pod's role twice a second; then a fault is injected and the cluster is waited on
  * until it is whole again. Per run it prints the write gap, the acknowledged rows missing, and
  * the most writable primaries seen at once; per drill the median and maximum. Results go to
- * docs/benchmarks/failover.json.
+ * docs/benchmarks/failover.json, where they replace the same drills' earlier figures.
  *
  * Environment: PGOP_BENCH_RUNS (default 5), PGOP_BENCH_DRILLS (comma-separated, default all of
  * DRILLS), PGOP_BENCH_REPLICATION (Sync or Async, default Sync).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DRILLS, runDrill, waitWhole } from './failover-drills.js';
 import { probeOptions, PROBE_TABLE, type DrillFigures } from './failover-probe.js';
@@ -78,6 +78,8 @@ for (const name of DRILL_NAMES) {
   );
   results[name] = {
     drill: DRILLS[name]!.name,
+    measuredAt: new Date().toISOString(),
+    replication: REPLICATION,
     target: DRILLS[name]!.target,
     instances: DRILLS[name]!.instances ?? DEFAULT_INSTANCES,
     writeGapSeconds: gap,
@@ -89,18 +91,16 @@ for (const name of DRILL_NAMES) {
   console.log(`${name}: write gap median ${gap.median} s, max ${gap.max} s (target ${DRILLS[name]!.target})`);
 }
 
+// Drills measured now replace their earlier figures; the others keep theirs (each says when).
 const file = join(REPO_ROOT, 'docs/benchmarks/failover.json');
+const earlier = existsSync(file)
+  ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, unknown> }).results
+  : {};
 mkdirSync(join(REPO_ROOT, 'docs/benchmarks'), { recursive: true });
 writeFileSync(
   file,
   JSON.stringify(
-    {
-      measuredAt: new Date().toISOString(),
-      replication: REPLICATION,
-      writerRatePerSecond: 20,
-      table: PROBE_TABLE,
-      results,
-    },
+    { writerRatePerSecond: 20, table: PROBE_TABLE, results: { ...earlier, ...results } },
     null,
     2,
   ) + '\n',

@@ -9,6 +9,7 @@ import {
   CLUSTER_LABEL,
   isPaused,
   KINDS,
+  ROLE_LABEL,
   validatePostgresCluster,
   type PostgresCluster,
   type PrimaryChange,
@@ -38,6 +39,7 @@ import { dynamicConfiguration } from './render/patroni-config.js';
 import { decideSwitchover, type SwitchoverStep } from './switchover.js';
 import { decideLostNodes, nodeNotReadySince, type LostNodeDecision } from './lost-nodes.js';
 import { detectPrimaryChange } from './primary-change.js';
+import { decideStalePrimaryLabels, type StalePrimaryLabelDecision } from './stale-primary-label.js';
 
 /** Removes what Patroni itself created (its DCS ConfigMaps), which garbage collection cannot. */
 export const CLEANUP_FINALIZER = 'postgres.example.com/patroni-dcs-cleanup';
@@ -134,6 +136,7 @@ export class ClusterReconciler {
     let blocker: Blocker | undefined;
     let plan: InstancePlan | undefined;
     let switchover = cluster.status?.lastSwitchover;
+    let staleLabels: StalePrimaryLabelDecision | undefined;
     if (!paused) {
       const image = imageFor(cluster, this.deps.images);
       blocker = this.check(cluster, statefulSet, image);
@@ -165,6 +168,8 @@ export class ClusterReconciler {
         );
         await this.act(cluster, pods, plan.action);
         await this.forceDeleteLost(cluster, lostNodes);
+        staleLabels = decideStalePrimaryLabels(pods, leader, this.leaderAcquiredAt(cluster), now);
+        await this.removeStalePrimaryLabels(cluster, leader, staleLabels);
       } else {
         await this.deps.events.record(
           this.target(cluster),
@@ -219,9 +224,12 @@ export class ClusterReconciler {
       (plan && plan.action.type !== 'none' && plan.action.type !== 'wait')
     )
       return { requeueAfterMs: FAST_REQUEUE_MS };
-    const lostNodeCheckMs = this.nextLostNodeCheck(lostNodes, now);
-    if (status.phase === 'Running' && lostNodeCheckMs === undefined) return {};
-    return { requeueAfterMs: Math.min(PROGRESS_REQUEUE_MS, lostNodeCheckMs ?? Infinity) };
+    const recheckMs = Math.min(
+      this.nextLostNodeCheck(lostNodes, now) ?? Infinity,
+      staleLabels?.recheckAfterMs ?? Infinity,
+    );
+    if (status.phase === 'Running' && recheckMs === Infinity) return {};
+    return { requeueAfterMs: Math.min(PROGRESS_REQUEUE_MS, recheckMs) };
   }
 
   /**
@@ -302,7 +310,6 @@ export class ClusterReconciler {
     const previousPrimary = cluster.status?.primaryPod;
     const previousPrimaryPod = pods.find((p) => p.metadata?.name === previousPrimary);
     const node = previousPrimaryPod?.spec?.nodeName;
-    const names = childNames(cluster.metadata.name!);
     return detectPrimaryChange({
       previousPrimary,
       primary,
@@ -311,10 +318,7 @@ export class ClusterReconciler {
       previousPrimaryNodeReady: node
         ? nodeNotReadySince(this.deps.caches.nodes.get(node)) === undefined
         : undefined,
-      leaderAcquiredAt: this.deps.caches.configMaps.get(
-        names.patroniLeaderConfigMap,
-        cluster.metadata.namespace,
-      )?.metadata?.annotations?.acquireTime,
+      leaderAcquiredAt: this.leaderAcquiredAt(cluster),
       now,
     });
   }
@@ -350,6 +354,41 @@ export class ClusterReconciler {
         'PodForceDeleted',
         'LostNode',
         `force-deleted ${lost.pod}: its node ${lost.node} has been NotReady since ${lost.notReadySince.toISOString()}; the StatefulSet recreates it where its volume can be attached`,
+      );
+    }
+  }
+
+  /**
+   * Takes the primary label off pods that no longer hold the leader lock and could not do it
+   * themselves (see stale-primary-label.ts), so the primary Service stops routing to them. A pod
+   * that changed since the cache saw it is left for the next reconcile.
+   */
+  private async removeStalePrimaryLabels(
+    cluster: PostgresCluster,
+    leader: string | undefined,
+    decision: StalePrimaryLabelDecision,
+  ): Promise<void> {
+    for (const stale of decision.remove) {
+      try {
+        await this.deps.client.mergePatch(
+          { apiVersion: 'v1', kind: 'Pod', name: stale.pod, namespace: cluster.metadata.namespace! },
+          { metadata: { labels: { [ROLE_LABEL]: null }, resourceVersion: stale.resourceVersion } },
+        );
+      } catch (err) {
+        if (isStatus(err, 409) || isStatus(err, 404)) continue;
+        throw err;
+      }
+      this.deps.logger.warn('removed a stale primary label', {
+        key: this.key(cluster),
+        pod: stale.pod,
+        leader,
+      });
+      await this.deps.events.record(
+        this.target(cluster),
+        'Warning',
+        'StalePrimaryLabelRemoved',
+        'Failover',
+        `removed the primary label from ${stale.pod}: Patroni's leader is ${leader}, and ${stale.pod} did not relabel itself (its Patroni is unreachable or its node lost); the primary Service no longer routes to it`,
       );
     }
   }
@@ -494,6 +533,13 @@ export class ClusterReconciler {
           p.metadata?.labels?.[CLUSTER_LABEL] === cluster.metadata.name &&
           p.metadata?.labels?.['app.kubernetes.io/component'] === DATABASE_COMPONENT,
       );
+  }
+
+  /** When the current leader took Patroni's lock (the leader ConfigMap's acquireTime). */
+  private leaderAcquiredAt(cluster: PostgresCluster): string | undefined {
+    const names = childNames(cluster.metadata.name!);
+    return this.deps.caches.configMaps.get(names.patroniLeaderConfigMap, cluster.metadata.namespace)?.metadata
+      ?.annotations?.acquireTime;
   }
 
   /** The member holding Patroni's leader lock (the leader ConfigMap's annotation). */
