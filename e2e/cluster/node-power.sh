@@ -2,7 +2,7 @@
 # Kills or restarts a node of the local cluster (for the lost-node drill).
 # Usage: node-power.sh kill|start <node number>
 #   kill:  SIGKILL the node's kubelet, every container on it, its containerd and shims.
-#   start: start its containerd and kubelet again and wait until the node is Ready.
+#   start: start its containerd and kubelet again and wait until the node is Ready and schedulable.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$CLUSTER_SCRIPTS/node.sh"
@@ -10,6 +10,11 @@ source "$CLUSTER_SCRIPTS/node.sh"
 [ "${2:-}" = 1 ] && [ "${1:-}" = kill ] && die "node 1 runs the operator and the add-ons: only node 2 may be killed"
 [[ " ${NODES[*]} " == *" ${2:-none} "* ]] || die "usage: $0 kill|start <node number: ${NODES[*]}>"
 select_node "$2"
+no_condition_taints() {
+  local keys
+  keys=$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}') || return 1
+  [[ "$keys" != *node.kubernetes.io/* ]]
+}
 NODE_IP=$(cat "$CLUSTER_DIR/node-ip")
 case "$1" in
   kill) kill_node ;;
@@ -18,6 +23,10 @@ case "$1" in
     start_kubelet
     wait_for "node $NODE_NAME Ready" 180 "kubelet$NODE_SUFFIX" \
       kubectl_admin wait "node/$NODE_NAME" --for condition=Ready --timeout 5s
+    # The node controller lifts its not-ready/unreachable taints a moment after Ready: until then
+    # nothing new is scheduled there.
+    wait_for "node $NODE_NAME without the node controller's taints" 120 "kubelet$NODE_SUFFIX" \
+      no_condition_taints
     ;;
   *) die "usage: $0 kill|start <node number>" ;;
 esac
