@@ -81,8 +81,13 @@ TOML
   ]
 }
 JSON
-  local taints="[]"
-  [ "$NODE_NUMBER" = 1 ] || taints="[{key: $DRILL_NODE_TAINT_KEY, value: \"true\", effect: NoSchedule}]"
+  # Node 2: its taint, and its own pod log directory (a kubelet removes the log directories of
+  # pods it does not run, so two kubelets must not share /var/log/pods).
+  local taints="[]" pod_logs=/var/log/pods
+  if [ "$NODE_NUMBER" != 1 ]; then
+    taints="[{key: $DRILL_NODE_TAINT_KEY, value: \"true\", effect: NoSchedule}]"
+    pod_logs="$CLUSTER_DIR/pod-logs$NODE_SUFFIX"
+  fi
   write_if_changed "$CLUSTER_DIR/config/kubelet$NODE_SUFFIX.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -105,6 +110,7 @@ cgroupRoot: $CGROUP_ROOT
 failCgroupV1: false
 failSwapOn: false
 registerWithTaints: $taints
+podLogsDir: $pod_logs
 clusterDNS: [$DNS_SERVICE_IP]
 clusterDomain: $CLUSTER_DOMAIN
 resolvConf: /etc/resolv.conf

@@ -123,60 +123,19 @@ describe('local cluster', () => {
     assert.match(ns.k('get', 'pod', 'dns-and-api', '-o', 'jsonpath={.status.podIP}'), /^10\.244\.\d+\.\d+$/);
   });
 
-  it('routes a Service to a pod on the same node, also back to the serving pod itself', async () => {
+  /**
+   * A pod serving a random token over HTTP behind Service <name>, and a client pod that fetches
+   * it through the Service; returns the token and what the client got.
+   */
+  async function serveThroughService(name: string, podSpec: Record<string, unknown> = {}) {
     const token = randomBytes(8).toString('hex');
     ns.apply(
       {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: 'web', labels: { app: 'web' } },
+        metadata: { name, labels: { app: name } },
         spec: {
-          containers: [
-            scriptContainer(
-              `mkdir -p /tmp/www && echo ${token} > /tmp/www/index.html && exec python3 -m http.server -d /tmp/www 8080`,
-              {
-                ports: [{ containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
-              },
-            ),
-          ],
-        },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'web' },
-        spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
-      },
-    );
-    ns.k('wait', '--for=condition=Ready', 'pod/web', '--timeout=120s');
-    ns.apply(
-      scriptPod(
-        'client',
-        `curl -fsS --retry 10 --retry-all-errors --retry-delay 1 http://web.${ns.name}.svc.cluster.local/`,
-      ),
-    );
-    // kube-proxy programs the new endpoint a moment after the pod is Ready: curl retries, and
-    // the log ends with the page.
-    assert.equal((await ns.podOutput('client')).trim().split('\n').at(-1), token);
-    // Hairpin: the serving pod reaches itself through its own Service (the full name: in the pod
-    // itself, `web` is its own hostname).
-    assert.equal(
-      ns.k('exec', 'web', '--', 'curl', '-fsS', `http://web.${ns.name}.svc.cluster.local/`).trim(),
-      token,
-    );
-  });
-
-  it('routes between pods on the two nodes, through a Service and without masquerading', async () => {
-    const token = randomBytes(8).toString('hex');
-    ns.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'web2', labels: { app: 'web2' } },
-        spec: {
-          nodeSelector: { 'kubernetes.io/hostname': DRILL_NODE },
-          tolerations: [DRILL_NODE_TOLERATION],
+          ...podSpec,
           containers: [
             scriptContainer(
               `mkdir -p /tmp/www && echo ${token} > /tmp/www/index.html && exec python3 -m http.server -d /tmp/www 8080`,
@@ -191,24 +150,46 @@ describe('local cluster', () => {
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: 'web2' },
-        spec: { selector: { app: 'web2' }, ports: [{ port: 80, targetPort: 8080 }] },
+        metadata: { name },
+        spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
       },
     );
-    ns.k('wait', '--for=condition=Ready', 'pod/web2', '--timeout=120s');
+    ns.k('wait', '--for=condition=Ready', `pod/${name}`, '--timeout=120s');
     ns.apply(
       scriptPod(
-        'client2',
-        `curl -fsS --retry 10 --retry-all-errors --retry-delay 1 http://web2.${ns.name}.svc.cluster.local/`,
+        `${name}-client`,
+        `curl -fsS --retry 10 --retry-all-errors --retry-delay 1 http://${name}.${ns.name}.svc.cluster.local/`,
       ),
     );
-    assert.equal((await ns.podOutput('client2')).trim().split('\n').at(-1), token);
-    const client = ns
-      .k('get', 'pod', 'client2', '-o', 'jsonpath={.spec.nodeName} {.status.podIP}')
+    // kube-proxy programs the new endpoint a moment after the pod is Ready: curl retries, and
+    // the log ends with the page.
+    const fetched = (await ns.podOutput(`${name}-client`)).trim().split('\n').at(-1);
+    return { token, fetched };
+  }
+
+  it('routes a Service to a pod on the same node, also back to the serving pod itself', async () => {
+    const { token, fetched } = await serveThroughService('web');
+    assert.equal(fetched, token);
+    // Hairpin: the serving pod reaches itself through its own Service (the full name: in the pod
+    // itself, `web` is its own hostname).
+    assert.equal(
+      ns.k('exec', 'web', '--', 'curl', '-fsS', `http://web.${ns.name}.svc.cluster.local/`).trim(),
+      token,
+    );
+  });
+
+  it('routes between pods on the two nodes, through a Service and without masquerading', async () => {
+    const { token, fetched } = await serveThroughService('web2', {
+      nodeSelector: { 'kubernetes.io/hostname': DRILL_NODE },
+      tolerations: [DRILL_NODE_TOLERATION],
+    });
+    assert.equal(fetched, token);
+    const [clientNode, clientIp] = ns
+      .k('get', 'pod', 'web2-client', '-o', 'jsonpath={.spec.nodeName} {.status.podIP}')
       .split(' ');
-    assert.equal(client[0], MAIN_NODE, 'a pod without the toleration stays off the drill node');
+    assert.equal(clientNode, MAIN_NODE, 'a pod without the toleration stays off the drill node');
     // http.server logs each request's source address: the client pod's own IP.
-    assert.match(ns.k('logs', 'web2'), new RegExp(`^${client[1]!.replaceAll('.', '\\.')} .*GET / `, 'm'));
+    assert.match(ns.k('logs', 'web2'), new RegExp(`^${clientIp!.replaceAll('.', '\\.')} .*GET / `, 'm'));
   });
 
   it('keeps a StatefulSet pod’s volume across a pod restart', async () => {
