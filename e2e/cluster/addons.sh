@@ -41,7 +41,9 @@ subjectAltName=DNS:$S3_HOST,DNS:minio.$S3_NAMESPACE.svc,DNS:minio.$S3_NAMESPACE,
     --dry-run=client -o yaml | apply_stdin
 }
 
-# The bucket the tests use, made through the S3 API itself (SigV4-signed by curl).
+# The bucket the tests use, made through the S3 API itself (SigV4-signed by curl). Fails (for
+# wait_for to retry) until MinIO answers 200, or 409 BucketAlreadyOwnedByYou: right after its
+# rollout MinIO may still refuse connections or answer 503.
 create_bucket() {
   local ip code
   ip=$(kubectl_admin -n "$S3_NAMESPACE" get service minio -o jsonpath='{.spec.clusterIP}')
@@ -50,10 +52,7 @@ create_bucket() {
   code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.crt" --resolve "$S3_HOST:9000:$ip" \
     --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
     -X PUT "https://$S3_HOST:9000/$S3_BUCKET")
-  case "$code" in
-    200 | 409) ;; # 409: BucketAlreadyOwnedByYou
-    *) die "creating bucket $S3_BUCKET failed with HTTP $code" ;;
-  esac
+  [ "$code" = 200 ] || [ "$code" = 409 ]
 }
 
 wait_for_addons() {
