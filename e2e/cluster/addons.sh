@@ -52,7 +52,7 @@ create_bucket() {
   code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.crt" --resolve "$S3_HOST:9000:$ip" \
     --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
     -X PUT "https://$S3_HOST:9000/$S3_BUCKET")
-  [ "$code" = 200 ] || [ "$code" = 409 ]
+  [ "$code" = 200 ] || [ "$code" = 409 ] || { echo "creating bucket $S3_BUCKET: HTTP $code" >&2; return 1; }
 }
 
 wait_for_addons() {

@@ -10,14 +10,14 @@ stop_daemon kube-proxy
 for n in "${NODES[@]}"; do
   select_node "$n"
   stop_daemon "kubelet$NODE_SUFFIX"
-  # Pod containers outlive the kubelet; kill them through containerd before stopping it.
+  # Kill the pod containers through containerd before stopping it.
   if pid_of "containerd$NODE_SUFFIX" >/dev/null; then
-    for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
+    kill_pod_containers
     sleep 1
     for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks delete -f "$task" >/dev/null 2>&1 || true; done
   fi
   stop_daemon "containerd$NODE_SUFFIX"
-  pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" 2>/dev/null || true
+  kill_shims
 done
 stop_daemon kube-scheduler
 stop_daemon kube-controller-manager

@@ -62,6 +62,16 @@ kubectl_admin() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 # ctr on the selected node's containerd, in the CRI's namespace.
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
 
+# Pod containers outlive the kubelet: SIGKILL every task of the selected node's containerd.
+kill_pod_containers() {
+  local task
+  pid_of "containerd$NODE_SUFFIX" >/dev/null || return 0
+  for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
+}
+
+# The runc shims of the selected node's containerd, which outlive containerd itself.
+kill_shims() { pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" 2>/dev/null || true; }
+
 # Writes stdin to a file only if the content differs: kube-proxy exits when its config file
 # is rewritten, even with the same content.
 write_if_changed() { # file
@@ -101,12 +111,15 @@ stop_daemon() { # name
 
 # Polls a command until it succeeds; on timeout prints the tail of the named daemon's log.
 wait_for() { # description timeout-seconds log-name command...
-  local what="$1" timeout="$2" logname="$3" deadline
+  local what="$1" timeout="$2" logname="$3" deadline output
   shift 3
   deadline=$(($(date +%s) + timeout))
-  until "$@" >/dev/null 2>&1; do
+  # In a subshell: a command that exits (die) fails this attempt instead of silently ending the
+  # script; its last output is shown if the wait times out.
+  until output=$("$@" 2>&1); do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "[cluster] timed out after ${timeout}s waiting for $what" >&2
+      [ -z "$output" ] || tail -5 <<<"$output" >&2
       [ -z "$logname" ] || [ ! -f "$LOGS/$logname.log" ] || tail -30 "$LOGS/$logname.log" >&2
       return 1
     fi

@@ -156,13 +156,11 @@ start_kubelet() {
 # A node's loss, as far as one machine can play it: the kubelet and every container die at once
 # (SIGKILL, no graceful shutdown), then containerd and its shims.
 kill_node() {
-  local pid task
+  local pid
   pid=$(pid_of "kubelet$NODE_SUFFIX") && kill -KILL "$pid" && rm -f "$PIDS/kubelet$NODE_SUFFIX.pid"
-  if pid_of "containerd$NODE_SUFFIX" >/dev/null; then
-    for task in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks kill -s SIGKILL "$task" >/dev/null 2>&1 || true; done
-  fi
+  kill_pod_containers
   pid=$(pid_of "containerd$NODE_SUFFIX") && kill -KILL "$pid" && rm -f "$PIDS/containerd$NODE_SUFFIX.pid"
-  pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" 2>/dev/null || true
+  kill_shims
 }
 
 start_kube_proxy() {

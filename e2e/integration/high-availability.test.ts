@@ -97,6 +97,13 @@ describe('high availability visibility (integration)', () => {
         annotations: { leader, acquireTime },
       },
     });
+  /** A 2-instance cluster as Patroni leaves it: <name>-0 primary holding the lock, <name>-1 a replica. */
+  const twoInstances = (name: string, spec: Record<string, unknown> = {}, replicaNode = 'node-a') => {
+    cluster(name, spec);
+    instance(name, 0, 'primary');
+    instance(name, 1, 'replica', replicaNode);
+    lead(name, `${name}-0`);
+  };
   const node = (name: string, ready: 'True' | 'Unknown', since: Date) => {
     apply({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
     setStatus('node', name, {
@@ -123,10 +130,7 @@ describe('high availability visibility (integration)', () => {
 
   it('records a failover: primaryPod follows, lastFailover, history, a Warning event and the metric', async () => {
     node('node-a', 'True', new Date());
-    cluster('fo');
-    instance('fo', 0, 'primary');
-    instance('fo', 1, 'replica');
-    lead('fo', 'fo-0');
+    twoInstances('fo');
     await until('primary fo-0', () => (status('fo').primaryPod === 'fo-0' ? true : undefined));
 
     // Patroni demotes the old primary; for a while no one holds the lock.
@@ -157,10 +161,7 @@ describe('high availability visibility (integration)', () => {
 
   it('takes the primary label off a pod that lost the lock and could not relabel itself, after a Patroni loop', async () => {
     node('node-a', 'True', new Date());
-    cluster('stale');
-    instance('stale', 0, 'primary');
-    instance('stale', 1, 'replica');
-    lead('stale', 'stale-0');
+    twoInstances('stale');
     await until('primary stale-0', () => (status('stale').primaryPod === 'stale-0' ? true : undefined));
 
     // stale-0 died with its node: its label stays; stale-1 takes the lock and labels itself.
@@ -200,10 +201,7 @@ describe('high availability visibility (integration)', () => {
 
   it('waits out the confirmation window, then force-deletes pods stuck on a NotReady node', async () => {
     node('node-b', 'Unknown', new Date());
-    cluster('ln', { highAvailability: { lostNodeConfirmationSeconds: 10 } });
-    instance('ln', 0, 'primary', 'node-a');
-    instance('ln', 1, 'replica', 'node-b');
-    lead('ln', 'ln-0');
+    twoInstances('ln', { highAvailability: { lostNodeConfirmationSeconds: 10 } }, 'node-b');
     const waiting = await until('NodeLost', () =>
       status('ln').conditions?.find((c) => c.type === 'NodeLost' && c.status === 'True'),
     );
@@ -222,12 +220,11 @@ describe('high availability visibility (integration)', () => {
   });
 
   it('only reports lost nodes when force-delete is turned off', async () => {
-    cluster('keep', {
-      highAvailability: { forceDeletePodsOnLostNodes: false, lostNodeConfirmationSeconds: 10 },
-    });
-    instance('keep', 0, 'primary', 'node-a');
-    instance('keep', 1, 'replica', 'node-b');
-    lead('keep', 'keep-0');
+    twoInstances(
+      'keep',
+      { highAvailability: { forceDeletePodsOnLostNodes: false, lostNodeConfirmationSeconds: 10 } },
+      'node-b',
+    );
     await until('ForceDeleteDisabled', () =>
       status('keep').conditions?.find((c) => c.type === 'NodeLost' && c.reason === 'ForceDeleteDisabled'),
     );

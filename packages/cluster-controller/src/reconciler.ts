@@ -127,7 +127,7 @@ export class ClusterReconciler {
 
     const statefulSet = ownedBy(cluster, this.deps.caches.statefulSets.get(name, namespace));
     const pods = this.podsOf(cluster);
-    const leader = this.leaderOf(cluster);
+    const { leader, acquiredAt: leaderAcquiredAt } = this.leaderLockOf(cluster);
     const primary = currentPrimary(pods, leader);
     const syncStandbys = this.syncStandbysOf(cluster);
     const paused = isPaused(cluster.metadata);
@@ -168,7 +168,7 @@ export class ClusterReconciler {
         );
         await this.act(cluster, pods, plan.action);
         await this.forceDeleteLost(cluster, lostNodes);
-        staleLabels = decideStalePrimaryLabels(pods, leader, this.leaderAcquiredAt(cluster), now);
+        staleLabels = decideStalePrimaryLabels(pods, leader, leaderAcquiredAt, now);
         await this.removeStalePrimaryLabels(cluster, leader, staleLabels);
       } else {
         await this.deps.events.record(
@@ -181,7 +181,7 @@ export class ClusterReconciler {
       }
     }
 
-    const primaryChange = this.primaryChange(cluster, pods, primary, switchover, now);
+    const primaryChange = this.primaryChange(cluster, pods, primary, switchover, leaderAcquiredAt, now);
     const status = computeStatus({
       cluster,
       statefulSetExists: statefulSet !== undefined || plan !== undefined,
@@ -305,6 +305,7 @@ export class ClusterReconciler {
     pods: V1Pod[],
     primary: string | undefined,
     switchover: SwitchoverStatus | undefined,
+    leaderAcquiredAt: string | undefined,
     now: Date,
   ): PrimaryChange | undefined {
     const previousPrimary = cluster.status?.primaryPod;
@@ -318,7 +319,7 @@ export class ClusterReconciler {
       previousPrimaryNodeReady: node
         ? nodeNotReadySince(this.deps.caches.nodes.get(node)) === undefined
         : undefined,
-      leaderAcquiredAt: this.leaderAcquiredAt(cluster),
+      leaderAcquiredAt,
       now,
     });
   }
@@ -535,19 +536,17 @@ export class ClusterReconciler {
       );
   }
 
-  /** When the current leader took Patroni's lock (the leader ConfigMap's acquireTime). */
-  private leaderAcquiredAt(cluster: PostgresCluster): string | undefined {
+  /**
+   * Patroni's leader lock (the leader ConfigMap's annotations): the member holding it, and when
+   * it took it (acquireTime).
+   */
+  private leaderLockOf(cluster: PostgresCluster): { leader?: string; acquiredAt?: string } {
     const names = childNames(cluster.metadata.name!);
-    return this.deps.caches.configMaps.get(names.patroniLeaderConfigMap, cluster.metadata.namespace)?.metadata
-      ?.annotations?.acquireTime;
-  }
-
-  /** The member holding Patroni's leader lock (the leader ConfigMap's annotation). */
-  private leaderOf(cluster: PostgresCluster): string | undefined {
-    const names = childNames(cluster.metadata.name!);
-    const leader = this.deps.caches.configMaps.get(names.patroniLeaderConfigMap, cluster.metadata.namespace)
-      ?.metadata?.annotations?.leader;
-    return leader || undefined;
+    const annotations = this.deps.caches.configMaps.get(
+      names.patroniLeaderConfigMap,
+      cluster.metadata.namespace,
+    )?.metadata?.annotations;
+    return { leader: annotations?.leader || undefined, acquiredAt: annotations?.acquireTime };
   }
 
   /**

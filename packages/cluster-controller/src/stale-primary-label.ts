@@ -8,7 +8,7 @@
  * alive puts its right label back at its next loop. Pure.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { ROLE_LABEL } from '@pgop/api';
+import { hasPrimaryLabel } from './patroni-member.js';
 import { HA_TIMING } from './render/patroni-config.js';
 
 /** A live Patroni relabels its pod within one loop of a leader change. */
@@ -33,9 +33,7 @@ export function decideStalePrimaryLabels(
   now: Date,
 ): StalePrimaryLabelDecision {
   if (!leader) return { remove: [] };
-  const stale = pods.filter(
-    (p) => p.metadata?.labels?.[ROLE_LABEL] === 'primary' && p.metadata?.name !== leader,
-  );
+  const stale = pods.filter((p) => hasPrimaryLabel(p) && p.metadata?.name !== leader);
   if (stale.length === 0) return { remove: [] };
   // Without a readable acquireTime the lock is not new: no reason to wait.
   const heldMs = now.getTime() - (Date.parse(leaderAcquiredAt ?? '') || 0);
