@@ -33,6 +33,9 @@ export function dynamicConfigPatch(
   const { parameters, ...desiredPostgresqlRest } = desiredPostgresql;
   for (const [key, value] of Object.entries(desiredPostgresqlRest))
     if (normalize(currentPostgresql[key]) !== normalize(value)) postgresqlPatch[key] = value;
+  // recovery_conf exists only with a repository; removing the repository removes it (null).
+  if (currentPostgresql.recovery_conf && !('recovery_conf' in desiredPostgresql))
+    postgresqlPatch.recovery_conf = null;
   const currentParameters = (currentPostgresql.parameters ?? {}) as Json;
   const parameterPatch: Json = {};
   for (const [name, value] of Object.entries(parameters))

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { desiredChildren } from '../src/render/desired-state.js';
 import { dynamicConfiguration, HA_TIMING, patroniConfig } from '../src/render/patroni-config.js';
+import { repositoryUrl } from '../src/render/pgbackrest.js';
 import { renderSecrets } from '../src/render/secrets.js';
 import { configHash, renderStatefulSet } from '../src/render/statefulset.js';
 import { cluster, fullCluster, ticketCluster } from './fixtures.js';
@@ -34,6 +35,12 @@ describe('desired state', () => {
 
   it('renders a cluster with every field set', () => {
     matchesGolden('full-cluster.yaml', desiredChildren(cluster(fullCluster()), inputs));
+  });
+
+  it('renders a cluster archiving WAL to its checked repository', () => {
+    const c = cluster(fullCluster());
+    c.status = { backup: { repository: repositoryUrl(c) } };
+    matchesGolden('archiving-cluster.yaml', desiredChildren(c, inputs));
   });
 
   it("keeps Patroni's timing rule: loop_wait + 2 * retry_timeout <= ttl, ttl >= 20", () => {

@@ -1,5 +1,6 @@
 /** PostgresBackup: a backup schedule, retention and on-demand trigger for one cluster's repository. */
 import { Type, type Static } from '@sinclair/typebox';
+import { BACKUP_TRIGGER_ANNOTATION } from '../labels.js';
 import { ConditionsSchema } from './condition.js';
 import { CRON_PATTERN } from './cron.js';
 import { cel, stringEnum } from './k8s.js';
@@ -85,6 +86,37 @@ export const PostgresBackupSpecSchema = Type.Object(
   },
 );
 
+export const BACKUP_TRIGGER_PHASES = ['Running', 'Succeeded', 'Failed'] as const;
+
+const timestamp = (description: string) => Type.String({ description, format: 'date-time' });
+
+/** One backup in the repository, as pgBackRest's info reports it. */
+export const BackupRecordSchema = Type.Object(
+  {
+    label: Type.String({ description: 'pgBackRest backup label, e.g. 20261125-020000F.', maxLength: 64 }),
+    type: stringEnum(BACKUP_TYPES, { description: 'Full, Differential or Incremental.' }),
+    start: timestamp('When the backup started.'),
+    stop: timestamp('When the backup finished.'),
+    databaseSize: Type.Integer({ description: 'Size of the database, in bytes.', minimum: 0 }),
+    repositorySize: Type.Integer({
+      description: 'What this backup added to the repository (compressed), in bytes.',
+      minimum: 0,
+    }),
+    walStart: Type.Optional(
+      Type.String({ description: 'First WAL segment the backup needs.', maxLength: 32 }),
+    ),
+    walStop: Type.Optional(Type.String({ description: 'Last WAL segment the backup needs.', maxLength: 32 })),
+    keepForever: Type.Optional(
+      Type.Boolean({
+        description: 'Retention never removes this backup (an on-demand backup of keepForever).',
+      }),
+    ),
+  },
+  { description: 'A backup in the repository.' },
+);
+
+export const BACKUP_LIST_LIMIT = 20;
+
 export const PostgresBackupStatusSchema = Type.Object(
   {
     lastBackup: Type.Optional(
@@ -102,6 +134,31 @@ export const PostgresBackupStatusSchema = Type.Object(
     nextScheduled: Type.Optional(
       Type.String({ description: 'When the schedule runs next.', format: 'date-time' }),
     ),
+    backups: Type.Optional(
+      Type.Array(BackupRecordSchema, {
+        description: `The newest ${BACKUP_LIST_LIMIT} backups in the repository, newest first (pgbackrest info lists them all).`,
+        maxItems: BACKUP_LIST_LIMIT,
+      }),
+    ),
+    lastTrigger: Type.Optional(
+      Type.Object(
+        {
+          value: Type.String({
+            description: `The value of the ${BACKUP_TRIGGER_ANNOTATION} annotation this backup answered.`,
+            maxLength: 1024,
+          }),
+          job: Type.String({ description: 'The Job that takes the backup.', maxLength: 63 }),
+          phase: stringEnum(BACKUP_TRIGGER_PHASES, { description: 'Where the backup is.' }),
+          backup: Type.Optional(Type.String({ description: 'Label of the backup it made.', maxLength: 64 })),
+          startedAt: timestamp('When pgop created the Job.'),
+          completedAt: Type.Optional(timestamp('When the Job succeeded or failed for good.')),
+        },
+        {
+          description:
+            'The last on-demand backup. A value equal to this one never backs up again, even after a controller restart.',
+        },
+      ),
+    ),
     observedGeneration: Type.Optional(
       Type.Integer({
         description: 'The metadata.generation this status describes.',
@@ -115,5 +172,6 @@ export const PostgresBackupStatusSchema = Type.Object(
 );
 
 export type PostgresBackupSpec = Static<typeof PostgresBackupSpecSchema>;
+export type BackupRecord = Static<typeof BackupRecordSchema>;
 export type PostgresBackupStatus = Static<typeof PostgresBackupStatusSchema>;
 export type PostgresBackup = CustomObject<PostgresBackupSpec, PostgresBackupStatus>;

@@ -389,6 +389,43 @@ export const SwitchoverStatusSchema = Type.Object(
 
 export const PRIMARY_HISTORY_LIMIT = 10;
 
+export const ArchivingStatusSchema = Type.Object(
+  {
+    lastArchivedWal: Type.Optional(
+      Type.String({ description: 'The last WAL file archived.', maxLength: 64 }),
+    ),
+    lastArchivedTime: Type.Optional(timestamp('When it was archived.')),
+    failedCount: Type.Optional(
+      Type.Integer({
+        description: "Failed archive attempts since the primary's statistics were reset.",
+        minimum: 0,
+      }),
+    ),
+    lastFailedWal: Type.Optional(
+      Type.String({ description: 'The last WAL file whose archiving failed.', maxLength: 64 }),
+    ),
+    lastFailedTime: Type.Optional(timestamp('When that failed.')),
+  },
+  { description: "WAL archiving on the primary, from PostgreSQL's pg_stat_archiver." },
+);
+
+export const BackupRepositoryStatusSchema = Type.Object(
+  {
+    repository: Type.Optional(
+      Type.String({
+        description:
+          'The repository WAL is archived to, e.g. s3://bucket/pgbackrest/ns/name. Set once pgop has checked it can write there; archiving stays on for it from then on.',
+        maxLength: 2048,
+      }),
+    ),
+    stanzaCreated: Type.Optional(
+      Type.Boolean({ description: 'The pgBackRest stanza exists in that repository for this cluster.' }),
+    ),
+    archiving: Type.Optional(ArchivingStatusSchema),
+  },
+  { description: 'The pgBackRest repository of spec.backup, as the cluster controller last saw it.' },
+);
+
 export const PostgresClusterStatusSchema = Type.Object(
   {
     phase: Type.Optional(
@@ -432,6 +469,7 @@ export const PostgresClusterStatusSchema = Type.Object(
         maxItems: PRIMARY_HISTORY_LIMIT,
       }),
     ),
+    backup: Type.Optional(BackupRepositoryStatusSchema),
     selector: Type.Optional(
       Type.String({
         description: 'Label selector of the instance pods (for the scale subresource and HPA).',
@@ -452,6 +490,7 @@ export const PostgresClusterStatusSchema = Type.Object(
 
 export type PostgresClusterSpec = Static<typeof PostgresClusterSpecSchema>;
 export type PostgresClusterStatus = Static<typeof PostgresClusterStatusSchema>;
+export type BackupRepositoryStatus = Static<typeof BackupRepositoryStatusSchema>;
 export type PrimaryChange = Static<typeof PrimaryChangeSchema>;
 export type SwitchoverStatus = Static<typeof SwitchoverStatusSchema>;
 export type PostgresCluster = CustomObject<PostgresClusterSpec, PostgresClusterStatus>;

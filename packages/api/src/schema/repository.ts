@@ -34,12 +34,12 @@ export const S3RepositorySchema = Type.Object(
     endpoint: Type.Optional(
       Type.String({
         description:
-          'URL of the S3-compatible service, e.g. https://minio.storage.svc:9000. Default: the AWS endpoint of the region.',
+          'https URL of the S3-compatible service, e.g. https://minio.storage.svc:9000 (pgBackRest speaks S3 over TLS only). Default: the AWS endpoint of the region.',
         maxLength: 2048,
         'x-kubernetes-validations': [
           cel(
-            "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",
-            'must be an http:// or https:// URL with a host, e.g. https://s3.eu-west-1.amazonaws.com',
+            "isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != '' && url(self).getEscapedPath() in ['', '/']",
+            'must be an https:// URL with a host and no path, e.g. https://s3.eu-west-1.amazonaws.com (pgBackRest speaks S3 over TLS only; set the directory in path)',
           ),
         ],
       }),

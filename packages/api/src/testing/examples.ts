@@ -114,7 +114,7 @@ export function restoreFromRepository(name = 'restore-dr'): Record<string, unkno
       repository: {
         s3: {
           bucket: 'pg-backups',
-          endpoint: 'http://minio:9000',
+          endpoint: 'https://minio:9000',
           uriStyle: 'Path',
           credentialsSecret: { name: 's3' },
         },

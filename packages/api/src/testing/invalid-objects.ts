@@ -45,7 +45,7 @@ const restore = (path: string, value: unknown, base = restoreToNewCluster('inval
   set(base, path, value);
 const s3 = {
   bucket: 'pg-backups',
-  endpoint: 'http://minio:9000',
+  endpoint: 'https://minio:9000',
   uriStyle: 'Path',
   credentialsSecret: { name: 's3' },
 };
@@ -373,7 +373,23 @@ export const INVALID_CASES: InvalidCase[] = [
     kind: C,
     object: cluster('spec.backup.s3', { ...s3, endpoint: 'minio:9000' }),
     field: 'spec.backup.s3.endpoint',
-    message: 'must be an http:// or https:// URL',
+    message: 'must be an https:// URL',
+    ajv: false,
+  },
+  {
+    name: 's3 endpoint http (pgBackRest needs TLS)',
+    kind: C,
+    object: cluster('spec.backup.s3', { ...s3, endpoint: 'http://minio:9000' }),
+    field: 'spec.backup.s3.endpoint',
+    message: 'pgBackRest speaks S3 over TLS only',
+    ajv: false,
+  },
+  {
+    name: 's3 endpoint with a path',
+    kind: C,
+    object: cluster('spec.backup.s3', { ...s3, endpoint: 'https://minio:9000/bucket' }),
+    field: 'spec.backup.s3.endpoint',
+    message: 'no path',
     ajv: false,
   },
   {
@@ -381,7 +397,7 @@ export const INVALID_CASES: InvalidCase[] = [
     kind: C,
     object: cluster('spec.backup.s3', { ...s3, endpoint: 'ftp://minio' }),
     field: 'spec.backup.s3.endpoint',
-    message: 'must be an http:// or https:// URL',
+    message: 'must be an https:// URL',
     ajv: false,
   },
   {

@@ -1,18 +1,33 @@
-/** The ConfigMap holding patroni.yml, mounted read-only into every instance pod. */
+/**
+ * The ConfigMap holding patroni.yml, and with spec.backup pgBackRest's configuration and
+ * wrapper; mounted read-only into every instance pod. It never holds a credential.
+ */
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { childMetadata, childNames } from '../naming.js';
 import { stringify } from 'yaml';
 import { PATRONI_CONFIG_FILE, type patroniConfig } from './patroni-config.js';
+import {
+  PGBACKREST_CONFIG_KEY,
+  PGBACKREST_WRAPPER,
+  PGBACKREST_WRAPPER_KEY,
+  pgbackrestConf,
+} from './pgbackrest.js';
 
 export function renderPatroniConfigMap(
   cluster: PostgresCluster,
   config: ReturnType<typeof patroniConfig>,
 ): V1ConfigMap {
+  const pgbackrest = pgbackrestConf(cluster);
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: childMetadata(cluster, childNames(cluster.metadata.name!).patroniConfigMap, 'patroni'),
-    data: { [PATRONI_CONFIG_FILE]: stringify(config) },
+    data: {
+      [PATRONI_CONFIG_FILE]: stringify(config),
+      ...(pgbackrest
+        ? { [PGBACKREST_CONFIG_KEY]: pgbackrest, [PGBACKREST_WRAPPER_KEY]: PGBACKREST_WRAPPER }
+        : {}),
+    },
   };
 }

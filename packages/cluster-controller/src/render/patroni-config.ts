@@ -5,12 +5,11 @@
  * Credentials are not here: they reach Patroni as environment variables from Secrets.
  */
 import { CLUSTER_LABEL, ROLE_LABEL, type PostgresCluster } from '@pgop/api';
+import { archiveParameters, restoreCommand } from './pgbackrest.js';
 
-export const POSTGRES_PORT = 5432;
-export const PATRONI_PORT = 8008;
-export const DATA_VOLUME_MOUNT = '/var/lib/postgresql/data';
-export const PGDATA = `${DATA_VOLUME_MOUNT}/pgdata`;
-export const SOCKET_DIR = '/var/run/postgresql';
+import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR } from './instance-paths.js';
+
+export { DATA_VOLUME_MOUNT, PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR } from './instance-paths.js';
 export const PATRONI_CONFIG_DIR = '/etc/patroni';
 export const PATRONI_CONFIG_FILE = 'patroni.yml';
 
@@ -37,11 +36,18 @@ const DEFAULT_PARAMETERS: Record<string, string | number> = {
   max_replication_slots: 10,
   wal_level: 'replica',
   wal_keep_size: '128MB',
+  // With a repository, at most a minute of WAL waits for its segment to fill before archiving.
+  archive_timeout: '60s',
 };
 
 /** The PostgreSQL parameters of the cluster: defaults, then the user's, then pgop's own. */
 export function postgresParameters(cluster: PostgresCluster): Record<string, string | number> {
-  return { ...DEFAULT_PARAMETERS, ...(cluster.spec.postgresql?.parameters ?? {}), ...OPERATOR_PARAMETERS };
+  return {
+    ...DEFAULT_PARAMETERS,
+    ...(cluster.spec.postgresql?.parameters ?? {}),
+    ...OPERATOR_PARAMETERS,
+    ...archiveParameters(cluster),
+  };
 }
 
 /**
@@ -66,6 +72,12 @@ function replicationSettings(cluster: PostgresCluster) {
   };
 }
 
+/** Patroni writes these recovery settings for replicas (and, in PostgreSQL 12+, as parameters). */
+function recoveryConf(cluster: PostgresCluster) {
+  const restore_command = restoreCommand(cluster);
+  return restore_command ? { recovery_conf: { restore_command } } : {};
+}
+
 /** The cluster-wide configuration Patroni keeps in the DCS (`patronictl show-config`). */
 export function dynamicConfiguration(cluster: PostgresCluster) {
   return {
@@ -87,6 +99,7 @@ export function dynamicConfiguration(cluster: PostgresCluster) {
       use_slots: true,
       parameters: postgresParameters(cluster),
       pg_hba: PG_HBA,
+      ...recoveryConf(cluster),
     },
   };
 }

@@ -3,7 +3,7 @@
  * PostgreSQL. updateStrategy OnDelete: pgop decides when each pod is replaced (replicas first,
  * the primary last after a switchover), never the StatefulSet controller.
  */
-import type { V1EnvVar, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { createHash } from 'node:crypto';
 import { childMetadata, childNames, clusterLabels, DATABASE_COMPONENT, instanceSelector } from '../naming.js';
@@ -17,6 +17,14 @@ import {
   SOCKET_DIR,
   HA_TIMING,
 } from './patroni-config.js';
+import {
+  CA_FILE,
+  CREDENTIAL_FILES,
+  PGBACKREST_BIN_DIR,
+  PGBACKREST_CONFIG_KEY,
+  PGBACKREST_DIR,
+  PGBACKREST_WRAPPER_KEY,
+} from './pgbackrest.js';
 
 /** The pod annotation that changes when the rendered Patroni configuration changes. */
 export const CONFIG_HASH_ANNOTATION = 'postgres.example.com/config-hash';
@@ -24,6 +32,8 @@ export const CONFIG_HASH_ANNOTATION = 'postgres.example.com/config-hash';
 export const MAJOR_VERSION_LABEL = 'postgres.example.com/major-version';
 export const POSTGRES_UID = 999;
 export const DATA_VOLUME = 'pgdata';
+/** The image's PATH after PostgreSQL's bin directory (images/postgres/Dockerfile). */
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface StatefulSetInputs {
   image: string;
@@ -61,11 +71,69 @@ export function configHash(config: Record<string, unknown>): string {
   return createHash('sha256').update(runtime).digest('hex').slice(0, 16);
 }
 
+/** Read by the postgres user through fsGroup; nobody else. */
+const OWNER_GROUP_READ = 0o440;
+
+/**
+ * /etc/pgbackrest: the configuration and wrapper from the ConfigMap, the S3 credentials and the
+ * CA from their Secrets, as one projected volume (kubelet keeps all of it up to date).
+ */
+function pgbackrestVolume(cluster: PostgresCluster, configMap: string): V1Volume | undefined {
+  const s3 = cluster.spec.backup?.s3;
+  if (!s3) return undefined;
+  const credentials = s3.credentialsSecret;
+  const ca = s3.tls?.verify === false ? undefined : s3.tls?.caSecret;
+  return {
+    name: 'pgbackrest',
+    projected: {
+      sources: [
+        {
+          configMap: {
+            name: configMap,
+            items: [
+              { key: PGBACKREST_CONFIG_KEY, path: 'pgbackrest.conf' },
+              { key: PGBACKREST_WRAPPER_KEY, path: 'bin/pgbackrest', mode: 0o555 },
+            ],
+          },
+        },
+        {
+          secret: {
+            name: credentials.name,
+            items: [
+              {
+                key: credentials.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID',
+                path: `secret/${CREDENTIAL_FILES.accessKeyId}`,
+                mode: OWNER_GROUP_READ,
+              },
+              {
+                key: credentials.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY',
+                path: `secret/${CREDENTIAL_FILES.secretAccessKey}`,
+                mode: OWNER_GROUP_READ,
+              },
+            ],
+          },
+        },
+        ...(ca
+          ? [
+              {
+                secret: {
+                  name: ca.name,
+                  items: [{ key: ca.key ?? 'ca.crt', path: CA_FILE.slice(PGBACKREST_DIR.length + 1) }],
+                },
+              },
+            ]
+          : []),
+      ],
+    },
+  };
+}
+
 export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetInputs): V1StatefulSet {
   const name = cluster.metadata.name!;
   const names = childNames(name);
   const selector = instanceSelector(name);
   const { storage, resources, persistentVolumeClaimRetentionPolicy: pvcPolicy } = cluster.spec;
+  const pgbackrest = pgbackrestVolume(cluster, names.patroniConfigMap);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'patroni' },
     periodSeconds,
@@ -153,6 +221,14 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 { name: 'PGHOST', value: SOCKET_DIR },
                 // The root filesystem is read-only; psql history and the like go to /tmp.
                 { name: 'HOME', value: '/tmp' },
+                ...(pgbackrest
+                  ? [
+                      {
+                        name: 'PATH',
+                        value: `${PGBACKREST_BIN_DIR}:/usr/lib/postgresql/${cluster.spec.version}/bin:${SYSTEM_PATH}`,
+                      },
+                    ]
+                  : []),
               ],
               ports: [
                 { name: 'postgresql', containerPort: POSTGRES_PORT },
@@ -176,6 +252,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 { name: 'patroni-config', mountPath: PATRONI_CONFIG_DIR, readOnly: true },
                 { name: 'run', mountPath: SOCKET_DIR },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...(pgbackrest ? [{ name: pgbackrest.name, mountPath: PGBACKREST_DIR, readOnly: true }] : []),
               ],
             },
           ],
@@ -183,6 +260,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
             { name: 'patroni-config', configMap: { name: names.patroniConfigMap } },
             { name: 'run', emptyDir: {} },
             { name: 'tmp', emptyDir: {} },
+            ...(pgbackrest ? [pgbackrest] : []),
           ],
         },
       },

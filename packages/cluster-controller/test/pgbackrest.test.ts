@@ -1,0 +1,78 @@
+/** pgBackRest in the instance pods: what the configuration holds and when archiving is on. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dynamicConfigPatch } from '../src/dynamic-config.js';
+import { dynamicConfiguration } from '../src/render/patroni-config.js';
+import { archivingEnabled, pgbackrestConf, repositoryUrl } from '../src/render/pgbackrest.js';
+import { cluster, fullCluster, ticketCluster } from './fixtures.js';
+
+/** The full example with status.backup.repository set: pgop checked the bucket. */
+function verified() {
+  const c = cluster(fullCluster());
+  c.status = { backup: { repository: repositoryUrl(c) } };
+  return c;
+}
+
+describe('pgBackRest configuration', () => {
+  it('points at the S3 repository of spec.backup, with the CA and path style', () => {
+    const conf = pgbackrestConf(cluster(fullCluster()))!;
+    assert.match(conf, /^repo1-s3-bucket=pg-backups$/m);
+    assert.match(conf, /^repo1-s3-endpoint=minio\.storage\.svc$/m);
+    assert.match(conf, /^repo1-storage-port=9000$/m);
+    assert.match(conf, /^repo1-s3-uri-style=path$/m);
+    assert.match(conf, /^repo1-path=\/prod\/full-cluster$/m);
+    assert.match(conf, /^repo1-storage-ca-file=\/etc\/pgbackrest\/ca\/ca\.crt$/m);
+    assert.match(conf, /^archive-async=y$/m);
+    assert.match(conf, /^spool-path=\/var\/lib\/postgresql\/data\/pgbackrest-spool$/m);
+  });
+
+  it('never holds a credential: those come from the Secret as files', () => {
+    const conf = pgbackrestConf(cluster(fullCluster()))!;
+    assert.doesNotMatch(conf, /s3-key/);
+  });
+
+  it('defaults the path to one per namespace and cluster', () => {
+    const c = cluster(fullCluster());
+    delete c.spec.backup!.s3!.path;
+    assert.equal(repositoryUrl(c), 's3://pg-backups/pgbackrest/db/full-cluster');
+  });
+
+  it('is absent without spec.backup', () => {
+    assert.equal(pgbackrestConf(cluster(ticketCluster())), undefined);
+  });
+});
+
+describe('WAL archiving', () => {
+  it('stays off until pgop has checked the repository', () => {
+    const c = cluster(fullCluster());
+    assert.equal(archivingEnabled(c), false);
+    const { parameters, recovery_conf } = dynamicConfiguration(c).postgresql;
+    assert.equal(parameters['archive_mode'], 'on');
+    assert.equal(parameters['archive_command'], '/bin/true');
+    assert.equal(recovery_conf, undefined);
+  });
+
+  it('archives with pgBackRest and restores from it once the repository is checked', () => {
+    const config = dynamicConfiguration(verified()).postgresql;
+    assert.equal(
+      config.parameters['archive_command'],
+      '/etc/pgbackrest/bin/pgbackrest --stanza=db archive-push "%p"',
+    );
+    assert.equal(
+      config.recovery_conf?.restore_command,
+      '/etc/pgbackrest/bin/pgbackrest --stanza=db archive-get %f "%p"',
+    );
+  });
+
+  it('turns archiving off when the repository changes, until the new one is checked', () => {
+    const c = verified();
+    c.spec.backup!.s3!.bucket = 'other-bucket';
+    assert.equal(archivingEnabled(c), false);
+  });
+
+  it("removes restore_command from Patroni's configuration when the repository goes", () => {
+    const current = JSON.parse(JSON.stringify(dynamicConfiguration(verified())));
+    const patch = dynamicConfigPatch(dynamicConfiguration(cluster(ticketCluster())), current);
+    assert.equal((patch?.postgresql as Record<string, unknown>).recovery_conf, null);
+  });
+});
