@@ -20,12 +20,13 @@ import {
   onRelevantChange,
   type ControllerMetrics,
 } from '@pgop/runtime';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'winston';
 import type { ImageCatalog } from './images.js';
 import { nodeNotReadySince } from './lost-nodes.js';
 import { podFingerprint } from './patroni-member.js';
-import { ClusterReconciler, type HaMetrics } from './reconciler.js';
+import { BackupRepositoryMonitor } from './backup-repository.js';
+import { ClusterReconciler, type BackupMetrics, type HaMetrics } from './reconciler.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
 
@@ -139,8 +140,35 @@ export function createClusterController(options: ClusterControllerOptions) {
     images: options.images,
     logger,
     metrics: options.metrics && haMetrics(options.metrics),
+    backupRepository: new BackupRepositoryMonitor(kubeConfig, logger, (key) => controller.queue.add(key)),
+    backupMetrics: options.metrics && backupMetrics(options.metrics),
   });
   return { controller, informers: Object.values(caches) as Informer<object>[] };
+}
+
+function backupMetrics(metrics: ControllerMetrics): BackupMetrics {
+  const registers = [metrics.registry];
+  const labelNames = ['namespace', 'cluster'] as const;
+  return {
+    failures: new Counter({
+      name: 'pgop_backup_failures_total',
+      help: 'Times BackupHealthy turned False, by cluster and reason (S3AccessDenied, ArchivingFailing, ...).',
+      labelNames: ['namespace', 'cluster', 'reason'],
+      registers,
+    }),
+    archiveFailures: new Gauge({
+      name: 'pgop_wal_archive_failures',
+      help: 'Failed WAL archive attempts on the primary (pg_stat_archiver.failed_count).',
+      labelNames,
+      registers,
+    }),
+    archiveAge: new Gauge({
+      name: 'pgop_wal_archive_age_seconds',
+      help: 'Seconds since the primary last archived a WAL file, as of the last check.',
+      labelNames,
+      registers,
+    }),
+  };
 }
 
 function haMetrics(metrics: ControllerMetrics): HaMetrics {

@@ -17,13 +17,14 @@ import {
 } from '@pgop/api';
 import {
   isStatus,
+  type ConditionUpdate,
   type EventRecorder,
   type Informer,
   type ObjectClient,
   type ReconcileResult,
 } from '@pgop/runtime';
 import { isDeepStrictEqual } from 'node:util';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'winston';
 import { imageFor, type ImageCatalog } from './images.js';
 import { planInstances, type InstanceAction, type InstancePlan } from './instance-plan.js';
@@ -39,12 +40,15 @@ import { dynamicConfiguration } from './render/patroni-config.js';
 import { decideSwitchover, type SwitchoverStep } from './switchover.js';
 import { decideLostNodes, nodeNotReadySince, type LostNodeDecision } from './lost-nodes.js';
 import { detectPrimaryChange } from './primary-change.js';
+import { backupHealthCondition, repositoryStatus, BACKUP_HEALTHY } from './backup-health.js';
+import type { BackupRepositoryMonitor } from './backup-repository.js';
 import { decideStalePrimaryLabels, type StalePrimaryLabelDecision } from './stale-primary-label.js';
 
 /** Removes what Patroni itself created (its DCS ConfigMaps), which garbage collection cannot. */
 export const CLEANUP_FINALIZER = 'postgres.example.com/patroni-dcs-cleanup';
 const FAST_REQUEUE_MS = 2_000;
 const PROGRESS_REQUEUE_MS = 5_000;
+const BACKUP_RECHECK_MS = 15_000;
 
 export interface ClusterCaches {
   clusters: Informer<PostgresCluster>;
@@ -61,6 +65,13 @@ export interface HaMetrics {
   switchovers: Counter<'namespace' | 'cluster' | 'reason' | 'result'>;
 }
 
+/** Backup failures seen by the cluster controller (repository and WAL archiving). */
+export interface BackupMetrics {
+  failures: Counter<'namespace' | 'cluster' | 'reason'>;
+  archiveFailures: Gauge<'namespace' | 'cluster'>;
+  archiveAge: Gauge<'namespace' | 'cluster'>;
+}
+
 export interface ReconcilerDeps {
   caches: ClusterCaches;
   client: ObjectClient;
@@ -69,6 +80,9 @@ export interface ReconcilerDeps {
   logger: Logger;
   patroni?: PatroniClient;
   metrics?: HaMetrics;
+  /** Absent in tests without a repository to check. */
+  backupRepository?: BackupRepositoryMonitor;
+  backupMetrics?: BackupMetrics;
 }
 
 const clusterRef = (cluster: PostgresCluster) => ({
@@ -110,6 +124,7 @@ export class ClusterReconciler {
     const cluster = this.deps.caches.clusters.get(name, namespace);
     if (!cluster) {
       this.statusWritten.delete(key);
+      this.deps.backupRepository?.forget(key);
       return {};
     }
     if (cluster.metadata.deletionTimestamp) return this.finalize(cluster);
@@ -182,6 +197,13 @@ export class ClusterReconciler {
     }
 
     const primaryChange = this.primaryChange(cluster, pods, primary, switchover, leaderAcquiredAt, now);
+    const repositoryFacts = paused ? undefined : this.deps.backupRepository?.observe(cluster, primary);
+    const backup = cluster.spec.backup
+      ? {
+          status: repositoryStatus(cluster, repositoryFacts),
+          health: backupHealthCondition(cluster, repositoryFacts),
+        }
+      : undefined;
     const status = computeStatus({
       cluster,
       statefulSetExists: statefulSet !== undefined || plan !== undefined,
@@ -199,6 +221,7 @@ export class ClusterReconciler {
       switchover,
       primaryChange,
       lostNodes,
+      backup,
       now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.
@@ -216,6 +239,7 @@ export class ClusterReconciler {
       }
     }
     if (primaryChange) this.recordPrimaryChange(cluster, primaryChange);
+    this.recordBackupHealth(cluster, backup?.health);
     if (status.phase !== cluster.status?.phase)
       this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');
     if (paused || blocker) return {};
@@ -228,7 +252,9 @@ export class ClusterReconciler {
       this.nextLostNodeCheck(lostNodes, now) ?? Infinity,
       staleLabels?.recheckAfterMs ?? Infinity,
     );
-    if (status.phase === 'Running' && recheckMs === Infinity) return {};
+    if (status.phase === 'Running' && recheckMs === Infinity)
+      // The repository monitor gathers its facts when a reconcile looks (backup-repository.ts).
+      return cluster.spec.backup ? { requeueAfterMs: BACKUP_RECHECK_MS } : {};
     return { requeueAfterMs: Math.min(PROGRESS_REQUEUE_MS, recheckMs) };
   }
 
@@ -570,6 +596,40 @@ export class ClusterReconciler {
     const data = this.deps.caches.secrets.get(name, cluster.metadata.namespace)?.data ?? {};
     const decode = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
     return { username: decode('username'), password: decode('password') };
+  }
+
+  /** A Warning event and a counted failure when BackupHealthy turns False (or changes reason). */
+  private recordBackupHealth(cluster: PostgresCluster, health: ConditionUpdate | undefined): void {
+    const labels = { namespace: cluster.metadata.namespace, cluster: cluster.metadata.name };
+    const archiving = cluster.status?.backup?.archiving;
+    if (archiving) {
+      this.deps.backupMetrics?.archiveFailures.set(labels, archiving.failedCount ?? 0);
+      if (archiving.lastArchivedTime)
+        this.deps.backupMetrics?.archiveAge.set(
+          labels,
+          (Date.now() - Date.parse(archiving.lastArchivedTime)) / 1000,
+        );
+    }
+    if (!health) return;
+    const previous = cluster.status?.conditions?.find((c) => c.type === BACKUP_HEALTHY);
+    if (previous?.status === health.status && previous.reason === health.reason) return;
+    if (health.status === 'False') {
+      this.deps.backupMetrics?.failures.inc({ ...labels, reason: health.reason });
+      void this.deps.events.record(
+        this.target(cluster),
+        'Warning',
+        health.reason,
+        'BackupCheck',
+        health.message,
+      );
+    } else if (health.status === 'True' && previous?.status === 'False')
+      void this.deps.events.record(
+        this.target(cluster),
+        'Normal',
+        'BackupHealthy',
+        'BackupCheck',
+        health.message,
+      );
   }
 
   private recordPhaseChange(cluster: PostgresCluster, phase: string, summary: string): void {

@@ -6,6 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   PRIMARY_HISTORY_LIMIT,
+  type BackupRepositoryStatus,
   type ClusterPhase,
   type PostgresCluster,
   type PostgresClusterStatus,
@@ -18,6 +19,7 @@ import { instanceSelector, selectorString } from './naming.js';
 import type { LostNodeDecision } from './lost-nodes.js';
 import { hasPrimaryLabel, isPodReady } from './patroni-member.js';
 import { withHistory } from './primary-change.js';
+import { BACKUP_HEALTHY } from './backup-health.js';
 
 /** A problem that stops pgop from applying the spec (the children are left as they are). */
 export interface Blocker {
@@ -40,6 +42,8 @@ export interface StatusObservation {
   /** A change of primary seen in this reconcile. */
   primaryChange?: PrimaryChange;
   lostNodes?: LostNodeDecision;
+  /** status.backup and the BackupHealthy condition (backup-health.ts); absent without spec.backup. */
+  backup?: { status?: BackupRepositoryStatus; health?: ConditionUpdate };
   now: Date;
 }
 
@@ -90,6 +94,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     progressing(o, phase),
     degraded(wasRunning, primary, ready, desired),
     nodeLost(o.lostNodes),
+    ...(o.backup?.health ? [o.backup.health] : []),
   ];
   const change = o.primaryChange;
   const failover = change && change.reason !== 'Switchover' ? change : previous.lastFailover;
@@ -109,10 +114,14 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(failover ? { lastFailover: failover } : {}),
     ...(o.switchover ? { lastSwitchover: o.switchover } : {}),
     ...(history ? { primaryHistory: history } : {}),
+    ...(o.backup?.status ? { backup: o.backup.status } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,
     conditions: mergeConditions(
-      previous.conditions as Condition[] | undefined,
+      // BackupHealthy goes with spec.backup.
+      (previous.conditions as Condition[] | undefined)?.filter(
+        (c) => c.type !== BACKUP_HEALTHY || o.backup?.health,
+      ),
       conditions,
       cluster.metadata.generation,
       o.now,

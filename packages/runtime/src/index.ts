@@ -14,3 +14,4 @@ export * from './object-client.js';
 export * from './conditions.js';
 export * from './run-as-leader.js';
 export * from './relevant-change.js';
+export * from './pod-exec.js';

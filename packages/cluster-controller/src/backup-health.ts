@@ -1,0 +1,155 @@
+/**
+ * What the cluster controller knows about the repository of spec.backup, and the BackupHealthy
+ * condition it shows. Pure: the monitor (backup-repository.ts) gathers the facts, these
+ * functions decide what they mean and what to look at next.
+ */
+import type { BackupRepositoryStatus, PostgresCluster } from '@pgop/api';
+import type { ConditionUpdate } from '@pgop/runtime';
+import { repositoryUrl } from './render/pgbackrest.js';
+import type { RepositoryProblem } from './repository-check.js';
+
+export const BACKUP_HEALTHY = 'BackupHealthy';
+
+/** pg_stat_archiver on the primary; times in epoch milliseconds. */
+export interface ArchiverStats {
+  archivedCount: number;
+  lastArchivedWal?: string;
+  lastArchivedAt?: number;
+  failedCount: number;
+  lastFailedWal?: string;
+  lastFailedAt?: number;
+}
+
+export interface RepositoryFacts {
+  /** The repository these facts are about (repositoryUrl). */
+  url: string;
+  /** The last S3 check; absent until one ran. */
+  s3?: { ok: true; at: number } | { ok: false; reason: RepositoryProblem; message: string; at: number };
+  /** The last stanza-create and pgbackrest check in this process; absent until they ran. */
+  stanza?:
+    | { ok: true; at: number }
+    | { ok: false; reason: 'StanzaCreateFailed' | 'ArchivingFailing'; message: string; at: number };
+  archiver?: { stats: ArchiverStats; at: number };
+  /** Why the archiver statistics could not be read, when the last attempt failed. */
+  archiverError?: { message: string; at: number };
+}
+
+export type ConditionReason = RepositoryProblem | 'ArchivingFailing' | 'StanzaCreateFailed';
+
+/** How often each fact is looked at again. */
+export const RECHECK_MS = { failedS3: 30_000, stanza: 30_000, archiver: 15_000 } as const;
+
+/** Archiving is failing when its last failure is newer than its last success. */
+export function archivingFailing(stats: ArchiverStats | undefined): boolean {
+  return stats?.lastFailedAt !== undefined && (stats.lastArchivedAt ?? 0) < stats.lastFailedAt;
+}
+
+function verified(cluster: PostgresCluster, facts: RepositoryFacts): boolean {
+  return cluster.status?.backup?.repository === facts.url || facts.s3?.ok === true;
+}
+
+function stanzaCreated(cluster: PostgresCluster, facts: RepositoryFacts): boolean {
+  const fromStatus = cluster.status?.backup?.repository === facts.url && cluster.status.backup.stanzaCreated;
+  return Boolean(fromStatus) || facts.stanza?.ok === true;
+}
+
+export type RepositoryStep = 's3Check' | 'stanzaCreate' | 'archiverStats';
+
+/** What the monitor should find out now, in order. */
+export function dueSteps(
+  cluster: PostgresCluster,
+  facts: RepositoryFacts,
+  primary: string | undefined,
+  now: number,
+): RepositoryStep[] {
+  const steps: RepositoryStep[] = [];
+  const failing = archivingFailing(facts.archiver?.stats);
+  const s3Stale = !facts.s3 || (now - facts.s3.at >= RECHECK_MS.failedS3 && (!facts.s3.ok || failing));
+  if (!verified(cluster, facts) || s3Stale) steps.push('s3Check');
+  if (!primary) return steps;
+  if (!stanzaCreated(cluster, facts)) {
+    if (!facts.stanza || now - facts.stanza.at >= RECHECK_MS.stanza) steps.push('stanzaCreate');
+    return steps;
+  }
+  const lastRead = Math.max(facts.archiver?.at ?? 0, facts.archiverError?.at ?? 0);
+  if (now - lastRead >= RECHECK_MS.archiver) steps.push('archiverStats');
+  return steps;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** status.backup, or undefined without spec.backup. */
+export function repositoryStatus(
+  cluster: PostgresCluster,
+  facts: RepositoryFacts | undefined,
+): BackupRepositoryStatus | undefined {
+  const url = repositoryUrl(cluster);
+  if (!url) return undefined;
+  const previous = cluster.status?.backup;
+  if (!facts || facts.url !== url) return previous;
+  // The last checked repository stays named until another is checked: archiving stays on for it.
+  if (!verified(cluster, facts)) return previous;
+  const stats = facts.archiver?.stats;
+  return {
+    repository: url,
+    stanzaCreated: stanzaCreated(cluster, facts),
+    ...(stats
+      ? {
+          archiving: {
+            ...(stats.lastArchivedWal ? { lastArchivedWal: stats.lastArchivedWal } : {}),
+            ...(stats.lastArchivedAt ? { lastArchivedTime: iso(stats.lastArchivedAt) } : {}),
+            failedCount: stats.failedCount,
+            ...(stats.lastFailedWal ? { lastFailedWal: stats.lastFailedWal } : {}),
+            ...(stats.lastFailedAt ? { lastFailedTime: iso(stats.lastFailedAt) } : {}),
+          },
+        }
+      : previous?.repository === url && previous.archiving
+        ? { archiving: previous.archiving }
+        : {}),
+  };
+}
+
+/** The BackupHealthy condition, or undefined without spec.backup. */
+export function backupHealthCondition(
+  cluster: PostgresCluster,
+  facts: RepositoryFacts | undefined,
+): ConditionUpdate | undefined {
+  const url = repositoryUrl(cluster);
+  if (!url) return undefined;
+  const condition = (
+    status: ConditionUpdate['status'],
+    reason: string,
+    message: string,
+  ): ConditionUpdate => ({
+    type: BACKUP_HEALTHY,
+    status,
+    reason,
+    message,
+  });
+  if (!facts || facts.url !== url) return condition('Unknown', 'Checking', `checking the repository ${url}`);
+  if (facts.s3 && !facts.s3.ok) return condition('False', facts.s3.reason, facts.s3.message);
+  if (!verified(cluster, facts)) return condition('Unknown', 'Checking', `checking the repository ${url}`);
+  if (!stanzaCreated(cluster, facts)) {
+    if (facts.stanza && !facts.stanza.ok)
+      return condition('False', facts.stanza.reason, facts.stanza.message);
+    return condition(
+      'Unknown',
+      'CreatingStanza',
+      `waiting for the primary to create the pgBackRest stanza in ${url}`,
+    );
+  }
+  const stats = facts.archiver?.stats ?? undefined;
+  if (archivingFailing(stats))
+    return condition(
+      'False',
+      'ArchivingFailing',
+      `archiving ${stats!.lastFailedWal} to ${url} failed at ${iso(stats!.lastFailedAt)} (${stats!.failedCount} failures; last success ${iso(stats!.lastArchivedAt) ?? 'never'}); PostgreSQL keeps the WAL and retries`,
+    );
+  return condition(
+    'True',
+    'ArchivingWorking',
+    stats?.lastArchivedWal
+      ? `WAL is archived to ${url}; last ${stats.lastArchivedWal} at ${iso(stats.lastArchivedAt)}`
+      : `the stanza exists in ${url}; no WAL archived yet`,
+  );
+}

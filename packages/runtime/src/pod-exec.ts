@@ -1,0 +1,104 @@
+/**
+ * Running a command in a container, as `kubectl exec` does (the pods/exec subresource over a
+ * WebSocket), with its exit code and output collected and a time limit.
+ */
+import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+/** The exit code the API server reports in the final status of an exec. */
+function exitCodeOf(status: V1Status): number {
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const code = Number(cause?.message);
+  // A failure without an exit code (container gone, command not found) counts as 126.
+  return Number.isInteger(code) ? code : 126;
+}
+
+function collector(onChunk?: (chunk: string) => void) {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      onChunk?.(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString() };
+}
+
+/** What went wrong, from an Error, a WebSocket ErrorEvent or an API status. */
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const { message, type, reason } = err as { message?: unknown; type?: unknown; reason?: unknown };
+    const text = [message, reason, type].find((v) => typeof v === 'string' && v !== '');
+    if (text) return String(text);
+    return JSON.stringify(err).slice(0, 500);
+  }
+  return String(err);
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  /** Each piece of output as it arrives (a Job streams pgBackRest's progress to its log). */
+  onOutput?: (chunk: string) => void;
+}
+
+/** Runs command in the target container; rejects only when the exec itself cannot run or times out. */
+export async function execInPod(
+  kubeConfig: KubeConfig,
+  target: ExecTarget,
+  command: string[],
+  options: ExecOptions,
+): Promise<ExecResult> {
+  const stdout = collector(options.onOutput);
+  const stderr = collector(options.onOutput);
+  return new Promise<ExecResult>((resolve, reject) => {
+    let socket: { close(): void } | undefined;
+    const timer = setTimeout(() => {
+      socket?.close();
+      reject(
+        new Error(`${command.join(' ')} in ${target.pod} did not finish within ${options.timeoutMs} ms`),
+      );
+    }, options.timeoutMs);
+    new Exec(kubeConfig)
+      .exec(
+        target.namespace,
+        target.pod,
+        target.container,
+        command,
+        stdout.stream,
+        stderr.stream,
+        null,
+        false,
+        (status) => {
+          clearTimeout(timer);
+          resolve({ exitCode: exitCodeOf(status), stdout: stdout.text(), stderr: stderr.text() });
+        },
+      )
+      .then((ws) => {
+        socket = ws;
+        // A socket that closes without a status (the pod went away) is a failure to run.
+        ws.on('close', () => {
+          clearTimeout(timer);
+          reject(new Error(`the exec in ${target.pod} ended without an exit status`));
+        });
+      })
+      .catch((err: unknown) => {
+        clearTimeout(timer);
+        reject(new Error(`exec in ${target.pod} failed: ${describe(err)}`));
+      });
+  });
+}
