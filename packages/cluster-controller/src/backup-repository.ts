@@ -100,10 +100,9 @@ export class BackupRepositoryMonitor {
     }
     if (this.facts.get(key)?.url !== facts.url) return; // the spec moved on meanwhile
     this.facts.set(key, facts);
-    const { at: _a, ...s3Before } = before?.s3 ?? { at: 0 };
-    const { at: _b, ...s3After } = facts.s3 ?? { at: 0 };
+    const withoutTime = (s3: RepositoryFacts['s3']) => s3 && { ...s3, at: 0 };
     if (
-      !isDeepStrictEqual(s3Before, s3After) ||
+      !isDeepStrictEqual(withoutTime(before?.s3), withoutTime(facts.s3)) ||
       before?.stanza?.ok !== facts.stanza?.ok ||
       !isDeepStrictEqual(before?.archiver?.stats, facts.archiver?.stats)
     )
