@@ -84,6 +84,10 @@ spec:
               value: {{ .values.logLevel | default "info" | quote }}
             - name: PGOP_POSTGRES_IMAGES
               value: {{ include "pgop.postgresImages" .root | quote }}
+            {{- range $name, $value := .env }}
+            - name: {{ $name }}
+              value: {{ $value | quote }}
+            {{- end }}
           ports:
             - name: http
               containerPort: 8080

@@ -1,5 +1,6 @@
 export * from './group.js';
 export * from './labels.js';
+export * from './instance-contract.js';
 export * from './schema/k8s.js';
 export * from './schema/meta.js';
 export * from './schema/condition.js';

@@ -1,11 +1,18 @@
 #!/usr/bin/env node
 /**
- * The backup controller process (PostgresBackup and PostgresRestore). Today it starts the
- * shared machinery (health, metrics, logging, shutdown) and reports ready once its kinds are
- * served; backups and restores are not built yet (see README).
+ * The backup controller process: reconciles every PostgresBackup while it holds the leader
+ * Lease (PostgresRestore is not built yet: see README).
  */
 import { GROUP, KINDS, VERSION } from '@pgop/api';
-import { customResourcesServed, startManager } from '@pgop/runtime';
+import { customResourcesServed, runAsLeader, startManager } from '@pgop/runtime';
+import { hostname } from 'node:os';
+import { createBackupController } from './backup-controller.js';
+
+const required = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set (the Helm chart sets it)`);
+  return value;
+};
 
 const manager = await startManager({ component: 'backup-controller' });
 manager.health.addReadinessCheck(
@@ -15,3 +22,11 @@ manager.health.addReadinessCheck(
     KINDS.PostgresRestore.plural,
   ]),
 );
+const { controller, informers } = createBackupController({
+  kubeConfig: manager.kubeConfig,
+  logger: manager.logger,
+  metrics: manager.metrics,
+  identity: process.env.POD_NAME ?? hostname(),
+  settings: { image: required('PGOP_JOB_IMAGE'), jobClusterRole: required('PGOP_BACKUP_JOB_CLUSTER_ROLE') },
+});
+runAsLeader(manager, { leaseName: 'pgop-backup-controller', informers, controllers: [controller] });

@@ -117,6 +117,18 @@ export const BackupRecordSchema = Type.Object(
 
 export const BACKUP_LIST_LIMIT = 20;
 
+export const BackupRunSchema = Type.Object(
+  {
+    job: Type.String({ description: 'The Job that takes the backup.', maxLength: 63 }),
+    phase: stringEnum(BACKUP_TRIGGER_PHASES, { description: 'Where the backup is.' }),
+    backup: Type.Optional(Type.String({ description: 'Label of the backup it made.', maxLength: 64 })),
+    message: Type.Optional(Type.String({ description: 'Why it failed.', maxLength: 2048 })),
+    startedAt: timestamp('When pgop created the Job.'),
+    completedAt: Type.Optional(timestamp('When the Job succeeded or failed for good.')),
+  },
+  { description: 'A backup pgop started on demand.' },
+);
+
 export const PostgresBackupStatusSchema = Type.Object(
   {
     lastBackup: Type.Optional(
@@ -140,6 +152,12 @@ export const PostgresBackupStatusSchema = Type.Object(
         maxItems: BACKUP_LIST_LIMIT,
       }),
     ),
+    oneOff: Type.Optional(
+      Type.Object(BackupRunSchema.properties, {
+        description:
+          'The one backup of a PostgresBackup without a schedule. Once recorded, it is never taken again.',
+      }),
+    ),
     lastTrigger: Type.Optional(
       Type.Object(
         {
@@ -147,11 +165,7 @@ export const PostgresBackupStatusSchema = Type.Object(
             description: `The value of the ${BACKUP_TRIGGER_ANNOTATION} annotation this backup answered.`,
             maxLength: 1024,
           }),
-          job: Type.String({ description: 'The Job that takes the backup.', maxLength: 63 }),
-          phase: stringEnum(BACKUP_TRIGGER_PHASES, { description: 'Where the backup is.' }),
-          backup: Type.Optional(Type.String({ description: 'Label of the backup it made.', maxLength: 64 })),
-          startedAt: timestamp('When pgop created the Job.'),
-          completedAt: Type.Optional(timestamp('When the Job succeeded or failed for good.')),
+          ...BackupRunSchema.properties,
         },
         {
           description:
@@ -172,6 +186,7 @@ export const PostgresBackupStatusSchema = Type.Object(
 );
 
 export type PostgresBackupSpec = Static<typeof PostgresBackupSpecSchema>;
+export type BackupRun = Static<typeof BackupRunSchema>;
 export type BackupRecord = Static<typeof BackupRecordSchema>;
 export type PostgresBackupStatus = Static<typeof PostgresBackupStatusSchema>;
 export type PostgresBackup = CustomObject<PostgresBackupSpec, PostgresBackupStatus>;

@@ -7,17 +7,16 @@
  * as files, and the wrapper exports them as PGBACKREST_* variables on every call, so a rotated
  * Secret reaches pgBackRest (kubelet refreshes the files) without restarting anything.
  */
-import type { PostgresCluster, Repository } from '@pgop/api';
+import { PGBACKREST_COMMAND, PGBACKREST_STANZA, type PostgresCluster, type Repository } from '@pgop/api';
 import { DATA_VOLUME_MOUNT, PGDATA, POSTGRES_PORT, SOCKET_DIR } from './instance-paths.js';
 
-/** pgop's stanza name in every repository (one cluster per repository path). */
-export const STANZA = 'db';
+export const STANZA = PGBACKREST_STANZA;
 export const PGBACKREST_DIR = '/etc/pgbackrest';
 export const PGBACKREST_CONFIG_KEY = 'pgbackrest.conf';
 export const PGBACKREST_WRAPPER_KEY = 'pgbackrest-wrapper';
 /** On PATH before /usr/bin, so `kubectl exec ... -- pgbackrest info` uses the credentials too. */
 export const PGBACKREST_BIN_DIR = `${PGBACKREST_DIR}/bin`;
-export const PGBACKREST = `${PGBACKREST_BIN_DIR}/pgbackrest`;
+export const PGBACKREST = PGBACKREST_COMMAND;
 const SECRET_DIR = `${PGBACKREST_DIR}/secret`;
 export const CA_FILE = `${PGBACKREST_DIR}/ca/ca.crt`;
 /** Files in SECRET_DIR; the wrapper exports each as PGBACKREST_<name>. */

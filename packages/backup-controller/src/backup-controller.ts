@@ -1,0 +1,122 @@
+/** Wires the PostgresBackup reconciler to its caches: backups, clusters, and the Jobs it runs. */
+import type { KubeConfig, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
+import { API_VERSION, GROUP, KINDS, VERSION, type PostgresBackup, type PostgresCluster } from '@pgop/api';
+import { Controller, EventRecorder, Informer, ObjectClient, type ControllerMetrics } from '@pgop/runtime';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Logger } from 'winston';
+import { BACKUP_LABEL, type JobSettings } from './render/backup-job.js';
+import { BackupReconciler, type BackupMetrics } from './reconciler.js';
+
+export const FIELD_MANAGER = 'pgop-backup-controller';
+
+export interface BackupControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  settings: JobSettings;
+  identity: string;
+  metrics?: ControllerMetrics;
+}
+
+type Meta = { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
+
+export function createBackupController(options: BackupControllerOptions) {
+  const { kubeConfig, logger } = options;
+  let reconciler: BackupReconciler | undefined = undefined;
+  const controller = new Controller({
+    name: 'postgresbackup',
+    reconcile: (key) => reconciler!.reconcile(key),
+    logger,
+    metrics: options.metrics,
+    concurrency: 2,
+  });
+  const enqueue = (obj: Meta) => controller.queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
+  /** Jobs, CronJobs and pods carry the backup label: reconcile their PostgresBackup. */
+  const enqueueOwner = (obj: Meta) => {
+    const backup = obj.metadata?.labels?.[BACKUP_LABEL];
+    if (backup) controller.queue.add(`${obj.metadata?.namespace}/${backup}`);
+  };
+  /** A cluster's status (primary, repository health) matters to every backup of it. */
+  const enqueueBackupsOf = (cluster: PostgresCluster) => {
+    for (const b of caches.backups.list(cluster.metadata.namespace))
+      if (b.spec.clusterName === cluster.metadata.name) enqueue(b);
+  };
+  const labelled = { labelSelector: BACKUP_LABEL, kubeConfig, logger };
+  const caches = {
+    backups: new Informer<PostgresBackup>({
+      kubeConfig,
+      logger,
+      apiVersion: API_VERSION,
+      kind: KINDS.PostgresBackup.kind,
+      path: `/apis/${GROUP}/${VERSION}/${KINDS.PostgresBackup.plural}`,
+      onChange: enqueue,
+    }),
+    clusters: new Informer<PostgresCluster>({
+      kubeConfig,
+      logger,
+      apiVersion: API_VERSION,
+      kind: KINDS.PostgresCluster.kind,
+      path: `/apis/${GROUP}/${VERSION}/${KINDS.PostgresCluster.plural}`,
+      onChange: enqueueBackupsOf,
+    }),
+    jobs: new Informer<V1Job>({
+      ...labelled,
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      path: '/apis/batch/v1/jobs',
+      onChange: enqueueOwner,
+    }),
+    cronJobs: new Informer<V1CronJob>({
+      ...labelled,
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      path: '/apis/batch/v1/cronjobs',
+      onChange: enqueueOwner,
+    }),
+    pods: new Informer<V1Pod>({
+      ...labelled,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      path: '/api/v1/pods',
+      onChange: enqueueOwner,
+    }),
+  };
+  reconciler = new BackupReconciler({
+    caches,
+    client: new ObjectClient(kubeConfig, FIELD_MANAGER),
+    events: new EventRecorder(kubeConfig, {
+      controller: `${GROUP}/backup-controller`,
+      instance: options.identity,
+      logger,
+    }),
+    logger,
+    settings: options.settings,
+    ...(options.metrics ? { metrics: backupMetrics(options.metrics) } : {}),
+  });
+  return { controller, informers: Object.values(caches) as Informer<object>[] };
+}
+
+function backupMetrics(metrics: ControllerMetrics): BackupMetrics {
+  const registers = [metrics.registry];
+  const labelNames = ['namespace', 'cluster'] as const;
+  return {
+    failures: new Counter({
+      name: 'pgop_backup_failures_total',
+      help: 'Backup Jobs that failed after their retries, by cluster (reason BackupJobFailed).',
+      labelNames: ['namespace', 'cluster', 'reason'],
+      registers,
+    }),
+    lastBackup: new Gauge({
+      name: 'pgop_last_backup_timestamp_seconds',
+      help: 'When the newest backup of the cluster finished (Unix time).',
+      labelNames,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'pgop_backup_duration_seconds',
+      help: 'How long pgbackrest backup ran in a backup Job.',
+      labelNames,
+      buckets: [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * The PostgresBackup reconcile: keep the CronJob of the schedule, start the one-off and the
+ * triggered backups (each exactly once: Job names are derived from what asked for them, and
+ * status records each before the next can start), record what finished Jobs report, then
+ * delete those Jobs and their pods. Everything it knows of the cluster comes from the
+ * PostgresCluster's spec and status.
+ */
+import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  BACKUP_TRIGGER_ANNOTATION,
+  isPaused,
+  KINDS,
+  validatePostgresBackup,
+  type PostgresBackup,
+  type PostgresBackupStatus,
+  type PostgresCluster,
+} from '@pgop/api';
+import {
+  isStatus,
+  mergeConditions,
+  type Condition,
+  type EventRecorder,
+  type Informer,
+  type ObjectClient,
+  type ReconcileResult,
+} from '@pgop/runtime';
+import { isDeepStrictEqual } from 'node:util';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { Logger } from 'winston';
+import {
+  backupConditions,
+  BACKUP_HEALTHY,
+  failureMessage,
+  finishedState,
+  nextScheduled,
+  withFinishedJobs,
+  type FinishedJob,
+} from './backup-status.js';
+import { decodeJobResult } from './job-result.js';
+import {
+  BACKUP_LABEL,
+  names,
+  renderCronJob,
+  renderJob,
+  renderJobAccess,
+  type JobSettings,
+} from './render/backup-job.js';
+
+export interface BackupCaches {
+  backups: Informer<PostgresBackup>;
+  clusters: Informer<PostgresCluster>;
+  jobs: Informer<V1Job>;
+  cronJobs: Informer<V1CronJob>;
+  pods: Informer<V1Pod>;
+}
+
+export interface BackupMetrics {
+  failures: Counter<'namespace' | 'cluster' | 'reason'>;
+  lastBackup: Gauge<'namespace' | 'cluster'>;
+  duration: Histogram<'namespace' | 'cluster'>;
+}
+
+export interface BackupReconcilerDeps {
+  caches: BackupCaches;
+  client: ObjectClient;
+  events: EventRecorder;
+  logger: Logger;
+  settings: JobSettings;
+  metrics?: BackupMetrics;
+}
+
+/** While a Job runs, look again this often (its pod's end also enqueues the backup). */
+const RUNNING_REQUEUE_MS = 10_000;
+
+/** True when the cache has not yet delivered the status this process last wrote. */
+function cacheBehind(cached: string | undefined, written: string | undefined): boolean {
+  if (!cached || !written || !/^\d+$/.test(cached) || !/^\d+$/.test(written)) return false;
+  return BigInt(cached) < BigInt(written);
+}
+
+export class BackupReconciler {
+  /** The resourceVersion of each PostgresBackup's last status write. */
+  private readonly statusWritten = new Map<string, string>();
+
+  constructor(private readonly deps: BackupReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const cached = this.deps.caches.backups.get(name, namespace);
+    if (!cached) this.statusWritten.delete(key);
+    if (!cached || cached.metadata.deletionTimestamp || isPaused(cached.metadata)) return {};
+    // Acting on a status older than our own last write could start a recorded backup again;
+    // the write's watch event is on its way and enqueues this object.
+    if (cacheBehind(cached.metadata.resourceVersion, this.statusWritten.get(key))) return {};
+    const validation = validatePostgresBackup(cached);
+    if (!validation.valid) {
+      const message = validation.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+      await this.writeStatus(cached, {
+        ...cached.status,
+        conditions: this.conditions(cached, [
+          { type: BACKUP_HEALTHY, status: 'False', reason: 'Invalid', message },
+        ]),
+      });
+      return {};
+    }
+    const backup = validation.value;
+    const cluster = this.deps.caches.clusters.get(backup.spec.clusterName, namespace);
+    const repositoryReady =
+      cluster?.spec.backup !== undefined && cluster.status?.backup?.stanzaCreated === true;
+    const now = new Date();
+    let status: PostgresBackupStatus = { ...backup.status };
+
+    for (const child of renderJobAccess(backup, this.deps.settings)) await this.deps.client.apply(child);
+    await this.keepSchedule(backup, repositoryReady);
+    if (repositoryReady) status = await this.startOnDemand(backup, status, now);
+
+    const finished = this.finishedJobs(backup);
+    status = withFinishedJobs(status, finished);
+    const scheduled = nextScheduled(backup.spec.schedule, now);
+    const { nextScheduled: _previous, ...rest } = status;
+    status = { ...rest, ...(scheduled ? { nextScheduled: scheduled } : {}) };
+    status = {
+      ...status,
+      observedGeneration: backup.metadata.generation,
+      conditions: this.conditions(backup, backupConditions(backup, cluster, finished.at(-1))),
+    };
+    await this.writeStatus(backup, status);
+    for (const f of finished) this.recordFinished(backup, f);
+    // Recorded: the Jobs and their pods can go (pods with them, by background propagation).
+    for (const f of finished)
+      await this.deps.client.delete(
+        { apiVersion: 'batch/v1', kind: 'Job', name: f.job.metadata!.name!, namespace },
+        { uid: f.job.metadata!.uid! },
+      );
+
+    const running = this.ownedJobs(backup).some((j) => !finishedState(j));
+    if (running) return { requeueAfterMs: RUNNING_REQUEUE_MS };
+    if (scheduled) return { requeueAfterMs: Math.max(1_000, Date.parse(scheduled) - now.getTime() + 1_000) };
+    return {};
+  }
+
+  private conditions(backup: PostgresBackup, updates: Parameters<typeof mergeConditions>[1]): Condition[] {
+    return mergeConditions(
+      backup.status?.conditions as Condition[] | undefined,
+      updates,
+      backup.metadata.generation,
+      new Date(),
+    );
+  }
+
+  /** The CronJob while there is a schedule, suspended until the repository is ready; none without. */
+  private async keepSchedule(backup: PostgresBackup, repositoryReady: boolean): Promise<void> {
+    const name = names.cronJob(backup);
+    if (backup.spec.schedule) {
+      const cronJob = renderCronJob(backup, this.deps.settings);
+      cronJob.spec!.suspend = !repositoryReady;
+      await this.deps.client.apply(cronJob);
+    } else if (this.deps.caches.cronJobs.get(name, backup.metadata.namespace))
+      await this.deps.client.delete({
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        name,
+        namespace: backup.metadata.namespace,
+      });
+  }
+
+  /**
+   * The one-off backup (no schedule) and a new trigger value each start one Job. The Job is
+   * created first (its name is derived from the request, so a repeat finds it: 409), then
+   * status records it: a restart in between creates nothing twice.
+   */
+  private async startOnDemand(backup: PostgresBackup, status: PostgresBackupStatus, now: Date) {
+    const startedAt = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    let next = status;
+    if (!backup.spec.schedule && !status.oneOff) {
+      const job = names.onceJob(backup);
+      await this.deps.client.createIfAbsent(renderJob(backup, this.deps.settings, 'once', job));
+      next = { ...next, oneOff: { job, phase: 'Running', startedAt } };
+    }
+    const value = backup.metadata.annotations?.[BACKUP_TRIGGER_ANNOTATION];
+    if (value && value !== status.lastTrigger?.value) {
+      const job = names.triggerJob(backup, value);
+      await this.deps.client.createIfAbsent(renderJob(backup, this.deps.settings, 'trigger', job));
+      next = { ...next, lastTrigger: { value, job, phase: 'Running', startedAt } };
+      void this.deps.events.record(
+        this.target(backup),
+        'Normal',
+        'BackupTriggered',
+        'Backup',
+        `trigger ${value}: Job ${job}`,
+      );
+    }
+    return next;
+  }
+
+  private ownedJobs(backup: PostgresBackup): V1Job[] {
+    return this.deps.caches.jobs
+      .list(backup.metadata.namespace)
+      .filter(
+        (j) =>
+          j.metadata?.ownerReferences?.some((o) => o.uid === backup.metadata.uid) ||
+          this.fromCronJob(backup, j),
+      )
+      .filter((j) => !j.metadata?.deletionTimestamp);
+  }
+
+  private fromCronJob(backup: PostgresBackup, job: V1Job): boolean {
+    const cronJob = this.deps.caches.cronJobs.get(names.cronJob(backup), backup.metadata.namespace);
+    return Boolean(cronJob && job.metadata?.ownerReferences?.some((o) => o.uid === cronJob.metadata?.uid));
+  }
+
+  /** Finished Jobs with what their last pod reported, oldest first. */
+  private finishedJobs(backup: PostgresBackup): FinishedJob[] {
+    const finished: FinishedJob[] = [];
+    for (const job of this.ownedJobs(backup)) {
+      const state = finishedState(job);
+      if (!state) continue;
+      const pods = this.deps.caches.pods
+        .list(backup.metadata.namespace)
+        .filter((p) => p.metadata?.labels?.['job-name'] === job.metadata?.name)
+        .sort((a, b) =>
+          String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
+        );
+      const message = pods.at(-1)?.status?.containerStatuses?.[0]?.state?.terminated?.message;
+      const result = decodeJobResult(message);
+      finished.push({ job, ...state, ...(result ? { result } : {}) });
+    }
+    return finished.sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+  }
+
+  private recordFinished(backup: PostgresBackup, f: FinishedJob): void {
+    const labels = { namespace: backup.metadata.namespace, cluster: backup.spec.clusterName };
+    if (f.succeeded) {
+      const newest = f.result?.backups[0];
+      if (newest) this.deps.metrics?.lastBackup.set(labels, Date.parse(newest.stop) / 1000);
+      if (f.result?.durationSeconds !== undefined)
+        this.deps.metrics?.duration.observe(labels, f.result.durationSeconds);
+      const expired = f.result?.expired.length ? `; retention removed ${f.result.expired.join(', ')}` : '';
+      void this.deps.events.record(
+        this.target(backup),
+        'Normal',
+        'BackupCompleted',
+        'Backup',
+        `backup ${f.result?.label ?? ''} completed by Job ${f.job.metadata?.name}${expired}`,
+      );
+    } else {
+      this.deps.metrics?.failures.inc({ ...labels, reason: 'BackupJobFailed' });
+      void this.deps.events.record(
+        this.target(backup),
+        'Warning',
+        'BackupJobFailed',
+        'Backup',
+        failureMessage(f),
+      );
+    }
+  }
+
+  private async writeStatus(backup: PostgresBackup, status: PostgresBackupStatus): Promise<void> {
+    if (isDeepStrictEqual(status, backup.status ?? {})) return;
+    try {
+      const written = await this.deps.client.applyStatus(
+        {
+          apiVersion: API_VERSION,
+          kind: KINDS.PostgresBackup.kind,
+          name: backup.metadata.name!,
+          namespace: backup.metadata.namespace!,
+        },
+        KINDS.PostgresBackup.plural,
+        status,
+      );
+      if (written) this.statusWritten.set(`${backup.metadata.namespace}/${backup.metadata.name}`, written);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+
+  private target(backup: PostgresBackup) {
+    return { apiVersion: API_VERSION, kind: KINDS.PostgresBackup.kind, metadata: backup.metadata };
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The objects a PostgresBackup owns: the CronJob of its schedule, the Jobs of one-off and
+ * triggered backups, and the ServiceAccount and RoleBinding those Jobs run as (the only
+ * identity in pgop allowed to exec into database pods for backups). Pure.
+ */
+import type {
+  V1CronJob,
+  V1Job,
+  V1JobSpec,
+  V1ObjectMeta,
+  V1RoleBinding,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  APP_LABELS,
+  CLUSTER_LABEL,
+  DEFAULT_RETENTION_COUNT,
+  DEFAULT_RETENTION_DAYS,
+  GROUP,
+  KINDS,
+  MANAGED_BY,
+  type BackupType,
+  type PostgresBackup,
+} from '@pgop/api';
+import { createHash } from 'node:crypto';
+
+/** On every object a PostgresBackup owns, and on its Jobs' pods; value: the PostgresBackup's name. */
+export const BACKUP_LABEL = `${GROUP}/backup`;
+/** On a Job: why it runs (scheduled, once, trigger). */
+export const BACKUP_REASON_LABEL = `${GROUP}/backup-reason`;
+export type BackupReason = 'scheduled' | 'once' | 'trigger';
+
+/** Where the operator image keeps the Job's entry point (images/operator/Dockerfile). */
+export const JOB_ENTRYPOINT = 'packages/backup-controller/dist/src/job/main.js';
+/** pgBackRest's lock wait and an S3 outage are retried inside; these are whole-Job retries. */
+export const JOB_RETRIES = 3;
+
+const PGBACKREST_TYPES: Record<BackupType, string> = {
+  Full: 'full',
+  Differential: 'diff',
+  Incremental: 'incr',
+};
+
+export interface JobSettings {
+  /** The operator image (the Job runs job/main.js from it). */
+  image: string;
+  /** The ClusterRole the Jobs are bound to in their namespace (Helm: <release>-backup-job). */
+  jobClusterRole: string;
+}
+
+const hash = (text: string, length: number) =>
+  createHash('sha256').update(text).digest('hex').slice(0, length);
+
+/** name + suffix within max characters: long names are cut and made unique with a hash. */
+function childName(name: string, suffix: string, max: number): string {
+  const full = `${name}-${suffix}`;
+  if (full.length <= max) return full;
+  return `${name.slice(0, max - suffix.length - 10)}-${hash(name, 8)}-${suffix}`;
+}
+
+export const names = {
+  serviceAccount: (backup: PostgresBackup) => childName(backup.metadata.name!, 'backup-job', 63),
+  // A CronJob's Jobs get an 11-character suffix: its own name may have 52.
+  cronJob: (backup: PostgresBackup) => childName(backup.metadata.name!, 'scheduled', 52),
+  onceJob: (backup: PostgresBackup) => childName(backup.metadata.name!, 'once', 63),
+  triggerJob: (backup: PostgresBackup, value: string) =>
+    childName(backup.metadata.name!, `trigger-${hash(value, 10)}`, 63),
+};
+
+function labels(backup: PostgresBackup, component: string): Record<string, string> {
+  return {
+    [APP_LABELS.name]: 'pgop',
+    [APP_LABELS.instance]: backup.spec.clusterName,
+    [APP_LABELS.component]: component,
+    [APP_LABELS.partOf]: 'pgop',
+    [APP_LABELS.managedBy]: MANAGED_BY,
+    [CLUSTER_LABEL]: backup.spec.clusterName,
+    [BACKUP_LABEL]: backup.metadata.name!,
+  };
+}
+
+function metadata(backup: PostgresBackup, name: string, component: string): V1ObjectMeta {
+  return {
+    name,
+    namespace: backup.metadata.namespace,
+    labels: labels(backup, component),
+    ownerReferences: [
+      {
+        apiVersion: API_VERSION,
+        kind: KINDS.PostgresBackup.kind,
+        name: backup.metadata.name!,
+        uid: backup.metadata.uid!,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
+  };
+}
+
+export function renderJobAccess(
+  backup: PostgresBackup,
+  settings: JobSettings,
+): [V1ServiceAccount, V1RoleBinding] {
+  const name = names.serviceAccount(backup);
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(backup, name, 'backup') },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: metadata(backup, name, 'backup'),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: settings.jobClusterRole },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: backup.metadata.namespace! }],
+    },
+  ];
+}
+
+function jobSpec(backup: PostgresBackup, settings: JobSettings, reason: BackupReason): V1JobSpec {
+  const { spec } = backup;
+  const onDemand = reason !== 'scheduled';
+  const env = {
+    PGOP_NAMESPACE: backup.metadata.namespace!,
+    PGOP_CLUSTER: spec.clusterName,
+    PGOP_BACKUP_TYPE: spec.type ? PGBACKREST_TYPES[spec.type] : '',
+    PGOP_KEEP_FOREVER: String(onDemand && (spec.keepForever ?? false)),
+    PGOP_RETENTION_COUNT: String(spec.retention?.count ?? DEFAULT_RETENTION_COUNT),
+    PGOP_RETENTION_DAYS: String(spec.retention?.days ?? DEFAULT_RETENTION_DAYS),
+  };
+  return {
+    backoffLimit: JOB_RETRIES,
+    // The controller deletes a Job once it has recorded the result; this is the safety net
+    // for when it cannot (a Job it never saw finish).
+    ttlSecondsAfterFinished: 24 * 3600,
+    template: {
+      metadata: { labels: { ...labels(backup, 'backup'), [BACKUP_REASON_LABEL]: reason } },
+      spec: {
+        serviceAccountName: names.serviceAccount(backup),
+        restartPolicy: 'Never',
+        enableServiceLinks: false,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 65532,
+          runAsGroup: 65532,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        containers: [
+          {
+            name: 'backup',
+            image: settings.image,
+            args: [JOB_ENTRYPOINT],
+            env: Object.entries(env).map(([name, value]) => ({ name, value })),
+            terminationMessagePolicy: 'File',
+            resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ['ALL'] },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+export function renderCronJob(backup: PostgresBackup, settings: JobSettings): V1CronJob {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: metadata(backup, names.cronJob(backup), 'backup'),
+    spec: {
+      schedule: backup.spec.schedule!,
+      timeZone: 'Etc/UTC',
+      // One backup of a stanza at a time; a missed run is made up within 5 minutes or skipped.
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 300,
+      successfulJobsHistoryLimit: 1,
+      failedJobsHistoryLimit: 1,
+      jobTemplate: {
+        metadata: { labels: { ...labels(backup, 'backup'), [BACKUP_REASON_LABEL]: 'scheduled' } },
+        spec: jobSpec(backup, settings, 'scheduled'),
+      },
+    },
+  };
+}
+
+export function renderJob(
+  backup: PostgresBackup,
+  settings: JobSettings,
+  reason: 'once' | 'trigger',
+  name: string,
+): V1Job {
+  const meta = metadata(backup, name, 'backup');
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { ...meta, labels: { ...meta.labels, [BACKUP_REASON_LABEL]: reason } },
+    spec: jobSpec(backup, settings, reason),
+  };
+}
