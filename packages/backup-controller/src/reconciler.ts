@@ -38,14 +38,7 @@ import {
   type FinishedJob,
 } from './backup-status.js';
 import { decodeJobResult } from './job-result.js';
-import {
-  BACKUP_LABEL,
-  names,
-  renderCronJob,
-  renderJob,
-  renderJobAccess,
-  type JobSettings,
-} from './render/backup-job.js';
+import { names, renderCronJob, renderJob, renderJobAccess, type JobSettings } from './render/backup-job.js';
 
 export interface BackupCaches {
   backups: Informer<PostgresBackup>;
@@ -118,8 +111,8 @@ export class BackupReconciler {
     const finished = this.finishedJobs(backup);
     status = withFinishedJobs(status, finished);
     const scheduled = nextScheduled(backup.spec.schedule, now);
-    const { nextScheduled: _previous, ...rest } = status;
-    status = { ...rest, ...(scheduled ? { nextScheduled: scheduled } : {}) };
+    status = { ...status, nextScheduled: scheduled };
+    if (!scheduled) delete status.nextScheduled;
     status = {
       ...status,
       observedGeneration: backup.metadata.generation,

@@ -33,15 +33,19 @@ export function decideRetention(
 
   const keptBecause: RetentionDecision['keptBecause'] = {};
   const kept = new Set<string>();
+  const keep = (label: string, why?: RetentionDecision['keptBecause'][string]) => {
+    kept.add(label);
+    if (why) keptBecause[label] = why;
+  };
   newestFirst.forEach((b, i) => {
-    if (!candidate(b, i)) kept.add(b.label);
-    else if (b.keepForever) (kept.add(b.label), (keptBecause[b.label] = 'keep-forever'));
-    else if (i === 0) (kept.add(b.label), (keptBecause[b.label] = 'newest'));
+    if (!candidate(b, i)) keep(b.label);
+    else if (b.keepForever) keep(b.label, 'keep-forever');
+    else if (i === 0) keep(b.label, 'newest');
   });
+  // Newest first, so what a kept backup needs is marked before its own turn comes.
   for (const b of newestFirst)
     if (kept.has(b.label))
-      for (const ref of b.references)
-        if (!kept.has(ref)) (kept.add(ref), (keptBecause[ref] = 'needed by a kept backup'));
+      for (const ref of b.references) if (!kept.has(ref)) keep(ref, 'needed by a kept backup');
 
   return { expire: newestFirst.filter((b) => !kept.has(b.label)).map((b) => b.label), keptBecause };
 }

@@ -116,8 +116,10 @@ export class ObjectClient {
         options.gracePeriodSeconds,
         undefined,
         'Background',
-        // In the body too: the client drops a query parameter of 0.
+        // In the body too: the client drops a query parameter of 0, and the API server reads
+        // the body's options instead of the query's (a Job's default propagation orphans its pods).
         {
+          propagationPolicy: 'Background',
           ...(options.gracePeriodSeconds !== undefined
             ? { gracePeriodSeconds: options.gracePeriodSeconds }
             : {}),
