@@ -66,7 +66,8 @@ export function dueSteps(
   const failing = archivingFailing(facts.archiver?.stats);
   const s3Stale = !facts.s3 || (now - facts.s3.at >= RECHECK_MS.failedS3 && (!facts.s3.ok || failing));
   if (!verified(cluster, facts) || s3Stale) steps.push('s3Check');
-  if (!primary) return steps;
+  // The stanza and pgbackrest check need archive_command set, which follows the status.
+  if (!primary || cluster.status?.backup?.repository !== facts.url) return steps;
   if (!stanzaCreated(cluster, facts)) {
     if (!facts.stanza || now - facts.stanza.at >= RECHECK_MS.stanza) steps.push('stanzaCreate');
     return steps;

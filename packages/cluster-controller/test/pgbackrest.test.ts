@@ -1,6 +1,7 @@
 /** pgBackRest in the instance pods: what the configuration holds and when archiving is on. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { backupHealthCondition, dueSteps } from '../src/backup-health.js';
 import { dynamicConfigPatch } from '../src/dynamic-config.js';
 import { dynamicConfiguration } from '../src/render/patroni-config.js';
 import { archivingEnabled, pgbackrestConf, repositoryUrl } from '../src/render/pgbackrest.js';
@@ -74,5 +75,33 @@ describe('WAL archiving', () => {
     const current = JSON.parse(JSON.stringify(dynamicConfiguration(verified())));
     const patch = dynamicConfigPatch(dynamicConfiguration(cluster(ticketCluster())), current);
     assert.equal((patch?.postgresql as Record<string, unknown>).recovery_conf, null);
+  });
+});
+
+describe('repository monitor steps', () => {
+  it('checks the bucket first, and creates the stanza only once archiving is on for it', () => {
+    const c = cluster(fullCluster());
+    const url = repositoryUrl(c)!;
+    assert.deepEqual(dueSteps(c, { url }, 'full-cluster-0', 0), ['s3Check']);
+    const checked = { url, s3: { ok: true as const, at: 0 } };
+    assert.deepEqual(dueSteps(c, checked, 'full-cluster-0', 1), []);
+    c.status = { backup: { repository: url } };
+    assert.deepEqual(dueSteps(c, checked, 'full-cluster-0', 1), ['stanzaCreate']);
+    assert.deepEqual(dueSteps(c, checked, undefined, 1), []);
+  });
+
+  it('reads the archiver once the stanza exists, and checks the bucket again while archiving fails', () => {
+    const c = cluster(fullCluster());
+    const url = repositoryUrl(c)!;
+    c.status = { backup: { repository: url, stanzaCreated: true } };
+    const failing = {
+      url,
+      s3: { ok: true as const, at: 0 },
+      archiver: { stats: { archivedCount: 1, lastArchivedAt: 1, failedCount: 3, lastFailedAt: 2 }, at: 0 },
+    };
+    assert.deepEqual(dueSteps(c, failing, 'full-cluster-0', 40_000), ['s3Check', 'archiverStats']);
+    const condition = backupHealthCondition(c, failing)!;
+    assert.equal(condition.reason, 'ArchivingFailing');
+    assert.equal(condition.status, 'False');
   });
 });

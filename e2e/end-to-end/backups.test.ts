@@ -1,0 +1,250 @@
+/**
+ * Backups on the local Kubernetes, against its S3 server (MinIO): Ticket 3's backup demo, the
+ * schedule's full-then-incremental, exactly one backup per trigger value, retention with
+ * pgbackrest expire, and wrong credentials made visible and then fixed without a restart.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CLUSTER_DIR,
+  TestNamespace,
+  clusterStatus,
+  condition,
+  eventually,
+  installOperator,
+  kubectlOk,
+  localCluster,
+  postgresCluster,
+  waitRunning,
+} from '../src/index.js';
+
+const S3_NAMESPACE = 'pgop-s3';
+const S3_ENDPOINT = 'https://minio.pgop-s3.svc.cluster.local:9000';
+const TRIGGER = 'backup.postgres.example.com/trigger';
+
+interface BackupStatus {
+  lastBackup?: string;
+  lastBackupSize?: string;
+  backupCount?: number;
+  nextScheduled?: string;
+  backups?: { label: string; type: string }[];
+  lastTrigger?: { value: string; job: string; phase: string; backup?: string };
+  oneOff?: { job: string; phase: string };
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+}
+
+function backupStatus(ns: TestNamespace, name: string): BackupStatus {
+  return (JSON.parse(ns.k('get', 'pgbackup', name, '-o', 'json')) as { status?: BackupStatus }).status ?? {};
+}
+
+function s3Repository(secret: string) {
+  return {
+    s3: {
+      bucket: 'pgop-test',
+      endpoint: S3_ENDPOINT,
+      uriStyle: 'Path',
+      credentialsSecret: { name: secret },
+      tls: { caSecret: { name: 's3-ca' } },
+    },
+  };
+}
+
+/** The local S3 server's credentials, copied into the test namespace (optionally spoiled). */
+function copyCredentials(ns: TestNamespace, name: string, secretKey?: string) {
+  const source = JSON.parse(
+    kubectlOk(ns.cluster, ['-n', S3_NAMESPACE, 'get', 'secret', 's3-credentials', '-o', 'json']),
+  ) as { data: Record<string, string> };
+  const data = { ...source.data };
+  if (secretKey) data['AWS_SECRET_ACCESS_KEY'] = Buffer.from(secretKey).toString('base64');
+  ns.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, data });
+}
+
+function waitBackup(
+  ns: TestNamespace,
+  name: string,
+  what: string,
+  check: (s: BackupStatus) => boolean,
+  timeout = 240,
+) {
+  return eventually(
+    `${name}: ${what}`,
+    () => {
+      const s = backupStatus(ns, name);
+      return check(s) ? s : undefined;
+    },
+    timeout,
+    () => JSON.stringify(backupStatus(ns, name), null, 1) + '\n' + ns.try('get', 'jobs,pods').stdout,
+  );
+}
+
+function waitBackupHealthy(
+  ns: TestNamespace,
+  cluster: string,
+  status: string,
+  reason?: string,
+  timeout = 240,
+) {
+  return eventually(
+    `${cluster} BackupHealthy=${status}${reason ? ` ${reason}` : ''}`,
+    () => {
+      const c = condition(clusterStatus(ns, cluster), 'BackupHealthy');
+      return c?.status === status && (!reason || c.reason === reason) ? c : undefined;
+    },
+    timeout,
+    () => JSON.stringify(clusterStatus(ns, cluster).conditions, null, 1),
+  );
+}
+
+describe('PostgresBackup', () => {
+  let ns: TestNamespace;
+
+  before(async () => {
+    const cluster = localCluster();
+    installOperator(cluster);
+    ns = new TestNamespace(cluster, 'backup');
+    copyCredentials(ns, 's3');
+    ns.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's3-ca' },
+      stringData: { 'ca.crt': readFileSync(join(CLUSTER_DIR, 'pki', 'ca.crt'), 'utf8') },
+    });
+    ns.apply(postgresCluster('my-cluster', { replicas: 2, backup: s3Repository('s3') }));
+    await waitRunning(ns, 'my-cluster', 2);
+    await waitBackupHealthy(ns, 'my-cluster', 'True', 'ArchivingWorking');
+  });
+  after(() => ns?.delete());
+
+  it("runs Ticket 3's demo: a schedule, a triggered full backup, the columns, pgbackrest info", async () => {
+    ns.apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresBackup',
+      metadata: { name: 'my-cluster-backup' },
+      spec: { clusterName: 'my-cluster', schedule: '0 2 * * *', retention: { days: 14, count: 10 } },
+    });
+    const cronJob = JSON.parse(ns.k('get', 'cronjob', 'my-cluster-backup-scheduled', '-o', 'json')) as {
+      spec: { schedule: string; jobTemplate: { spec: { backoffLimit: number } } };
+    };
+    assert.equal(cronJob.spec.schedule, '0 2 * * *');
+    assert.equal(cronJob.spec.jobTemplate.spec.backoffLimit, 3);
+
+    ns.k('annotate', 'postgresbackup', 'my-cluster-backup', `${TRIGGER}=now`);
+    const s = await waitBackup(
+      ns,
+      'my-cluster-backup',
+      'the triggered backup succeeded',
+      (s) => s.lastTrigger?.phase === 'Succeeded',
+    );
+    assert.equal(s.backupCount, 1);
+    assert.equal(s.backups?.[0]?.type, 'Full', 'the first backup is full');
+    assert.equal(s.lastTrigger?.backup, s.backups?.[0]?.label);
+    assert.match(s.lastBackupSize ?? '', /^\d+(\.\d)?(B|kB|MB|GB)$/);
+    assert.match(s.nextScheduled ?? '', /T02:00:00Z$/);
+
+    const table = ns.k('get', 'postgresbackup');
+    assert.match(table.split('\n')[0]!, /NAME\s+CLUSTER\s+LAST BACKUP\s+SIZE\s+COUNT\s+NEXT SCHEDULED/);
+    assert.match(
+      table,
+      new RegExp(`my-cluster-backup\\s+my-cluster\\s+\\S+\\s+${s.lastBackupSize}\\s+1\\s+`),
+    );
+
+    const info = ns.k('exec', 'my-cluster-0', '--', 'pgbackrest', 'info');
+    assert.match(info, new RegExp(`full backup: ${s.backups![0]!.label}`));
+
+    await eventually('the finished Job and its pod are cleaned up', () =>
+      ns.k('get', 'jobs,pods', '-l', 'postgres.example.com/backup=my-cluster-backup', '-o', 'name').trim() ===
+      ''
+        ? true
+        : undefined,
+    );
+  });
+
+  it('takes exactly one backup per trigger value', async () => {
+    const before = backupStatus(ns, 'my-cluster-backup');
+    ns.k('annotate', '--overwrite', 'postgresbackup', 'my-cluster-backup', `${TRIGGER}=now`);
+    ns.k('label', 'postgresbackup', 'my-cluster-backup', 'touched=yes');
+    await sleep(10_000);
+    const after = backupStatus(ns, 'my-cluster-backup');
+    assert.equal(after.backupCount, before.backupCount, 'a repeated value backs up again');
+    assert.equal(ns.k('get', 'jobs', '-o', 'name').trim(), '');
+  });
+
+  it('runs the schedule as an incremental backup after the full one', async () => {
+    ns.k('create', 'job', '--from=cronjob/my-cluster-backup-scheduled', 'scheduled-now');
+    const s = await waitBackup(ns, 'my-cluster-backup', 'two backups', (s) => s.backupCount === 2);
+    assert.equal(s.backups?.[0]?.type, 'Incremental');
+    assert.equal(condition(s as never, 'BackupHealthy')?.status, 'True');
+  });
+
+  it('applies retention with pgbackrest expire: no more than count, never what a kept backup needs', async () => {
+    ns.k(
+      'patch',
+      'pgbackup',
+      'my-cluster-backup',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { type: 'Full', retention: { count: 2 } } }),
+    );
+    // Full, Incremental, Full: the first full stays, the incremental still needs it.
+    ns.k('annotate', '--overwrite', 'pgbackup', 'my-cluster-backup', `${TRIGGER}=r1`);
+    let s = await waitBackup(
+      ns,
+      'my-cluster-backup',
+      'r1 done',
+      (s) => s.lastTrigger?.value === 'r1' && s.lastTrigger.phase === 'Succeeded',
+    );
+    assert.equal(s.backupCount, 3);
+    const newest = s.backups![0]!.label;
+    // Full, Full, Full-with-incremental: the old chain goes as a whole.
+    ns.k('annotate', '--overwrite', 'pgbackup', 'my-cluster-backup', `${TRIGGER}=r2`);
+    s = await waitBackup(
+      ns,
+      'my-cluster-backup',
+      'r2 done',
+      (s) => s.lastTrigger?.value === 'r2' && s.lastTrigger.phase === 'Succeeded',
+    );
+    assert.equal(s.backupCount, 2);
+    assert.deepEqual(
+      s.backups!.map((b) => b.type),
+      ['Full', 'Full'],
+    );
+    assert.equal(s.backups![1]!.label, newest);
+    const info = ns.k('exec', 'my-cluster-0', '--', 'pgbackrest', '--output=json', 'info');
+    assert.equal((info.match(/"label"/g) ?? []).length, 2, 'pgBackRest itself lists two backups');
+  });
+
+  it('shows refused credentials on the cluster and the backup, and recovers when the Secret is fixed', async () => {
+    copyCredentials(ns, 's3-wrong', 'not-the-secret-key');
+    ns.apply(postgresCluster('wrong-keys', { replicas: 1, backup: s3Repository('s3-wrong') }));
+    ns.apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresBackup',
+      metadata: { name: 'wrong-keys-backup' },
+      spec: { clusterName: 'wrong-keys' },
+    });
+    const refused = await waitBackupHealthy(ns, 'wrong-keys', 'False', 'S3AccessDenied');
+    assert.match(refused.message, /refused the credentials/);
+    await waitBackup(
+      ns,
+      'wrong-keys-backup',
+      'BackupHealthy=False S3AccessDenied',
+      (s) => s.conditions?.some((c) => c.type === 'BackupHealthy' && c.reason === 'S3AccessDenied') ?? false,
+    );
+    assert.match(ns.k('get', 'events', '--field-selector', 'reason=S3AccessDenied'), /wrong-keys/);
+    assert.doesNotMatch(ns.k('get', 'events', '-o', 'yaml'), /not-the-secret-key/, 'a secret in an event');
+
+    copyCredentials(ns, 's3-wrong');
+    await waitBackupHealthy(ns, 'wrong-keys', 'True', 'ArchivingWorking', 300);
+    const s = await waitBackup(
+      ns,
+      'wrong-keys-backup',
+      'the one-off backup succeeded',
+      (s) => s.oneOff?.phase === 'Succeeded',
+      300,
+    );
+    assert.equal(s.backupCount, 1);
+  });
+});
