@@ -36,7 +36,14 @@ describe('controller processes', () => {
     for (const name of CONTROLLERS) {
       const port = await freePort();
       const child = spawn(process.execPath, [join(REPO_ROOT, `packages/${name}/dist/src/main.js`)], {
-        env: { ...process.env, KUBECONFIG: server.kubeconfigPath, HEALTH_PORT: String(port) },
+        env: {
+          ...process.env,
+          KUBECONFIG: server.kubeconfigPath,
+          HEALTH_PORT: String(port),
+          // What the Helm chart gives the backup controller for its Jobs.
+          PGOP_JOB_IMAGE: 'localhost/pgop/operator:dev',
+          PGOP_BACKUP_JOB_CLUSTER_ROLE: 'pgop-backup-job',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const output: string[] = [];

@@ -116,6 +116,9 @@ describe('Helm chart', () => {
       ['create', 'roles.rbac.authorization.k8s.io', '-n', 'db'],
       ['create', 'events.events.k8s.io', '-n', 'db'],
       ['update', 'leases.coordination.k8s.io', '-n', NS],
+      // pgbackrest stanza-create and check, pg_stat_archiver (docs/backup.md)
+      ['create', 'pods', '--subresource=exec', '-n', 'db'],
+      ['get', 'pods', '--subresource=exec', '-n', 'db'],
     ])
       assert.equal(can('cluster-controller', ...check), 'yes', check.join(' '));
   });
@@ -124,8 +127,8 @@ describe('Helm chart', () => {
     for (const check of [
       ['update', 'secrets', '-n', 'db'],
       ['delete', 'secrets', '-n', 'db'],
-      ['create', 'pods/exec', '-n', 'db'],
       ['create', 'pods', '-n', 'db'],
+      ['create', 'jobs.batch', '-n', 'db'],
       ['patch', 'postgresbackups.postgres.example.com', '-n', 'db'],
       ['delete', 'namespaces'],
       ['patch', 'nodes'],
@@ -141,6 +144,11 @@ describe('Helm chart', () => {
       ['patch', 'postgresbackups.postgres.example.com/status', '-n', 'db'],
       ['patch', 'postgresrestores.postgres.example.com', '-n', 'db'],
       ['update', 'leases.coordination.k8s.io', '-n', NS],
+      ['create', 'cronjobs.batch', '-n', 'db'],
+      ['delete', 'jobs.batch', '-n', 'db'],
+      ['list', 'pods', '-n', 'db'],
+      ['create', 'rolebindings.rbac.authorization.k8s.io', '-n', 'db'],
+      ['bind', 'clusterroles.rbac.authorization.k8s.io/pgop-backup-job'],
     ])
       assert.equal(can('backup-controller', ...check), 'yes', check.join(' '));
   });
@@ -149,7 +157,9 @@ describe('Helm chart', () => {
     for (const check of [
       ['patch', 'postgresclusters.postgres.example.com', '-n', 'db'],
       ['get', 'secrets', '-n', 'db'],
-      ['create', 'pods/exec', '-n', 'db'],
+      ['create', 'pods', '--subresource=exec', '-n', 'db'],
+      ['get', 'pods', '--subresource=exec', '-n', 'db'],
+      ['bind', 'clusterroles.rbac.authorization.k8s.io/cluster-admin'],
       ['delete', 'statefulsets.apps', '-n', 'db'],
       ['delete', 'pods', '-n', 'db'],
     ])
