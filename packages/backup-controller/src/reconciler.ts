@@ -17,6 +17,7 @@ import {
   type PostgresCluster,
 } from '@pgop/api';
 import {
+  cacheBehind,
   isStatus,
   mergeConditions,
   type Condition,
@@ -65,12 +66,6 @@ export interface BackupReconcilerDeps {
 
 /** While a Job runs, look again this often (its pod's end also enqueues the backup). */
 const RUNNING_REQUEUE_MS = 10_000;
-
-/** True when the cache has not yet delivered the status this process last wrote. */
-function cacheBehind(cached: string | undefined, written: string | undefined): boolean {
-  if (!cached || !written || !/^\d+$/.test(cached) || !/^\d+$/.test(written)) return false;
-  return BigInt(cached) < BigInt(written);
-}
 
 export class BackupReconciler {
   /** The resourceVersion of each PostgresBackup's last status write. */

@@ -16,6 +16,7 @@ import {
   type SwitchoverStatus,
 } from '@pgop/api';
 import {
+  cacheBehind,
   isStatus,
   type ConditionUpdate,
   type EventRecorder,
@@ -98,16 +99,6 @@ function ownedBy<T extends { metadata?: { ownerReferences?: { uid: string }[] } 
   obj: T | undefined,
 ): T | undefined {
   return obj?.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ? obj : undefined;
-}
-
-/**
- * True when the cache has not yet delivered a status this process wrote. resourceVersions are
- * etcd revisions in practice; comparing them here only keeps a reconcile from acting (asking
- * for a switchover, counting a failover) on a status older than its own last write.
- */
-function cacheBehind(cached: string | undefined, written: string | undefined): boolean {
-  if (!cached || !written || !/^\d+$/.test(cached) || !/^\d+$/.test(written)) return false;
-  return BigInt(cached) < BigInt(written);
 }
 
 export class ClusterReconciler {

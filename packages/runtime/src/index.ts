@@ -15,3 +15,4 @@ export * from './conditions.js';
 export * from './run-as-leader.js';
 export * from './relevant-change.js';
 export * from './pod-exec.js';
+export * from './resource-version.js';
