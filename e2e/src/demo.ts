@@ -2,7 +2,9 @@
  * `npm run demo` (and `npm start`): the main job, end to end. Brings up the local Kubernetes
  * unless $KUBECONFIG names a cluster, installs the operator with Helm, creates the 3-instance
  * cluster of examples/basic-cluster.yaml in namespace pgop-demo, shows its progression until
- * Ready, writes and reads a row through <name>-primary, and prints how to connect.
+ * Ready, writes and reads a row through <name>-primary, and prints how to connect. On the local
+ * Kubernetes the cluster also archives to its S3 server (MinIO), so Ticket 3's backup demo
+ * (examples/backup-schedule.yaml) works on it as written.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -47,7 +49,39 @@ kubectlOk(
   ['apply', '--server-side', '-f', '-'],
   JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: RESTRICTED } }),
 );
-console.log(k('apply', '-f', join(REPO_ROOT, 'examples/basic-cluster.yaml')).trim());
+const local = !process.env.KUBECONFIG;
+if (local) {
+  // The local S3 server's credentials and CA (e2e/cluster/addons.sh), for spec.backup.
+  const s3 = JSON.parse(
+    kubectlOk(cluster, ['-n', 'pgop-s3', 'get', 'secret', 's3-credentials', '-o', 'json']),
+  ) as {
+    data: Record<string, string>;
+  };
+  const ca = readFileSync(join(cluster.kubeconfigPath, '..', 'pki', 'ca.crt'), 'utf8');
+  kubectlOk(
+    cluster,
+    ['-n', NAMESPACE, 'apply', '--server-side', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-credentials' }, data: s3.data },
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-ca' }, stringData: { 'ca.crt': ca } },
+      ],
+    }),
+  );
+  (manifest as { spec?: Record<string, unknown> }).spec!.backup = {
+    s3: {
+      bucket: 'pgop-test',
+      endpoint: 'https://minio.pgop-s3.svc.cluster.local:9000',
+      uriStyle: 'Path',
+      credentialsSecret: { name: 's3-credentials' },
+      tls: { caSecret: { name: 's3-ca' } },
+    },
+  };
+  console.log('with spec.backup: WAL archiving to the local S3 server (bucket pgop-test)');
+}
+console.log(kubectlOk(cluster, ['-n', NAMESPACE, 'apply', '-f', '-'], JSON.stringify(manifest)).trim());
 
 step(`kubectl get pgc ${name} -w`);
 const started = Date.now();
@@ -92,5 +126,14 @@ Connect:
   ${kubectlPath} -n ${NAMESPACE} port-forward svc/${name}-primary 5432:5432 &
   PGPASSWORD=$(${kubectlPath} -n ${NAMESPACE} get secret ${name}-superuser -o jsonpath='{.data.password}' | base64 -d) \\
     psql -h 127.0.0.1 -U postgres
-Read-only queries: service ${name}-replica. Inside the cluster: ${name}-primary.${NAMESPACE}.svc:5432.
+Read-only queries: service ${name}-replica. Inside the cluster: ${name}-primary.${NAMESPACE}.svc:5432.${
+  local
+    ? `
+Backups (Ticket 3; docs/backup.md):
+  ${kubectlPath} -n ${NAMESPACE} apply -f examples/backup-schedule.yaml
+  ${kubectlPath} -n ${NAMESPACE} annotate postgresbackup my-cluster-backup backup.postgres.example.com/trigger=now
+  ${kubectlPath} -n ${NAMESPACE} get postgresbackup -w
+  ${kubectlPath} -n ${NAMESPACE} exec ${name}-0 -- pgbackrest info`
+    : ''
+}
 Remove the demo: ${kubectlPath} delete namespace ${NAMESPACE}; the local Kubernetes: npm run cluster:down`);
