@@ -288,7 +288,12 @@ describe('local cluster', () => {
       image: OPERATOR_IMAGE,
       imagePullPolicy: 'Never',
       args: [main],
-      env: [{ name: 'HEALTH_PORT', value: name === 'cluster' ? '8080' : '8081' }],
+      env: [
+        { name: 'HEALTH_PORT', value: name === 'cluster' ? '8080' : '8081' },
+        // What the Helm chart gives the backup controller for its Jobs.
+        { name: 'PGOP_JOB_IMAGE', value: OPERATOR_IMAGE },
+        { name: 'PGOP_BACKUP_JOB_CLUSTER_ROLE', value: 'pgop-backup-job' },
+      ],
       securityContext: RESTRICTED_CONTAINER,
       readinessProbe: name === 'cluster' ? probe : { ...probe, httpGet: { ...probe.httpGet, port: 8081 } },
     });
