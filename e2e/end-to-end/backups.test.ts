@@ -4,25 +4,21 @@
  * pgbackrest expire, and wrong credentials made visible and then fixed without a restart.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CLUSTER_DIR,
   TestNamespace,
   clusterStatus,
   condition,
+  copyLocalS3Credentials,
   eventually,
   installOperator,
-  kubectlOk,
   localCluster,
+  localS3Backup,
   postgresCluster,
   waitRunning,
 } from '../src/index.js';
 
-const S3_NAMESPACE = 'pgop-s3';
-const S3_ENDPOINT = 'https://minio.pgop-s3.svc.cluster.local:9000';
 const TRIGGER = 'backup.postgres.example.com/trigger';
 
 interface BackupStatus {
@@ -38,28 +34,6 @@ interface BackupStatus {
 
 function backupStatus(ns: TestNamespace, name: string): BackupStatus {
   return (JSON.parse(ns.k('get', 'pgbackup', name, '-o', 'json')) as { status?: BackupStatus }).status ?? {};
-}
-
-function s3Repository(secret: string) {
-  return {
-    s3: {
-      bucket: 'pgop-test',
-      endpoint: S3_ENDPOINT,
-      uriStyle: 'Path',
-      credentialsSecret: { name: secret },
-      tls: { caSecret: { name: 's3-ca' } },
-    },
-  };
-}
-
-/** The local S3 server's credentials, copied into the test namespace (optionally spoiled). */
-function copyCredentials(ns: TestNamespace, name: string, secretKey?: string) {
-  const source = JSON.parse(
-    kubectlOk(ns.cluster, ['-n', S3_NAMESPACE, 'get', 'secret', 's3-credentials', '-o', 'json']),
-  ) as { data: Record<string, string> };
-  const data = { ...source.data };
-  if (secretKey) data['AWS_SECRET_ACCESS_KEY'] = Buffer.from(secretKey).toString('base64');
-  ns.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, data });
 }
 
 function waitBackup(
@@ -105,14 +79,8 @@ describe('PostgresBackup', () => {
     const cluster = localCluster();
     installOperator(cluster);
     ns = new TestNamespace(cluster, 'backup');
-    copyCredentials(ns, 's3');
-    ns.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 's3-ca' },
-      stringData: { 'ca.crt': readFileSync(join(CLUSTER_DIR, 'pki', 'ca.crt'), 'utf8') },
-    });
-    ns.apply(postgresCluster('my-cluster', { replicas: 2, backup: s3Repository('s3') }));
+    copyLocalS3Credentials(cluster, ns.name, 's3');
+    ns.apply(postgresCluster('my-cluster', { replicas: 2, backup: localS3Backup(cluster, ns.name, 's3') }));
     await waitRunning(ns, 'my-cluster', 2);
     await waitBackupHealthy(ns, 'my-cluster', 'True', 'ArchivingWorking');
   });
@@ -216,9 +184,25 @@ describe('PostgresBackup', () => {
     assert.equal((info.match(/"label"/g) ?? []).length, 2, 'pgBackRest itself lists two backups');
   });
 
+  it('names a bucket that does not exist, and archives nothing', async () => {
+    const backup = localS3Backup(ns.cluster, ns.name, 's3');
+    ns.apply(
+      postgresCluster('no-bucket', {
+        replicas: 1,
+        backup: { s3: { ...backup.s3, bucket: 'pgop-no-such-bucket' } },
+      }),
+    );
+    const c = await waitBackupHealthy(ns, 'no-bucket', 'False', 'S3BucketNotFound');
+    assert.match(c.message, /pgop-no-such-bucket does not exist/);
+    assert.equal(clusterStatus(ns, 'no-bucket').backup, undefined, 'archiving was switched on');
+    ns.k('delete', 'pgc', 'no-bucket', '--wait=false');
+  });
+
   it('shows refused credentials on the cluster and the backup, and recovers when the Secret is fixed', async () => {
-    copyCredentials(ns, 's3-wrong', 'not-the-secret-key');
-    ns.apply(postgresCluster('wrong-keys', { replicas: 1, backup: s3Repository('s3-wrong') }));
+    copyLocalS3Credentials(ns.cluster, ns.name, 's3-wrong', { secretAccessKey: 'not-the-secret-key' });
+    ns.apply(
+      postgresCluster('wrong-keys', { replicas: 1, backup: localS3Backup(ns.cluster, ns.name, 's3-wrong') }),
+    );
     ns.apply({
       apiVersion: 'postgres.example.com/v1',
       kind: 'PostgresBackup',
@@ -236,7 +220,7 @@ describe('PostgresBackup', () => {
     assert.match(ns.k('get', 'events', '--field-selector', 'reason=S3AccessDenied'), /wrong-keys/);
     assert.doesNotMatch(ns.k('get', 'events', '-o', 'yaml'), /not-the-secret-key/, 'a secret in an event');
 
-    copyCredentials(ns, 's3-wrong');
+    copyLocalS3Credentials(ns.cluster, ns.name, 's3-wrong');
     await waitBackupHealthy(ns, 'wrong-keys', 'True', 'ArchivingWorking', 300);
     const s = await waitBackup(
       ns,

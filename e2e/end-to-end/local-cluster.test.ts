@@ -19,13 +19,13 @@ import {
   goTool,
   kubectlOk,
   localCluster,
+  copyLocalS3Credentials,
+  LOCAL_S3,
 } from '../src/index.js';
 
 /** The image of the utility pods below. */
 const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';
 const OPERATOR_IMAGE = 'localhost/pgop/operator:dev';
-const S3_ENDPOINT = 'https://minio.pgop-s3.svc.cluster.local:9000';
-const S3_BUCKET = 'pgop-test';
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** A container of the PostgreSQL image running a bash script. */
@@ -235,15 +235,10 @@ describe('local cluster', () => {
 
   it('writes to and reads from the S3 bucket from a pod', async () => {
     // The tests' copy of the S3 credentials; the CA is the cluster's, published in every namespace.
-    const secret = JSON.parse(
-      kubectlOk(ns.cluster, ['-n', 'pgop-s3', 'get', 'secret', 's3-credentials', '-o', 'json']),
-    ) as {
-      data: Record<string, string>;
-    };
-    ns.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-credentials' }, data: secret.data });
+    copyLocalS3Credentials(ns.cluster, ns.name, 's3-credentials');
     const key = `smoke/${ns.name}/object.txt`;
     const body = randomBytes(16).toString('hex');
-    const url = `${S3_ENDPOINT}/${S3_BUCKET}/${key}`;
+    const url = `${LOCAL_S3.endpoint}/${LOCAL_S3.bucket}/${key}`;
     const curl = `curl -fsS --cacert ${SERVICE_ACCOUNT_DIR}/ca.crt --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"`;
     ns.apply(
       scriptPod(

@@ -177,4 +177,45 @@ describe('cluster controller (integration)', () => {
       '',
     );
   });
+
+  describe('with spec.backup', () => {
+    const s3 = (endpoint: string) => ({
+      s3: { bucket: 'pg-backups', endpoint, uriStyle: 'Path', credentialsSecret: { name: 's3' } },
+    });
+    const backupHealthy = (name: string) => status(name).conditions?.find((c) => c.type === 'BackupHealthy');
+
+    it('names a missing credentials Secret, and keeps WAL archiving off', async () => {
+      apply(cluster('nokeys', { backup: s3('https://127.0.0.1:9') }));
+      const c = await until('S3CredentialsMissing', () =>
+        backupHealthy('nokeys')?.reason === 'S3CredentialsMissing' ? backupHealthy('nokeys') : undefined,
+      );
+      assert.equal(c.status, 'False');
+      assert.match(c.message, /Secret s3/);
+      const config = k('get', 'configmap', 'nokeys-patroni', '-o', 'jsonpath={.data.patroni\\.yml}');
+      assert.match(config, /archive_command: \/bin\/true/);
+      assert.doesNotMatch(config, /restore_command/);
+    });
+
+    it('names an unreachable S3 endpoint, with a Warning event, and never shows the credentials', async () => {
+      apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's3' },
+        stringData: {
+          AWS_ACCESS_KEY_ID: 'integration-key-id',
+          AWS_SECRET_ACCESS_KEY: 'integration-secret-key',
+        },
+      });
+      apply(cluster('offline', { backup: s3('https://127.0.0.1:9') }));
+      const c = await until('S3Unreachable', () =>
+        backupHealthy('offline')?.reason === 'S3Unreachable' ? backupHealthy('offline') : undefined,
+      );
+      assert.equal(c.status, 'False');
+      await until('S3Unreachable event', () =>
+        k('get', 'events', '--field-selector', 'reason=S3Unreachable', '-o', 'name') ? true : undefined,
+      );
+      const everything = k('get', 'pgc,events,configmaps', '-o', 'yaml');
+      assert.doesNotMatch(everything, /integration-secret-key|integration-key-id/);
+    });
+  });
 });

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { kubectl, kubectlOk } from './kubectl.js';
 import { localCluster, RESTRICTED, type LocalCluster } from './local-cluster.js';
+import { copyLocalS3Credentials, localS3Backup } from './local-s3.js';
 import { installOperator, OPERATOR_NAMESPACE } from './operator.js';
 import { kubeBinaries, REPO_ROOT } from './paths.js';
 
@@ -51,34 +52,18 @@ kubectlOk(
 );
 const local = !process.env.KUBECONFIG;
 if (local) {
-  // The local S3 server's credentials and CA (e2e/cluster/addons.sh), for spec.backup.
-  const s3 = JSON.parse(
-    kubectlOk(cluster, ['-n', 'pgop-s3', 'get', 'secret', 's3-credentials', '-o', 'json']),
-  ) as {
-    data: Record<string, string>;
-  };
-  const ca = readFileSync(join(cluster.kubeconfigPath, '..', 'pki', 'ca.crt'), 'utf8');
-  kubectlOk(
+  copyLocalS3Credentials(cluster, NAMESPACE, 's3-credentials');
+  // A repository per demo namespace: a cluster made again under the same name must not meet the
+  // stanza of the one before (pgBackRest refuses it: StanzaCreateFailed, docs/backup.md).
+  const namespaceUid = kubectlOk(cluster, ['get', 'namespace', NAMESPACE, '-o', 'jsonpath={.metadata.uid}']);
+  (manifest as { spec?: Record<string, unknown> }).spec!.backup = localS3Backup(
     cluster,
-    ['-n', NAMESPACE, 'apply', '--server-side', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-credentials' }, data: s3.data },
-        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-ca' }, stringData: { 'ca.crt': ca } },
-      ],
-    }),
-  );
-  (manifest as { spec?: Record<string, unknown> }).spec!.backup = {
-    s3: {
-      bucket: 'pgop-test',
-      endpoint: 'https://minio.pgop-s3.svc.cluster.local:9000',
-      uriStyle: 'Path',
-      credentialsSecret: { name: 's3-credentials' },
-      tls: { caSecret: { name: 's3-ca' } },
+    NAMESPACE,
+    's3-credentials',
+    {
+      path: `/pgbackrest/${NAMESPACE}-${namespaceUid.slice(0, 8)}/${name}`,
     },
-  };
+  );
   console.log('with spec.backup: WAL archiving to the local S3 server (bucket pgop-test)');
 }
 console.log(kubectlOk(cluster, ['-n', NAMESPACE, 'apply', '-f', '-'], JSON.stringify(manifest)).trim());

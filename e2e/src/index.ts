@@ -3,6 +3,7 @@ export * from './kubectl.js';
 export * from './paths.js';
 export * from './ports.js';
 export * from './local-cluster.js';
+export * from './local-s3.js';
 export * from './operator.js';
 export * from './eventually.js';
 export * from './in-process-controller.js';

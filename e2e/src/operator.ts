@@ -51,6 +51,7 @@ export interface ClusterStatus {
   lastFailover?: { from: string; to: string; reason: string };
   lastSwitchover?: { phase: string; from?: string; to?: string; request?: string; message?: string };
   primaryHistory?: { from: string; to: string; reason: string }[];
+  backup?: { repository?: string; stanzaCreated?: boolean };
 }
 
 export function postgresCluster(

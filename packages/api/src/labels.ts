@@ -27,6 +27,13 @@ export const SWITCHOVER_TARGET_ANNOTATION = `${GROUP}/switchover-target`;
 /** On a PostgresBackup: each distinct value requests exactly one on-demand backup. */
 export const BACKUP_TRIGGER_ANNOTATION = `backup.${GROUP}/trigger`;
 
+/**
+ * The condition on a PostgresCluster (its repository and WAL archiving, by the cluster
+ * controller) and on a PostgresBackup (that plus its Jobs, by the backup controller, which reads
+ * the cluster's).
+ */
+export const BACKUP_HEALTHY_CONDITION = 'BackupHealthy';
+
 /** The recommended app.kubernetes.io labels. */
 export const APP_LABELS = {
   name: 'app.kubernetes.io/name',

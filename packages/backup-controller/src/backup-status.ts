@@ -3,13 +3,18 @@
  * and the cluster's own view of its repository. Pure.
  */
 import type { V1Job } from '@kubernetes/client-node';
-import type { BackupRun, PostgresBackup, PostgresBackupStatus, PostgresCluster } from '@pgop/api';
-import type { ConditionUpdate } from '@pgop/runtime';
+import {
+  BACKUP_HEALTHY_CONDITION,
+  type BackupRun,
+  type PostgresBackup,
+  type PostgresBackupStatus,
+  type PostgresCluster,
+} from '@pgop/api';
+import { conditionOf, type ConditionUpdate } from '@pgop/runtime';
 import { CronExpressionParser } from 'cron-parser';
 import type { JobResult } from './job-result.js';
 import { humanSize } from './pgbackrest-info.js';
 
-export const BACKUP_HEALTHY = 'BackupHealthy';
 /** How the last backup Job ended; BackupHealthy combines it with the cluster's repository check. */
 export const LAST_BACKUP_SUCCEEDED = 'LastBackupSucceeded';
 
@@ -18,7 +23,7 @@ export function nextScheduled(schedule: string | undefined, now: Date): string |
   if (!schedule) return undefined;
   try {
     const next = CronExpressionParser.parse(schedule, { currentDate: now, tz: 'UTC' }).next();
-    return next.toISOString()?.replace(/\.000Z$/, 'Z') ?? undefined;
+    return next.toISOString()?.replace(/\.000Z$/, 'Z');
   } catch {
     return undefined;
   }
@@ -117,17 +122,8 @@ export function backupConditions(
         message: previous.message,
       };
 
+  const condition = conditionOf(BACKUP_HEALTHY_CONDITION);
   const health = ((): ConditionUpdate => {
-    const condition = (
-      status: ConditionUpdate['status'],
-      reason: string,
-      message: string,
-    ): ConditionUpdate => ({
-      type: BACKUP_HEALTHY,
-      status,
-      reason,
-      message,
-    });
     const name = backup.spec.clusterName;
     if (!cluster)
       return condition(
@@ -141,7 +137,7 @@ export function backupConditions(
         'NoRepository',
         `PostgresCluster ${name} has no spec.backup: there is nowhere to back up to`,
       );
-    const repository = cluster.status?.conditions?.find((c) => c.type === BACKUP_HEALTHY);
+    const repository = cluster.status?.conditions?.find((c) => c.type === BACKUP_HEALTHY_CONDITION);
     if (repository?.status === 'False')
       return condition('False', repository.reason, `PostgresCluster ${name}: ${repository.message}`);
     if (last?.status === 'False') return condition('False', last.reason, last.message);

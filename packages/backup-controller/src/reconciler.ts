@@ -8,6 +8,7 @@
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import {
   API_VERSION,
+  BACKUP_HEALTHY_CONDITION,
   BACKUP_TRIGGER_ANNOTATION,
   isPaused,
   KINDS,
@@ -31,7 +32,6 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from 'winston';
 import {
   backupConditions,
-  BACKUP_HEALTHY,
   failureMessage,
   finishedState,
   nextScheduled,
@@ -39,7 +39,14 @@ import {
   type FinishedJob,
 } from './backup-status.js';
 import { decodeJobResult } from './job-result.js';
-import { names, renderCronJob, renderJob, renderJobAccess, type JobSettings } from './render/backup-job.js';
+import {
+  BACKUP_LABEL,
+  names,
+  renderCronJob,
+  renderJob,
+  renderJobAccess,
+  type JobSettings,
+} from './render/backup-job.js';
 
 export interface BackupCaches {
   backups: Informer<PostgresBackup>;
@@ -87,7 +94,7 @@ export class BackupReconciler {
       await this.writeStatus(cached, {
         ...cached.status,
         conditions: this.conditions(cached, [
-          { type: BACKUP_HEALTHY, status: 'False', reason: 'Invalid', message },
+          { type: BACKUP_HEALTHY_CONDITION, status: 'False', reason: 'Invalid', message },
         ]),
       });
       return {};
@@ -182,20 +189,13 @@ export class BackupReconciler {
     return next;
   }
 
+  /** This backup's Jobs: its own and its CronJob's (both carry its label from the template). */
   private ownedJobs(backup: PostgresBackup): V1Job[] {
     return this.deps.caches.jobs
       .list(backup.metadata.namespace)
       .filter(
-        (j) =>
-          j.metadata?.ownerReferences?.some((o) => o.uid === backup.metadata.uid) ||
-          this.fromCronJob(backup, j),
-      )
-      .filter((j) => !j.metadata?.deletionTimestamp);
-  }
-
-  private fromCronJob(backup: PostgresBackup, job: V1Job): boolean {
-    const cronJob = this.deps.caches.cronJobs.get(names.cronJob(backup), backup.metadata.namespace);
-    return Boolean(cronJob && job.metadata?.ownerReferences?.some((o) => o.uid === cronJob.metadata?.uid));
+        (j) => j.metadata?.labels?.[BACKUP_LABEL] === backup.metadata.name && !j.metadata?.deletionTimestamp,
+      );
   }
 
   /** Finished Jobs with what their last pod reported, oldest first. */

@@ -3,12 +3,10 @@
  * condition it shows. Pure: the monitor (backup-repository.ts) gathers the facts, these
  * functions decide what they mean and what to look at next.
  */
-import type { BackupRepositoryStatus, PostgresCluster } from '@pgop/api';
-import type { ConditionUpdate } from '@pgop/runtime';
+import { BACKUP_HEALTHY_CONDITION, type BackupRepositoryStatus, type PostgresCluster } from '@pgop/api';
+import { conditionOf, type ConditionUpdate } from '@pgop/runtime';
 import { repositoryUrl } from './render/pgbackrest.js';
 import type { RepositoryProblem } from './repository-check.js';
-
-export const BACKUP_HEALTHY = 'BackupHealthy';
 
 /** pg_stat_archiver on the primary; times in epoch milliseconds. */
 export interface ArchiverStats {
@@ -117,16 +115,7 @@ export function backupHealthCondition(
 ): ConditionUpdate | undefined {
   const url = repositoryUrl(cluster);
   if (!url) return undefined;
-  const condition = (
-    status: ConditionUpdate['status'],
-    reason: string,
-    message: string,
-  ): ConditionUpdate => ({
-    type: BACKUP_HEALTHY,
-    status,
-    reason,
-    message,
-  });
+  const condition = conditionOf(BACKUP_HEALTHY_CONDITION);
   if (!facts || facts.url !== url) return condition('Unknown', 'Checking', `checking the repository ${url}`);
   if (facts.s3 && !facts.s3.ok) return condition('False', facts.s3.reason, facts.s3.message);
   if (!verified(cluster, facts)) return condition('Unknown', 'Checking', `checking the repository ${url}`);
@@ -139,7 +128,7 @@ export function backupHealthCondition(
       `waiting for the primary to create the pgBackRest stanza in ${url}`,
     );
   }
-  const stats = facts.archiver?.stats ?? undefined;
+  const stats = facts.archiver?.stats;
   if (archivingFailing(stats))
     return condition(
       'False',

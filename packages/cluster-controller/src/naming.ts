@@ -3,9 +3,9 @@
  * renderers, the reconcile and the tests cannot disagree.
  */
 import {
-  API_VERSION,
   APP_LABELS,
   CLUSTER_LABEL,
+  controllerReference,
   KINDS,
   MANAGED_BY,
   ROLE_LABEL,
@@ -79,15 +79,6 @@ export function childMetadata(cluster: PostgresCluster, name: string, component:
     name,
     namespace: cluster.metadata.namespace!,
     labels: clusterLabels(cluster, component),
-    ownerReferences: [
-      {
-        apiVersion: API_VERSION,
-        kind: KINDS.PostgresCluster.kind,
-        name: cluster.metadata.name!,
-        uid: cluster.metadata.uid!,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ],
+    ownerReferences: [controllerReference(KINDS.PostgresCluster.kind, cluster.metadata)],
   };
 }

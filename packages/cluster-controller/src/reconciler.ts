@@ -6,6 +6,7 @@
 import type { V1ConfigMap, V1Node, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import {
   API_VERSION,
+  BACKUP_HEALTHY_CONDITION,
   CLUSTER_LABEL,
   isPaused,
   KINDS,
@@ -41,7 +42,7 @@ import { dynamicConfiguration } from './render/patroni-config.js';
 import { decideSwitchover, type SwitchoverStep } from './switchover.js';
 import { decideLostNodes, nodeNotReadySince, type LostNodeDecision } from './lost-nodes.js';
 import { detectPrimaryChange } from './primary-change.js';
-import { backupHealthCondition, repositoryStatus, BACKUP_HEALTHY } from './backup-health.js';
+import { backupHealthCondition, repositoryStatus } from './backup-health.js';
 import type { BackupRepositoryMonitor } from './backup-repository.js';
 import { decideStalePrimaryLabels, type StalePrimaryLabelDecision } from './stale-primary-label.js';
 
@@ -602,7 +603,7 @@ export class ClusterReconciler {
         );
     }
     if (!health) return;
-    const previous = cluster.status?.conditions?.find((c) => c.type === BACKUP_HEALTHY);
+    const previous = cluster.status?.conditions?.find((c) => c.type === BACKUP_HEALTHY_CONDITION);
     if (previous?.status === health.status && previous.reason === health.reason) return;
     if (health.status === 'False') {
       this.deps.backupMetrics?.failures.inc({ ...labels, reason: health.reason });

@@ -5,6 +5,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import {
+  BACKUP_HEALTHY_CONDITION,
   PRIMARY_HISTORY_LIMIT,
   type BackupRepositoryStatus,
   type ClusterPhase,
@@ -19,7 +20,6 @@ import { instanceSelector, selectorString } from './naming.js';
 import type { LostNodeDecision } from './lost-nodes.js';
 import { hasPrimaryLabel, isPodReady } from './patroni-member.js';
 import { withHistory } from './primary-change.js';
-import { BACKUP_HEALTHY } from './backup-health.js';
 
 /** A problem that stops pgop from applying the spec (the children are left as they are). */
 export interface Blocker {
@@ -120,7 +120,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     conditions: mergeConditions(
       // BackupHealthy goes with spec.backup.
       (previous.conditions as Condition[] | undefined)?.filter(
-        (c) => c.type !== BACKUP_HEALTHY || o.backup?.health,
+        (c) => c.type !== BACKUP_HEALTHY_CONDITION || o.backup?.health,
       ),
       conditions,
       cluster.metadata.generation,

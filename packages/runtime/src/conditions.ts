@@ -13,6 +13,16 @@ export interface Condition {
 
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
+/** Builds updates of one condition type: conditionOf('Ready')('True', 'AllReady', '...'). */
+export function conditionOf(type: string) {
+  return (status: Condition['status'], reason: string, message: string): ConditionUpdate => ({
+    type,
+    status,
+    reason,
+    message,
+  });
+}
+
 /** The new list: each update replaces the condition of its type, keeping the transition time if unchanged. */
 export function mergeConditions(
   existing: readonly Condition[] | undefined,

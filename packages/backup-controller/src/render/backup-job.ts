@@ -12,9 +12,9 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import {
-  API_VERSION,
   APP_LABELS,
   CLUSTER_LABEL,
+  controllerReference,
   DEFAULT_RETENTION_COUNT,
   DEFAULT_RETENTION_DAYS,
   GROUP,
@@ -85,16 +85,7 @@ function metadata(backup: PostgresBackup, name: string, component: string): V1Ob
     name,
     namespace: backup.metadata.namespace,
     labels: labels(backup, component),
-    ownerReferences: [
-      {
-        apiVersion: API_VERSION,
-        kind: KINDS.PostgresBackup.kind,
-        name: backup.metadata.name!,
-        uid: backup.metadata.uid!,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ],
+    ownerReferences: [controllerReference(KINDS.PostgresBackup.kind, backup.metadata)],
   };
 }
 
