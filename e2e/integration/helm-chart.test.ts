@@ -119,6 +119,9 @@ describe('Helm chart', () => {
       // pgbackrest stanza-create and check, pg_stat_archiver (docs/backup.md)
       ['create', 'pods', '--subresource=exec', '-n', 'db'],
       ['get', 'pods', '--subresource=exec', '-n', 'db'],
+      // a PVC repository: its volume and repository host
+      ['create', 'persistentvolumeclaims', '-n', 'db'],
+      ['patch', 'deployments.apps', '-n', 'db'],
     ])
       assert.equal(can('cluster-controller', ...check), 'yes', check.join(' '));
   });
@@ -134,6 +137,8 @@ describe('Helm chart', () => {
       ['patch', 'nodes'],
       ['create', 'clusterroles.rbac.authorization.k8s.io'],
       ['update', 'leases.coordination.k8s.io', '-n', 'db'],
+      // the repository volume holds the backups
+      ['delete', 'persistentvolumeclaims', '-n', 'db'],
     ])
       assert.equal(can('cluster-controller', ...check), 'no', check.join(' '));
   });

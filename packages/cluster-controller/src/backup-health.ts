@@ -21,8 +21,9 @@ export interface ArchiverStats {
 export interface RepositoryFacts {
   /** The repository these facts are about (repositoryUrl). */
   url: string;
-  /** The last S3 check; absent until one ran. */
-  s3?: { ok: true; at: number } | { ok: false; reason: RepositoryProblem; message: string; at: number };
+  /** The last repository check (S3 or the repository host); absent until one ran. */
+  reachable?:
+    { ok: true; at: number } | { ok: false; reason: RepositoryProblem; message: string; at: number };
   /** The last stanza-create and pgbackrest check in this process; absent until they ran. */
   stanza?:
     | { ok: true; at: number }
@@ -35,7 +36,7 @@ export interface RepositoryFacts {
 export type ConditionReason = RepositoryProblem | 'ArchivingFailing' | 'StanzaCreateFailed';
 
 /** How often each fact is looked at again. */
-export const RECHECK_MS = { failedS3: 30_000, stanza: 30_000, archiver: 15_000 } as const;
+export const RECHECK_MS = { failedCheck: 30_000, stanza: 30_000, archiver: 15_000 } as const;
 
 /** Archiving is failing when its last failure is newer than its last success. */
 export function archivingFailing(stats: ArchiverStats | undefined): boolean {
@@ -43,7 +44,7 @@ export function archivingFailing(stats: ArchiverStats | undefined): boolean {
 }
 
 function verified(cluster: PostgresCluster, facts: RepositoryFacts): boolean {
-  return cluster.status?.backup?.repository === facts.url || facts.s3?.ok === true;
+  return cluster.status?.backup?.repository === facts.url || facts.reachable?.ok === true;
 }
 
 function stanzaCreated(cluster: PostgresCluster, facts: RepositoryFacts): boolean {
@@ -51,7 +52,7 @@ function stanzaCreated(cluster: PostgresCluster, facts: RepositoryFacts): boolea
   return Boolean(fromStatus) || facts.stanza?.ok === true;
 }
 
-export type RepositoryStep = 's3Check' | 'stanzaCreate' | 'archiverStats';
+export type RepositoryStep = 'repositoryCheck' | 'stanzaCreate' | 'archiverStats';
 
 /** What the monitor should find out now, in order. */
 export function dueSteps(
@@ -62,8 +63,10 @@ export function dueSteps(
 ): RepositoryStep[] {
   const steps: RepositoryStep[] = [];
   const failing = archivingFailing(facts.archiver?.stats);
-  const s3Stale = !facts.s3 || (now - facts.s3.at >= RECHECK_MS.failedS3 && (!facts.s3.ok || failing));
-  if (!verified(cluster, facts) || s3Stale) steps.push('s3Check');
+  const checkStale =
+    !facts.reachable ||
+    (now - facts.reachable.at >= RECHECK_MS.failedCheck && (!facts.reachable.ok || failing));
+  if (!verified(cluster, facts) || checkStale) steps.push('repositoryCheck');
   // The stanza and pgbackrest check need archive_command set, which follows the status.
   if (!primary || cluster.status?.backup?.repository !== facts.url) return steps;
   if (!stanzaCreated(cluster, facts)) {
@@ -117,7 +120,8 @@ export function backupHealthCondition(
   if (!url) return undefined;
   const condition = conditionOf(BACKUP_HEALTHY_CONDITION);
   if (!facts || facts.url !== url) return condition('Unknown', 'Checking', `checking the repository ${url}`);
-  if (facts.s3 && !facts.s3.ok) return condition('False', facts.s3.reason, facts.s3.message);
+  if (facts.reachable && !facts.reachable.ok)
+    return condition('False', facts.reachable.reason, facts.reachable.message);
   if (!verified(cluster, facts)) return condition('Unknown', 'Checking', `checking the repository ${url}`);
   if (!stanzaCreated(cluster, facts)) {
     if (facts.stanza && !facts.stanza.ok)

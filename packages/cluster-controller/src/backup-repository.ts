@@ -1,15 +1,16 @@
 /**
- * Watches each cluster's pgBackRest repository in the background: checks it with the AWS SDK,
- * creates the stanza on the primary, and reads pg_stat_archiver there. A reconcile never waits
+ * Watches each cluster's pgBackRest repository in the background: checks it (S3 with the AWS
+ * SDK, a PVC repository through its host's readiness), creates the stanza on the primary, and reads pg_stat_archiver there. A reconcile never waits
  * for this (an S3 timeout or a slow exec would hold up every cluster); it reads the last facts
  * and the monitor enqueues the cluster again when they change.
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { execInPod } from '@pgop/runtime';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { dueSteps, type ArchiverStats, type RepositoryFacts } from './backup-health.js';
+import { childNames, repositoryHostSelector, selectorString } from './naming.js';
 import { PGBACKREST, repositoryPath, repositoryUrl, STANZA } from './render/pgbackrest.js';
 import { checkS3Repository, type RepositoryCheck } from './repository-check.js';
 
@@ -42,6 +43,7 @@ export class BackupRepositoryMonitor {
   private readonly facts = new Map<string, RepositoryFacts>();
   private readonly running = new Set<string>();
   private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -49,6 +51,7 @@ export class BackupRepositoryMonitor {
     private readonly enqueue: (key: string) => void,
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
   /** The facts gathered so far; starts gathering more when some are due. */
@@ -81,9 +84,11 @@ export class BackupRepositoryMonitor {
     const facts = structuredClone(before)!;
     try {
       for (const step of steps) {
-        if (step === 's3Check') {
-          const result = await this.checkS3(cluster);
-          facts.s3 = { ...result, at: Date.now() };
+        if (step === 'repositoryCheck') {
+          const result = cluster.spec.backup?.pvc
+            ? await this.checkRepositoryHost(cluster)
+            : await this.checkS3(cluster);
+          facts.reachable = { ...result, at: Date.now() };
           if (!result.ok) break; // no use creating a stanza in a bucket we cannot write
         } else if (step === 'stanzaCreate') facts.stanza = await this.createStanza(cluster, primary!);
         else if (step === 'archiverStats') {
@@ -100,9 +105,9 @@ export class BackupRepositoryMonitor {
     }
     if (this.facts.get(key)?.url !== facts.url) return; // the spec moved on meanwhile
     this.facts.set(key, facts);
-    const withoutTime = (s3: RepositoryFacts['s3']) => s3 && { ...s3, at: 0 };
+    const withoutTime = (check: RepositoryFacts['reachable']) => check && { ...check, at: 0 };
     if (
-      !isDeepStrictEqual(withoutTime(before?.s3), withoutTime(facts.s3)) ||
+      !isDeepStrictEqual(withoutTime(before?.reachable), withoutTime(facts.reachable)) ||
       before?.stanza?.ok !== facts.stanza?.ok ||
       !isDeepStrictEqual(before?.archiver?.stats, facts.archiver?.stats)
     )
@@ -146,6 +151,34 @@ export class BackupRepositoryMonitor {
       secretAccessKey,
       ...(ca ? { ca } : {}),
     });
+  }
+
+  /**
+   * A PVC repository is reachable when its repository host has a ready pod; otherwise the
+   * message says what holds it (often the volume, which cannot be provisioned or attached).
+   */
+  private async checkRepositoryHost(cluster: PostgresCluster): Promise<RepositoryCheck> {
+    const namespace = cluster.metadata.namespace!;
+    const names = childNames(cluster.metadata.name!);
+    try {
+      const deployment = await this.apps.readNamespacedDeployment({ name: names.repositoryHost, namespace });
+      if ((deployment.status?.readyReplicas ?? 0) > 0) return { ok: true };
+      const volume = await this.core
+        .readNamespacedPersistentVolumeClaim({ name: names.repositoryVolume, namespace })
+        .catch(() => undefined);
+      const phase = volume?.status?.phase ?? 'missing';
+      return {
+        ok: false,
+        reason: 'RepositoryHostNotReady',
+        message: `the repository host ${names.repositoryHost} has no ready pod (PersistentVolumeClaim ${names.repositoryVolume}: ${phase}); see kubectl describe pod -l ${selectorString(repositoryHostSelector(cluster.metadata.name!))}`,
+      };
+    } catch (err) {
+      return {
+        ok: false,
+        reason: 'RepositoryHostNotReady',
+        message: `cannot read Deployment ${names.repositoryHost}: ${(err as Error).message}`,
+      };
+    }
   }
 
   private exec(cluster: PostgresCluster, pod: string, command: string[]) {

@@ -14,6 +14,7 @@ import {
 } from '@pgop/api';
 
 export const DATABASE_COMPONENT = 'database';
+export const REPOSITORY_HOST_COMPONENT = 'repo-host';
 
 export function childNames(clusterName: string) {
   /** ConfigMaps Patroni creates itself for its DCS (scope = cluster name); removed on delete. */
@@ -33,6 +34,10 @@ export function childNames(clusterName: string) {
     patroniApiSecret: `${clusterName}-patroni-api`,
     instanceServiceAccount: `${clusterName}-instance`,
     disruptionBudget: clusterName,
+    /** A PVC repository: its volume, the pgBackRest TLS server (Deployment and Service), its certificates. */
+    repositoryVolume: `${clusterName}-repository`,
+    repositoryHost: `${clusterName}-repo-host`,
+    repositoryTlsSecret: `${clusterName}-pgbackrest-tls`,
     patroniLeaderConfigMap,
     patroniDynamicConfigMap,
     patroniSyncConfigMap,
@@ -60,6 +65,11 @@ export function clusterLabels(cluster: PostgresCluster, component: string): Reco
 /** The StatefulSet's pod selector (immutable once created). */
 export function instanceSelector(clusterName: string): Record<string, string> {
   return { [CLUSTER_LABEL]: clusterName, [APP_LABELS.component]: DATABASE_COMPONENT };
+}
+
+/** The repository host Deployment's pod selector. */
+export function repositoryHostSelector(clusterName: string): Record<string, string> {
+  return { [CLUSTER_LABEL]: clusterName, [APP_LABELS.component]: REPOSITORY_HOST_COMPONENT };
 }
 
 export function roleSelector(clusterName: string, role: keyof typeof ROLES): Record<string, string> {

@@ -34,6 +34,9 @@ import { childNames, DATABASE_COMPONENT } from './naming.js';
 import { PatroniClient, type PatroniCredentials } from './patroni-client.js';
 import { desiredChildren } from './render/desired-state.js';
 import { generatePassword, renderSecrets } from './render/secrets.js';
+import { repositoryHostNames } from './render/pgbackrest.js';
+import { renderRepositoryTlsSecret } from './render/repo-host.js';
+import { issueRepositoryCertificates } from './repository-certificates.js';
 import { MAJOR_VERSION_LABEL } from './render/statefulset.js';
 import { computeStatus, currentPrimary, type Blocker } from './status.js';
 import { dynamicConfigPatch } from './dynamic-config.js';
@@ -149,6 +152,7 @@ export class ClusterReconciler {
       blocker = this.check(cluster, statefulSet, image);
       if (!blocker) {
         await this.ensureSecrets(cluster);
+        await this.ensureRepositoryCertificates(cluster);
         plan = planInstances({
           desiredReplicas: cluster.spec.replicas,
           currentReplicas: statefulSet?.spec?.replicas,
@@ -460,6 +464,21 @@ export class ClusterReconciler {
       if ((await this.deps.client.createIfAbsent(secret)) === 'created')
         this.deps.logger.info('created credentials', { key: this.key(cluster), name: secret.metadata!.name });
     }
+  }
+
+  /** A PVC repository's TLS certificates: issued when the Secret does not exist, never rewritten. */
+  private async ensureRepositoryCertificates(cluster: PostgresCluster): Promise<void> {
+    if (!cluster.spec.backup?.pvc) return;
+    const name = childNames(cluster.metadata.name!).repositoryTlsSecret;
+    if (this.deps.caches.secrets.get(name, cluster.metadata.namespace)) return;
+    const certificates = issueRepositoryCertificates(
+      `${cluster.metadata.namespace}/${cluster.metadata.name} pgBackRest CA`,
+      repositoryHostNames(cluster),
+    );
+    if (
+      (await this.deps.client.createIfAbsent(renderRepositoryTlsSecret(cluster, certificates))) === 'created'
+    )
+      this.deps.logger.info('issued the repository TLS certificates', { key: this.key(cluster), name });
   }
 
   /** Applies spec changes Patroni keeps in its DCS (parameters, replication mode) through the leader. */

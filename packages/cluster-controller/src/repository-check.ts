@@ -19,6 +19,8 @@ export const REPOSITORY_PROBLEMS = [
   'S3BucketNotFound',
   'S3Unreachable',
   'S3CredentialsMissing',
+  // A PVC repository: its repository host has no ready pod.
+  'RepositoryHostNotReady',
 ] as const;
 export type RepositoryProblem = (typeof REPOSITORY_PROBLEMS)[number];
 

@@ -4,7 +4,14 @@ import { describe, it } from 'node:test';
 import { backupHealthCondition, dueSteps } from '../src/backup-health.js';
 import { dynamicConfigPatch } from '../src/dynamic-config.js';
 import { dynamicConfiguration } from '../src/render/patroni-config.js';
-import { archivingEnabled, pgbackrestConf, repositoryUrl } from '../src/render/pgbackrest.js';
+import {
+  archivingEnabled,
+  pgbackrestConf,
+  REPOSITORY_CLIENT_NAME,
+  repositoryHostConf,
+  repositoryUrl,
+} from '../src/render/pgbackrest.js';
+import { renderRepositoryHost } from '../src/render/repo-host.js';
 import { cluster, fullCluster, ticketCluster } from './fixtures.js';
 
 /** The full example with status.backup.repository set: pgop checked the bucket. */
@@ -36,6 +43,26 @@ describe('pgBackRest configuration', () => {
     const c = cluster(fullCluster());
     delete c.spec.backup!.s3!.path;
     assert.equal(repositoryUrl(c), 's3://pg-backups/pgbackrest/db/full-cluster');
+  });
+
+  it('reaches a PVC repository on the repository host over mutual TLS', () => {
+    const c = cluster(ticketCluster(), { backup: { pvc: { size: '10Gi' } } });
+    const conf = pgbackrestConf(c)!;
+    assert.match(conf, /^repo1-host=my-cluster-repo-host\.db\.svc$/m);
+    assert.match(conf, /^repo1-host-type=tls$/m);
+    assert.match(conf, /^repo1-host-cert-file=\/etc\/pgbackrest\/tls\/client\.crt$/m);
+    assert.doesNotMatch(conf, /repo1-type=s3/);
+    assert.equal(repositoryUrl(c), 'pvc://my-cluster-repository');
+    // The server admits the client certificate's name and no other.
+    assert.match(repositoryHostConf(), new RegExp(`^tls-server-auth=${REPOSITORY_CLIENT_NAME}=\\*$`, 'm'));
+  });
+
+  it('keeps the PVC repository when the cluster is deleted: the volume has no owner', () => {
+    const c = cluster(ticketCluster(), { backup: { pvc: { size: '10Gi' } } });
+    const [volume, service, deployment] = renderRepositoryHost(c, 'img');
+    assert.equal(volume!.metadata!.ownerReferences, undefined);
+    assert.equal(service!.metadata!.ownerReferences?.length, 1);
+    assert.equal(deployment!.metadata!.ownerReferences?.length, 1);
   });
 
   it('is absent without spec.backup', () => {
@@ -82,8 +109,8 @@ describe('repository monitor steps', () => {
   it('checks the bucket first, and creates the stanza only once archiving is on for it', () => {
     const c = cluster(fullCluster());
     const url = repositoryUrl(c)!;
-    assert.deepEqual(dueSteps(c, { url }, 'full-cluster-0', 0), ['s3Check']);
-    const checked = { url, s3: { ok: true as const, at: 0 } };
+    assert.deepEqual(dueSteps(c, { url }, 'full-cluster-0', 0), ['repositoryCheck']);
+    const checked = { url, reachable: { ok: true as const, at: 0 } };
     assert.deepEqual(dueSteps(c, checked, 'full-cluster-0', 1), []);
     c.status = { backup: { repository: url } };
     assert.deepEqual(dueSteps(c, checked, 'full-cluster-0', 1), ['stanzaCreate']);
@@ -96,10 +123,10 @@ describe('repository monitor steps', () => {
     c.status = { backup: { repository: url, stanzaCreated: true } };
     const failing = {
       url,
-      s3: { ok: true as const, at: 0 },
+      reachable: { ok: true as const, at: 0 },
       archiver: { stats: { archivedCount: 1, lastArchivedAt: 1, failedCount: 3, lastFailedAt: 2 }, at: 0 },
     };
-    assert.deepEqual(dueSteps(c, failing, 'full-cluster-0', 40_000), ['s3Check', 'archiverStats']);
+    assert.deepEqual(dueSteps(c, failing, 'full-cluster-0', 40_000), ['repositoryCheck', 'archiverStats']);
     const condition = backupHealthCondition(c, failing)!;
     assert.equal(condition.reason, 'ArchivingFailing');
     assert.equal(condition.status, 'False');

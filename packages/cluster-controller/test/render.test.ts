@@ -43,6 +43,11 @@ describe('desired state', () => {
     matchesGolden('archiving-cluster.yaml', desiredChildren(c, inputs));
   });
 
+  it('renders a cluster whose repository is a PVC served by the repository host', () => {
+    const c = cluster(ticketCluster(), { backup: { pvc: { size: '20Gi', storageClass: 'fast' } } });
+    matchesGolden('pvc-repository-cluster.yaml', desiredChildren(c, inputs));
+  });
+
   it("keeps Patroni's timing rule: loop_wait + 2 * retry_timeout <= ttl, ttl >= 20", () => {
     assert.ok(HA_TIMING.loop_wait + 2 * HA_TIMING.retry_timeout <= HA_TIMING.ttl);
     assert.ok(HA_TIMING.ttl >= 20);

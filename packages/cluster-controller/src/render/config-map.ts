@@ -1,6 +1,6 @@
 /**
  * The ConfigMap holding patroni.yml, and with spec.backup pgBackRest's configuration and
- * wrapper; mounted read-only into every instance pod. It never holds a credential.
+ * wrapper (and the repository host's configuration for a PVC repository); mounted read-only into every instance pod. It never holds a credential.
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
@@ -12,6 +12,8 @@ import {
   PGBACKREST_WRAPPER,
   PGBACKREST_WRAPPER_KEY,
   pgbackrestConf,
+  REPOSITORY_HOST_CONFIG_KEY,
+  repositoryHostConf,
 } from './pgbackrest.js';
 
 export function renderPatroniConfigMap(
@@ -28,6 +30,7 @@ export function renderPatroniConfigMap(
       ...(pgbackrest
         ? { [PGBACKREST_CONFIG_KEY]: pgbackrest, [PGBACKREST_WRAPPER_KEY]: PGBACKREST_WRAPPER }
         : {}),
+      ...(cluster.spec.backup?.pvc ? { [REPOSITORY_HOST_CONFIG_KEY]: repositoryHostConf() } : {}),
     },
   };
 }

@@ -9,6 +9,7 @@ import { renderPatroniConfigMap } from './config-map.js';
 import { renderDisruptionBudget } from './disruption-budget.js';
 import { renderInstanceAccess } from './instance-access.js';
 import { patroniConfig } from './patroni-config.js';
+import { renderRepositoryHost } from './repo-host.js';
 import { renderServices } from './services.js';
 import { configHash, renderStatefulSet, type StatefulSetInputs } from './statefulset.js';
 
@@ -23,6 +24,7 @@ export function desiredChildren(
     renderPatroniConfigMap(cluster, config),
     ...renderServices(cluster),
     renderDisruptionBudget(cluster),
+    ...renderRepositoryHost(cluster, inputs.image),
     renderStatefulSet(cluster, { ...inputs, configHash: configHash(config) }),
   ];
 }

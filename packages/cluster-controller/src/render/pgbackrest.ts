@@ -1,19 +1,22 @@
 /**
  * pgBackRest inside the instance pods, for spec.backup: its configuration file (no secrets), a
  * small wrapper that hands it the S3 credentials from files, and the PostgreSQL commands that
- * archive WAL to the repository and fetch it back.
+ * archive WAL to the repository and fetch it back. A PVC repository is reached over pgBackRest's
+ * TLS protocol on the repository host (repo-host.ts), so every instance reaches it after a failover.
  *
  * Credentials never go into the ConfigMap or on a command line: the Secret's keys are projected
  * as files, and the wrapper exports them as PGBACKREST_* variables on every call, so a rotated
  * Secret reaches pgBackRest (kubelet refreshes the files) without restarting anything.
  */
 import { PGBACKREST_COMMAND, PGBACKREST_STANZA, type PostgresCluster, type Repository } from '@pgop/api';
+import { childNames } from '../naming.js';
 import { DATA_VOLUME_MOUNT, PGDATA, POSTGRES_PORT, SOCKET_DIR } from './instance-paths.js';
 
 export const STANZA = PGBACKREST_STANZA;
 export const PGBACKREST_DIR = '/etc/pgbackrest';
 export const PGBACKREST_CONFIG_KEY = 'pgbackrest.conf';
 export const PGBACKREST_WRAPPER_KEY = 'pgbackrest-wrapper';
+export const REPOSITORY_HOST_CONFIG_KEY = 'pgbackrest-repo-host.conf';
 /** On PATH before /usr/bin, so `kubectl exec ... -- pgbackrest info` uses the credentials too. */
 export const PGBACKREST_BIN_DIR = `${PGBACKREST_DIR}/bin`;
 export const PGBACKREST = PGBACKREST_COMMAND;
@@ -24,6 +27,40 @@ export const CREDENTIAL_FILES = {
   accessKeyId: 'REPO1_S3_KEY',
   secretAccessKey: 'REPO1_S3_KEY_SECRET',
 } as const;
+/** The Common Name of the instances' client certificate; the only client the repository host admits. */
+export const REPOSITORY_CLIENT_NAME = 'pgop-pgbackrest';
+/** The repository host's TLS server (pgBackRest's default port). */
+export const REPOSITORY_HOST_PORT = 8432;
+/** Where the repository host mounts the repository volume, and the repository inside it. */
+export const REPOSITORY_VOLUME_MOUNT = '/pgbackrest';
+export const PVC_REPOSITORY_PATH = `${REPOSITORY_VOLUME_MOUNT}/repo1`;
+/** The TLS files under /etc/pgbackrest, and the keys of the cluster's TLS Secret they come from. */
+export const TLS_FILES = {
+  ca: { key: 'ca.crt', path: 'tls/ca.crt' },
+  clientCertificate: { key: 'client.crt', path: 'tls/client.crt' },
+  clientKey: { key: 'client.key', path: 'tls/client.key' },
+  serverCertificate: { key: 'repo-host.crt', path: 'tls/server.crt' },
+  serverKey: { key: 'repo-host.key', path: 'tls/server.key' },
+} as const;
+const tlsFile = (file: keyof typeof TLS_FILES) => `${PGBACKREST_DIR}/${TLS_FILES[file].path}`;
+
+/** Read by the postgres user through fsGroup; nobody else (pgBackRest refuses laxer key files). */
+export const OWNER_GROUP_READ = 0o440;
+
+/** The projected TLS files an instance (client) or the repository host (server) needs. */
+export function repositoryTlsSource(cluster: PostgresCluster, side: 'client' | 'server') {
+  const files =
+    side === 'client'
+      ? [TLS_FILES.ca, TLS_FILES.clientCertificate, TLS_FILES.clientKey]
+      : [TLS_FILES.ca, TLS_FILES.serverCertificate, TLS_FILES.serverKey];
+  return {
+    secret: {
+      name: childNames(cluster.metadata.name!).repositoryTlsSecret,
+      items: files.map(({ key, path }) => ({ key, path, mode: OWNER_GROUP_READ })),
+    },
+  };
+}
+
 /** Same filesystem as pg_wal (so a queued segment is moved, not copied), but not inside it. */
 export const SPOOL_PATH = `${DATA_VOLUME_MOUNT}/pgbackrest-spool`;
 
@@ -46,9 +83,17 @@ export function repositoryPath(cluster: PostgresCluster): string {
 
 /** Where WAL goes, as a URL without credentials (status.backup.repository), or undefined. */
 export function repositoryUrl(cluster: PostgresCluster): string | undefined {
-  const s3 = cluster.spec.backup?.s3;
-  if (!s3) return undefined;
-  return `s3://${s3.bucket}${repositoryPath(cluster)}`;
+  const { s3, pvc } = cluster.spec.backup ?? {};
+  if (s3) return `s3://${s3.bucket}${repositoryPath(cluster)}`;
+  if (pvc) return `pvc://${childNames(cluster.metadata.name!).repositoryVolume}`;
+  return undefined;
+}
+
+/** The DNS names of the repository host's Service, the first being the one clients use. */
+export function repositoryHostNames(cluster: PostgresCluster): string[] {
+  const service = childNames(cluster.metadata.name!).repositoryHost;
+  const namespaced = `${service}.${cluster.metadata.namespace}`;
+  return [`${namespaced}.svc`, service, namespaced, `${namespaced}.svc.cluster.local`];
 }
 
 /**
@@ -81,23 +126,42 @@ function ini(sections: Record<string, Record<string, string | number>>): string 
     .concat('\n');
 }
 
-/** /etc/pgbackrest/pgbackrest.conf, or undefined without spec.backup (PVC: not built yet). */
-export function pgbackrestConf(cluster: PostgresCluster): string | undefined {
-  const s3 = cluster.spec.backup?.s3;
-  if (!s3) return undefined;
+function s3RepositoryOptions(s3: NonNullable<Repository['s3']>, path: string) {
   const { host, port } = s3Address(s3);
   const verify = s3.tls?.verify ?? true;
+  return {
+    'repo1-type': 's3',
+    'repo1-path': path,
+    'repo1-s3-bucket': s3.bucket,
+    'repo1-s3-endpoint': host,
+    'repo1-storage-port': port,
+    'repo1-s3-region': s3.region ?? 'us-east-1',
+    'repo1-s3-uri-style': (s3.uriStyle ?? 'Host').toLowerCase(),
+    ...(verify ? {} : { 'repo1-storage-verify-tls': 'n' }),
+    ...(verify && s3.tls?.caSecret ? { 'repo1-storage-ca-file': CA_FILE } : {}),
+  };
+}
+
+/** A PVC repository, as the instances see it: on the repository host, over mutual TLS. */
+function remoteRepositoryOptions(cluster: PostgresCluster) {
+  return {
+    'repo1-host': repositoryHostNames(cluster)[0]!,
+    'repo1-host-type': 'tls',
+    'repo1-host-port': REPOSITORY_HOST_PORT,
+    'repo1-host-ca-file': tlsFile('ca'),
+    'repo1-host-cert-file': tlsFile('clientCertificate'),
+    'repo1-host-key-file': tlsFile('clientKey'),
+    'repo1-path': PVC_REPOSITORY_PATH,
+  };
+}
+
+/** /etc/pgbackrest/pgbackrest.conf of the instances, or undefined without spec.backup. */
+export function pgbackrestConf(cluster: PostgresCluster): string | undefined {
+  const { s3, pvc } = cluster.spec.backup ?? {};
+  if (!s3 && !pvc) return undefined;
   return ini({
     global: {
-      'repo1-type': 's3',
-      'repo1-path': repositoryPath(cluster),
-      'repo1-s3-bucket': s3.bucket,
-      'repo1-s3-endpoint': host,
-      'repo1-storage-port': port,
-      'repo1-s3-region': s3.region ?? 'us-east-1',
-      'repo1-s3-uri-style': (s3.uriStyle ?? 'Host').toLowerCase(),
-      ...(verify ? {} : { 'repo1-storage-verify-tls': 'n' }),
-      ...(verify && s3.tls?.caSecret ? { 'repo1-storage-ca-file': CA_FILE } : {}),
+      ...(s3 ? s3RepositoryOptions(s3, repositoryPath(cluster)) : remoteRepositoryOptions(cluster)),
       // pgop decides retention (count, days, keep-forever) and runs `expire --set` itself; this
       // only keeps pgBackRest's own automatic expiry after each backup from removing anything.
       'repo1-retention-full': 9999999,
@@ -111,6 +175,28 @@ export function pgbackrestConf(cluster: PostgresCluster): string | undefined {
       'pg1-path': PGDATA,
       'pg1-port': POSTGRES_PORT,
       'pg1-socket-path': SOCKET_DIR,
+    },
+  });
+}
+
+/**
+ * pgbackrest.conf of the repository host: a TLS server that serves the repository volume to
+ * clients presenting the cluster's client certificate, and nobody else.
+ */
+export function repositoryHostConf(): string {
+  return ini({
+    global: {
+      'repo1-path': PVC_REPOSITORY_PATH,
+      'tls-server-address': '*',
+      'tls-server-port': REPOSITORY_HOST_PORT,
+      'tls-server-ca-file': tlsFile('ca'),
+      'tls-server-cert-file': tlsFile('serverCertificate'),
+      'tls-server-key-file': tlsFile('serverKey'),
+      // Every stanza: the host serves this cluster's repository only, and `pgbackrest info`
+      // without --stanza (Ticket 3's demo) lists them all.
+      'tls-server-auth': `${REPOSITORY_CLIENT_NAME}=*`,
+      'log-level-console': 'warn',
+      'log-level-file': 'off',
     },
   });
 }

@@ -3,7 +3,7 @@
  * PostgreSQL. updateStrategy OnDelete: pgop decides when each pod is replaced (replicas first,
  * the primary last after a switchover), never the StatefulSet controller.
  */
-import type { V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import type { V1EnvVar, V1StatefulSet, V1Volume, V1VolumeProjection } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { createHash } from 'node:crypto';
 import { childMetadata, childNames, clusterLabels, DATABASE_COMPONENT, instanceSelector } from '../naming.js';
@@ -24,6 +24,8 @@ import {
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_DIR,
   PGBACKREST_WRAPPER_KEY,
+  OWNER_GROUP_READ,
+  repositoryTlsSource,
 } from './pgbackrest.js';
 
 /** The pod annotation that changes when the rendered Patroni configuration changes. */
@@ -71,42 +73,28 @@ export function configHash(config: Record<string, unknown>): string {
   return createHash('sha256').update(runtime).digest('hex').slice(0, 16);
 }
 
-/** Read by the postgres user through fsGroup; nobody else. */
-const OWNER_GROUP_READ = 0o440;
-
 /**
- * /etc/pgbackrest: the configuration and wrapper from the ConfigMap, the S3 credentials and the
- * CA from their Secrets, as one projected volume (kubelet keeps all of it up to date).
+ * /etc/pgbackrest: the configuration and wrapper from the ConfigMap, and from Secrets the S3
+ * credentials and CA, or a PVC repository's TLS client certificate, as one projected volume
+ * (kubelet keeps all of it up to date).
  */
 function pgbackrestVolume(cluster: PostgresCluster, configMap: string): V1Volume | undefined {
-  const s3 = cluster.spec.backup?.s3;
-  if (!s3) return undefined;
-  const credentials = s3.credentialsSecret;
-  const ca = s3.tls?.verify === false ? undefined : s3.tls?.caSecret;
-  return {
-    name: 'pgbackrest',
-    projected: {
-      sources: [
-        {
-          configMap: {
-            name: configMap,
-            items: [
-              { key: PGBACKREST_CONFIG_KEY, path: 'pgbackrest.conf' },
-              { key: PGBACKREST_WRAPPER_KEY, path: 'bin/pgbackrest', mode: 0o555 },
-            ],
-          },
-        },
+  const { s3, pvc } = cluster.spec.backup ?? {};
+  if (!s3 && !pvc) return undefined;
+  const ca = s3?.tls?.verify === false ? undefined : s3?.tls?.caSecret;
+  const secretSources: V1VolumeProjection[] = s3
+    ? [
         {
           secret: {
-            name: credentials.name,
+            name: s3.credentialsSecret.name,
             items: [
               {
-                key: credentials.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID',
+                key: s3.credentialsSecret.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID',
                 path: `secret/${CREDENTIAL_FILES.accessKeyId}`,
                 mode: OWNER_GROUP_READ,
               },
               {
-                key: credentials.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY',
+                key: s3.credentialsSecret.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY',
                 path: `secret/${CREDENTIAL_FILES.secretAccessKey}`,
                 mode: OWNER_GROUP_READ,
               },
@@ -123,6 +111,22 @@ function pgbackrestVolume(cluster: PostgresCluster, configMap: string): V1Volume
               },
             ]
           : []),
+      ]
+    : [repositoryTlsSource(cluster, 'client')];
+  return {
+    name: 'pgbackrest',
+    projected: {
+      sources: [
+        {
+          configMap: {
+            name: configMap,
+            items: [
+              { key: PGBACKREST_CONFIG_KEY, path: 'pgbackrest.conf' },
+              { key: PGBACKREST_WRAPPER_KEY, path: 'bin/pgbackrest', mode: 0o555 },
+            ],
+          },
+        },
+        ...secretSources,
       ],
     },
   };
