@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   TestNamespace,
+  TRIGGER,
+  backupStatus,
   clusterStatus,
   condition,
   copyLocalS3Credentials,
@@ -16,61 +18,10 @@ import {
   localCluster,
   localS3Backup,
   postgresCluster,
+  waitBackup,
+  waitBackupHealthy,
   waitRunning,
 } from '../src/index.js';
-
-const TRIGGER = 'backup.postgres.example.com/trigger';
-
-interface BackupStatus {
-  lastBackup?: string;
-  lastBackupSize?: string;
-  backupCount?: number;
-  nextScheduled?: string;
-  backups?: { label: string; type: string }[];
-  lastTrigger?: { value: string; job: string; phase: string; backup?: string };
-  oneOff?: { job: string; phase: string };
-  conditions?: { type: string; status: string; reason: string; message: string }[];
-}
-
-function backupStatus(ns: TestNamespace, name: string): BackupStatus {
-  return (JSON.parse(ns.k('get', 'pgbackup', name, '-o', 'json')) as { status?: BackupStatus }).status ?? {};
-}
-
-function waitBackup(
-  ns: TestNamespace,
-  name: string,
-  what: string,
-  check: (s: BackupStatus) => boolean,
-  timeout = 240,
-) {
-  return eventually(
-    `${name}: ${what}`,
-    () => {
-      const s = backupStatus(ns, name);
-      return check(s) ? s : undefined;
-    },
-    timeout,
-    () => JSON.stringify(backupStatus(ns, name), null, 1) + '\n' + ns.try('get', 'jobs,pods').stdout,
-  );
-}
-
-function waitBackupHealthy(
-  ns: TestNamespace,
-  cluster: string,
-  status: string,
-  reason?: string,
-  timeout = 240,
-) {
-  return eventually(
-    `${cluster} BackupHealthy=${status}${reason ? ` ${reason}` : ''}`,
-    () => {
-      const c = condition(clusterStatus(ns, cluster), 'BackupHealthy');
-      return c?.status === status && (!reason || c.reason === reason) ? c : undefined;
-    },
-    timeout,
-    () => JSON.stringify(clusterStatus(ns, cluster).conditions, null, 1),
-  );
-}
 
 describe('PostgresBackup', () => {
   let ns: TestNamespace;

@@ -7,3 +7,4 @@ export * from './local-s3.js';
 export * from './operator.js';
 export * from './eventually.js';
 export * from './in-process-controller.js';
+export * from './backups.js';
