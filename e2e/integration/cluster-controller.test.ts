@@ -5,6 +5,7 @@
  * a missing image, the pause annotation, events, and the cleanup on deletion.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
@@ -216,6 +217,50 @@ describe('cluster controller (integration)', () => {
       );
       const everything = k('get', 'pgc,events,configmaps', '-o', 'yaml');
       assert.doesNotMatch(everything, /integration-secret-key|integration-key-id/);
+    });
+
+    it('serves a PVC repository from a repository host, over TLS with certificates of its own', async () => {
+      apply(cluster('vol', { backup: { pvc: { size: '5Gi', storageClass: 'standard' } } }));
+      const c = await until('RepositoryHostNotReady', () =>
+        backupHealthy('vol')?.reason === 'RepositoryHostNotReady' ? backupHealthy('vol') : undefined,
+      );
+      assert.equal(c.status, 'False');
+      assert.match(
+        c.message,
+        /vol-repo-host has no ready pod \(PersistentVolumeClaim vol-repository: Pending\)/,
+      );
+
+      const volume = json<{
+        metadata: { ownerReferences?: unknown[] };
+        spec: { storageClassName: string; resources: { requests: { storage: string } } };
+      }>('pvc', 'vol-repository');
+      assert.equal(volume.metadata.ownerReferences, undefined, 'the backups would go with the cluster');
+      assert.equal(volume.spec.storageClassName, 'standard');
+      assert.equal(volume.spec.resources.requests.storage, '5Gi');
+      const host = json<{ spec: { template: { spec: { volumes: { name: string }[] } } } }>(
+        'deployment',
+        'vol-repo-host',
+      );
+      assert.ok(host.spec.template.spec.volumes.some((v) => v.name === 'repository'));
+      assert.equal(k('get', 'service', 'vol-repo-host', '-o', 'jsonpath={.spec.ports[0].port}'), '8432');
+
+      const tls = json<{ data: Record<string, string> }>('secret', 'vol-pgbackrest-tls').data;
+      const pem = (key: string) => Buffer.from(tls[key]!, 'base64').toString();
+      const server = new X509Certificate(pem('repo-host.crt'));
+      assert.ok(server.verify(new X509Certificate(pem('ca.crt')).publicKey));
+      assert.equal(server.checkHost('vol-repo-host.db.svc'), 'vol-repo-host.db.svc');
+      // Issued once: a reconcile never replaces them (instances would lose the repository).
+      const before = tls['repo-host.crt'];
+      apply(cluster('vol', { replicas: 2, backup: { pvc: { size: '5Gi', storageClass: 'standard' } } }));
+      await sleep(2000);
+      assert.equal(
+        json<{ data: Record<string, string> }>('secret', 'vol-pgbackrest-tls').data['repo-host.crt'],
+        before,
+      );
+
+      const config = k('get', 'configmap', 'vol-patroni', '-o', 'yaml');
+      assert.match(config, /repo1-host=vol-repo-host\.db\.svc/);
+      assert.doesNotMatch(config, /PRIVATE KEY/);
     });
   });
 });
