@@ -12,13 +12,12 @@ import {
   TestNamespace,
   clusterStatus,
   condition,
-  copyLocalS3Credentials,
   eventually,
   installOperator,
   kubectlOk,
   localCluster,
-  localS3Backup,
   postgresCluster,
+  startArchivingCluster,
   waitBackup,
   waitBackupHealthy,
   waitRunning,
@@ -135,10 +134,7 @@ describe('the S3 server stopped during a backup', () => {
     const cluster = localCluster();
     installOperator(cluster);
     ns = new TestNamespace(cluster, 'backup-outage');
-    copyLocalS3Credentials(cluster, ns.name, 's3');
-    ns.apply(postgresCluster('outage', { replicas: 1, backup: localS3Backup(cluster, ns.name, 's3') }));
-    await waitRunning(ns, 'outage', 1);
-    await waitBackupHealthy(ns, 'outage', 'True', 'ArchivingWorking');
+    await startArchivingCluster(ns, 'outage', 1);
     // Enough data that the backup is still copying when the server stops.
     sqlOnPrimary(
       ns,

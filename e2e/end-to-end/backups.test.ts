@@ -18,9 +18,9 @@ import {
   localCluster,
   localS3Backup,
   postgresCluster,
+  startArchivingCluster,
   waitBackup,
   waitBackupHealthy,
-  waitRunning,
 } from '../src/index.js';
 
 describe('PostgresBackup', () => {
@@ -30,10 +30,7 @@ describe('PostgresBackup', () => {
     const cluster = localCluster();
     installOperator(cluster);
     ns = new TestNamespace(cluster, 'backup');
-    copyLocalS3Credentials(cluster, ns.name, 's3');
-    ns.apply(postgresCluster('my-cluster', { replicas: 2, backup: localS3Backup(cluster, ns.name, 's3') }));
-    await waitRunning(ns, 'my-cluster', 2);
-    await waitBackupHealthy(ns, 'my-cluster', 'True', 'ArchivingWorking');
+    await startArchivingCluster(ns, 'my-cluster', 2);
   });
   after(() => ns?.delete());
 

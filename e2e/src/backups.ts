@@ -1,7 +1,8 @@
 /** PostgresBackup in end-to-end tests: its status, and waiting for it or the cluster's BackupHealthy. */
 import { eventually } from './eventually.js';
 import type { TestNamespace } from './local-cluster.js';
-import { clusterStatus, condition } from './operator.js';
+import { copyLocalS3Credentials, localS3Backup } from './local-s3.js';
+import { clusterStatus, condition, postgresCluster, waitRunning } from './operator.js';
 
 export const TRIGGER = 'backup.postgres.example.com/trigger';
 
@@ -54,4 +55,15 @@ export function waitBackupHealthy(
     timeout,
     () => JSON.stringify(clusterStatus(ns, cluster).conditions, null, 1),
   );
+}
+
+/**
+ * Applies PostgresCluster `name` archiving to the local S3 server (credentials copied into the
+ * namespace as Secret s3) and waits until it runs and archiving works.
+ */
+export async function startArchivingCluster(ns: TestNamespace, name: string, replicas: number) {
+  copyLocalS3Credentials(ns.cluster, ns.name, 's3');
+  ns.apply(postgresCluster(name, { replicas, backup: localS3Backup(ns.cluster, ns.name, 's3') }));
+  await waitRunning(ns, name, replicas);
+  await waitBackupHealthy(ns, name, 'True', 'ArchivingWorking');
 }

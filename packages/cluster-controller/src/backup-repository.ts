@@ -1,8 +1,9 @@
 /**
  * Watches each cluster's pgBackRest repository in the background: checks it (S3 with the AWS
- * SDK, a PVC repository through its host's readiness), creates the stanza on the primary, and reads pg_stat_archiver there. A reconcile never waits
- * for this (an S3 timeout or a slow exec would hold up every cluster); it reads the last facts
- * and the monitor enqueues the cluster again when they change.
+ * SDK, a PVC repository through its host's readiness), creates the stanza on the primary, and
+ * reads pg_stat_archiver there. A reconcile never waits for this (an S3 timeout or a slow exec
+ * would hold up every cluster); it reads the last facts and the monitor enqueues the cluster
+ * again when they change.
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';

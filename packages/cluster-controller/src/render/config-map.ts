@@ -1,6 +1,7 @@
 /**
  * The ConfigMap holding patroni.yml, and with spec.backup pgBackRest's configuration and
- * wrapper (and the repository host's configuration for a PVC repository); mounted read-only into every instance pod. It never holds a credential.
+ * wrapper (and the repository host's, for a PVC repository); mounted read-only into the pods.
+ * It never holds a credential.
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';

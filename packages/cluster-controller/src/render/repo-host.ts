@@ -15,7 +15,6 @@ import type {
   V1Volume,
 } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
-import { createHash } from 'node:crypto';
 import {
   childMetadata,
   childNames,
@@ -34,7 +33,8 @@ import {
   repositoryTlsSource,
   TLS_FILES,
 } from './pgbackrest.js';
-import { CONFIG_HASH_ANNOTATION, POSTGRES_UID } from './statefulset.js';
+import { POSTGRES_POD_SECURITY_CONTEXT, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
+import { CONFIG_HASH_ANNOTATION, contentHash } from './statefulset.js';
 
 /** The CA and the server's and client's certificates and keys; created once, never rewritten. */
 export function renderRepositoryTlsSecret(cluster: PostgresCluster, certs: RepositoryCertificates): V1Secret {
@@ -122,23 +122,13 @@ export function renderRepositoryHost(
         metadata: {
           labels: clusterLabels(cluster, REPOSITORY_HOST_COMPONENT),
           annotations: {
-            [CONFIG_HASH_ANNOTATION]: createHash('sha256')
-              .update(repositoryHostConf())
-              .digest('hex')
-              .slice(0, 16),
+            [CONFIG_HASH_ANNOTATION]: contentHash(repositoryHostConf()),
           },
         },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: POSTGRES_UID,
-            runAsGroup: POSTGRES_UID,
-            fsGroup: POSTGRES_UID,
-            fsGroupChangePolicy: 'OnRootMismatch',
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: POSTGRES_POD_SECURITY_CONTEXT,
           nodeSelector: cluster.spec.scheduling?.nodeSelector,
           tolerations: cluster.spec.scheduling?.tolerations,
           containers: [
@@ -150,12 +140,7 @@ export function renderRepositoryHost(
               readinessProbe: tcpProbe(10),
               livenessProbe: tcpProbe(30),
               resources: { requests: { cpu: '50m', memory: '64Mi' } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
               volumeMounts: [
                 { name: 'repository', mountPath: REPOSITORY_VOLUME_MOUNT },
                 { name: config.name, mountPath: PGBACKREST_DIR, readOnly: true },

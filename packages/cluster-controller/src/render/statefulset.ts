@@ -27,12 +27,12 @@ import {
   OWNER_GROUP_READ,
   repositoryTlsSource,
 } from './pgbackrest.js';
+import { POSTGRES_POD_SECURITY_CONTEXT, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 
 /** The pod annotation that changes when the rendered Patroni configuration changes. */
 export const CONFIG_HASH_ANNOTATION = 'postgres.example.com/config-hash';
 /** On the StatefulSet: the PostgreSQL major its data volumes hold. */
 export const MAJOR_VERSION_LABEL = 'postgres.example.com/major-version';
-export const POSTGRES_UID = 999;
 export const DATA_VOLUME = 'pgdata';
 /** The image's PATH after PostgreSQL's bin directory (images/postgres/Dockerfile). */
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -63,14 +63,18 @@ function resourceRequirements(resources: PostgresCluster['spec']['resources']) {
   return { requests: list(resources?.requests), limits: list(resources?.limits) };
 }
 
+/** A short hash of a configuration text, for a pod annotation that rolls the pods when it changes. */
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
 /**
  * The hash of what a running pod uses from patroni.yml. The bootstrap section is left out: it
  * matters only when the cluster is initialized, and its PostgreSQL parameters reach a running
  * cluster through Patroni's REST API without restarting anyone who does not need it.
  */
 export function configHash(config: Record<string, unknown>): string {
-  const runtime = JSON.stringify({ ...config, bootstrap: undefined });
-  return createHash('sha256').update(runtime).digest('hex').slice(0, 16);
+  return contentHash(JSON.stringify({ ...config, bootstrap: undefined }));
 }
 
 /**
@@ -175,14 +179,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
           // Patroni stops PostgreSQL with a fast shutdown and hands over the leader key.
           terminationGracePeriodSeconds: 60,
           enableServiceLinks: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: POSTGRES_UID,
-            runAsGroup: POSTGRES_UID,
-            fsGroup: POSTGRES_UID,
-            fsGroupChangePolicy: 'OnRootMismatch',
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: POSTGRES_POD_SECURITY_CONTEXT,
           nodeSelector: cluster.spec.scheduling?.nodeSelector,
           tolerations: cluster.spec.scheduling?.tolerations,
           affinity: {
@@ -245,12 +242,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
               // /readiness: the leader, or a replica that is running and knows the cluster.
               readinessProbe: probe('/readiness', HA_TIMING.loop_wait, 3),
               resources: resourceRequirements(resources),
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
               volumeMounts: [
                 { name: DATA_VOLUME, mountPath: DATA_VOLUME_MOUNT },
                 { name: 'patroni-config', mountPath: PATRONI_CONFIG_DIR, readOnly: true },
