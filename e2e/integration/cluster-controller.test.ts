@@ -262,5 +262,31 @@ describe('cluster controller (integration)', () => {
       assert.match(config, /repo1-host=vol-repo-host\.db\.svc/);
       assert.doesNotMatch(config, /PRIVATE KEY/);
     });
+
+    it('names the PVC repository once its host is ready, and removes the host with spec.backup.pvc', async () => {
+      // No kubelet here: the Deployment's status says what one would.
+      k(
+        'patch',
+        'deployment',
+        'vol-repo-host',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } }),
+      );
+      await until('status.backup.repository', () =>
+        k('get', 'pgc', 'vol', '-o', 'jsonpath={.status.backup.repository}') === 'pvc://vol-repository'
+          ? true
+          : undefined,
+      );
+      apply(cluster('vol', { replicas: 2 }));
+      await until('the repository host is removed', () =>
+        kubectl(server, ['-n', NS, 'get', 'deployment,service', 'vol-repo-host']).code !== 0
+          ? true
+          : undefined,
+      );
+      assert.equal(kubectl(server, ['-n', NS, 'get', 'service', 'vol-repo-host']).code, 1);
+      assert.match(k('get', 'pvc', 'vol-repository', '-o', 'name'), /vol-repository/, 'the backups went too');
+    });
   });
 });

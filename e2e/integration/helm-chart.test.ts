@@ -122,6 +122,7 @@ describe('Helm chart', () => {
       // a PVC repository: its volume and repository host
       ['create', 'persistentvolumeclaims', '-n', 'db'],
       ['patch', 'deployments.apps', '-n', 'db'],
+      ['delete', 'services', '-n', 'db'],
     ])
       assert.equal(can('cluster-controller', ...check), 'yes', check.join(' '));
   });

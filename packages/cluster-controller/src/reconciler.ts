@@ -171,6 +171,7 @@ export class ClusterReconciler {
           existingVolumeSize,
         }))
           await this.deps.client.apply(child);
+        await this.removeUnusedRepositoryHost(cluster);
         await this.syncDynamicConfiguration(cluster, pods, leader);
         switchover = await this.switchover(
           cluster,
@@ -479,6 +480,18 @@ export class ClusterReconciler {
       (await this.deps.client.createIfAbsent(renderRepositoryTlsSecret(cluster, certificates))) === 'created'
     )
       this.deps.logger.info('issued the repository TLS certificates', { key: this.key(cluster), name });
+  }
+
+  /**
+   * spec.backup.pvc removed while status still names the PVC repository (this pass writes the new
+   * status after it): the repository host goes. Its volume stays, with the backups.
+   */
+  private async removeUnusedRepositoryHost(cluster: PostgresCluster): Promise<void> {
+    if (cluster.spec.backup?.pvc || !cluster.status?.backup?.repository?.startsWith('pvc://')) return;
+    const name = childNames(cluster.metadata.name!).repositoryHost;
+    const namespace = cluster.metadata.namespace!;
+    await this.deps.client.delete({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace });
+    await this.deps.client.delete({ apiVersion: 'v1', kind: 'Service', name, namespace });
   }
 
   /** Applies spec changes Patroni keeps in its DCS (parameters, replication mode) through the leader. */
