@@ -126,7 +126,8 @@ export const PvcRepositorySchema = Type.Object(
     ),
   },
   {
-    description: 'A PersistentVolumeClaim owned by the cluster, mounted by whichever pod runs pgBackRest.',
+    description:
+      'A PersistentVolumeClaim <cluster>-repository served to every instance by a repository host (pgBackRest TLS server), so it survives failovers. It is kept when the cluster is deleted. Backups into it need pgBackRest 2.55 or later in the image.',
     'x-kubernetes-validations': [
       cel(
         'has(self.storageClass) == has(oldSelf.storageClass) && (!has(self.storageClass) || self.storageClass == oldSelf.storageClass)',
