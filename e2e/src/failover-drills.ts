@@ -314,15 +314,23 @@ export async function runDrill(
   const probe = startProbe(options);
   await sleep(2000);
   const faultAt = Date.now();
-  await inject(before);
-  if (movesPrimary)
-    await eventually(
-      'another pod labelled primary',
-      () => instancePods(ns, cluster).find((p) => p.role === 'primary' && p.name !== before),
-      180,
-    );
-  else await sleep(5000); // the fault shows before waitWhole could pass on the old state
-  const whole = await waitWhole(ns, cluster, instances);
+  let whole: Awaited<ReturnType<typeof waitWhole>>;
+  try {
+    await inject(before);
+    if (movesPrimary)
+      await eventually(
+        'another pod labelled primary',
+        () => instancePods(ns, cluster).find((p) => p.role === 'primary' && p.name !== before),
+        180,
+      );
+    else await sleep(5000); // the fault shows before waitWhole could pass on the old state
+    whole = await waitWhole(ns, cluster, instances);
+  } catch (err) {
+    // The probe's worker thread would keep the test process alive: a failed drill must fail,
+    // not hang the run.
+    await probe.stop().catch(() => undefined);
+    throw err;
+  }
   const wholeAt = Date.now();
   await sleep(2000);
   const record = await probe.stop();
