@@ -10,3 +10,9 @@ export const KINDS = {
 } as const;
 
 export type KindName = keyof typeof KINDS;
+
+/** apiVersion, kind and the cluster-wide list path of one of pgop's kinds (for an informer). */
+export function resourceOf(name: KindName) {
+  const { kind, plural } = KINDS[name];
+  return { apiVersion: API_VERSION, kind, path: `/apis/${GROUP}/${VERSION}/${plural}` };
+}

@@ -1,6 +1,6 @@
 /** Wires the PostgresBackup reconciler to its caches: backups, clusters, and the Jobs it runs. */
 import type { KubeConfig, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, KINDS, VERSION, type PostgresBackup, type PostgresCluster } from '@pgop/api';
+import { GROUP, resourceOf, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import { Controller, EventRecorder, Informer, ObjectClient, type ControllerMetrics } from '@pgop/runtime';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from 'winston';
@@ -45,17 +45,13 @@ export function createBackupController(options: BackupControllerOptions) {
     backups: new Informer<PostgresBackup>({
       kubeConfig,
       logger,
-      apiVersion: API_VERSION,
-      kind: KINDS.PostgresBackup.kind,
-      path: `/apis/${GROUP}/${VERSION}/${KINDS.PostgresBackup.plural}`,
+      ...resourceOf('PostgresBackup'),
       onChange: enqueue,
     }),
     clusters: new Informer<PostgresCluster>({
       kubeConfig,
       logger,
-      apiVersion: API_VERSION,
-      kind: KINDS.PostgresCluster.kind,
-      path: `/apis/${GROUP}/${VERSION}/${KINDS.PostgresCluster.plural}`,
+      ...resourceOf('PostgresCluster'),
       onChange: enqueueBackupsOf,
     }),
     jobs: new Informer<V1Job>({

@@ -18,9 +18,8 @@ import {
   type PostgresCluster,
 } from '@pgop/api';
 import {
-  cacheBehind,
-  isStatus,
   mergeConditions,
+  StatusWrites,
   type Condition,
   type EventRecorder,
   type Informer,
@@ -75,19 +74,20 @@ export interface BackupReconcilerDeps {
 const RUNNING_REQUEUE_MS = 10_000;
 
 export class BackupReconciler {
-  /** The resourceVersion of each PostgresBackup's last status write. */
-  private readonly statusWritten = new Map<string, string>();
+  private readonly statusWrites: StatusWrites;
 
-  constructor(private readonly deps: BackupReconcilerDeps) {}
+  constructor(private readonly deps: BackupReconcilerDeps) {
+    this.statusWrites = new StatusWrites(deps.client, KINDS.PostgresBackup.plural);
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const cached = this.deps.caches.backups.get(name, namespace);
-    if (!cached) this.statusWritten.delete(key);
+    if (!cached) this.statusWrites.forget(key);
     if (!cached || cached.metadata.deletionTimestamp || isPaused(cached.metadata)) return {};
     // Acting on a status older than our own last write could start a recorded backup again;
     // the write's watch event is on its way and enqueues this object.
-    if (cacheBehind(cached.metadata.resourceVersion, this.statusWritten.get(key))) return {};
+    if (this.statusWrites.behind(key, cached.metadata.resourceVersion)) return {};
     const validation = validatePostgresBackup(cached);
     if (!validation.valid) {
       const message = validation.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
@@ -246,21 +246,15 @@ export class BackupReconciler {
 
   private async writeStatus(backup: PostgresBackup, status: PostgresBackupStatus): Promise<void> {
     if (isDeepStrictEqual(status, backup.status ?? {})) return;
-    try {
-      const written = await this.deps.client.applyStatus(
-        {
-          apiVersion: API_VERSION,
-          kind: KINDS.PostgresBackup.kind,
-          name: backup.metadata.name!,
-          namespace: backup.metadata.namespace!,
-        },
-        KINDS.PostgresBackup.plural,
-        status,
-      );
-      if (written) this.statusWritten.set(`${backup.metadata.namespace}/${backup.metadata.name}`, written);
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
-    }
+    await this.statusWrites.write(
+      {
+        apiVersion: API_VERSION,
+        kind: KINDS.PostgresBackup.kind,
+        name: backup.metadata.name!,
+        namespace: backup.metadata.namespace!,
+      },
+      status,
+    );
   }
 
   private target(backup: PostgresBackup) {

@@ -11,7 +11,7 @@ import type {
   V1Secret,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { API_VERSION, CLUSTER_LABEL, GROUP, KINDS, VERSION, type PostgresCluster } from '@pgop/api';
+import { CLUSTER_LABEL, GROUP, resourceOf, type PostgresCluster } from '@pgop/api';
 import {
   Controller,
   EventRecorder,
@@ -86,9 +86,7 @@ export function createClusterController(options: ClusterControllerOptions) {
     clusters: new Informer<PostgresCluster>({
       kubeConfig,
       logger,
-      apiVersion: API_VERSION,
-      kind: KINDS.PostgresCluster.kind,
-      path: `/apis/${GROUP}/${VERSION}/${KINDS.PostgresCluster.plural}`,
+      ...resourceOf('PostgresCluster'),
       onChange: enqueue,
     }),
     statefulSets: new Informer<V1StatefulSet>({

@@ -17,7 +17,7 @@ import {
   type SwitchoverStatus,
 } from '@pgop/api';
 import {
-  cacheBehind,
+  StatusWrites,
   isStatus,
   type ConditionUpdate,
   type EventRecorder,
@@ -107,24 +107,24 @@ function ownedBy<T extends { metadata?: { ownerReferences?: { uid: string }[] } 
 
 export class ClusterReconciler {
   private readonly patroni: PatroniClient;
-  /** The resourceVersion of each cluster's last status write. */
-  private readonly statusWritten = new Map<string, string>();
+  private readonly statusWrites: StatusWrites;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.patroni = deps.patroni ?? new PatroniClient();
+    this.statusWrites = new StatusWrites(deps.client, KINDS.PostgresCluster.plural);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const cluster = this.deps.caches.clusters.get(name, namespace);
     if (!cluster) {
-      this.statusWritten.delete(key);
+      this.statusWrites.forget(key);
       this.deps.backupRepository?.forget(key);
       return {};
     }
     if (cluster.metadata.deletionTimestamp) return this.finalize(cluster);
     // Its watch event is on the way and enqueues this cluster again.
-    if (cacheBehind(cluster.metadata.resourceVersion, this.statusWritten.get(key))) return {};
+    if (this.statusWrites.behind(key, cluster.metadata.resourceVersion)) return {};
     if (!(cluster.metadata.finalizers ?? []).includes(CLEANUP_FINALIZER)) {
       await this.deps.client.mergePatch(clusterRef(cluster), {
         metadata: {
@@ -222,19 +222,8 @@ export class ClusterReconciler {
       now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.
-    if (!isDeepStrictEqual(status, cluster.status ?? {})) {
-      try {
-        const written = await this.deps.client.applyStatus(
-          clusterRef(cluster),
-          KINDS.PostgresCluster.plural,
-          status,
-        );
-        if (written) this.statusWritten.set(key, written);
-      } catch (err) {
-        if (isStatus(err, 404)) return {}; // deleted since the cache saw it
-        throw err;
-      }
-    }
+    if (!isDeepStrictEqual(status, cluster.status ?? {}))
+      if (!(await this.statusWrites.write(clusterRef(cluster), status))) return {}; // deleted meanwhile
     if (primaryChange) this.recordPrimaryChange(cluster, primaryChange);
     this.recordBackupHealth(cluster, backup?.health);
     if (status.phase !== cluster.status?.phase)

@@ -16,3 +16,4 @@ export * from './run-as-leader.js';
 export * from './relevant-change.js';
 export * from './pod-exec.js';
 export * from './resource-version.js';
+export * from './status-writes.js';
