@@ -228,6 +228,9 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       record.samples.some((s) => !s.apiReachable),
       'the sampler saw the API server down (the drill really happened)',
     );
+    // Every node is NotReady for a while after the outage (no kubelet could report): pgop must
+    // read that as a control-plane outage, not as lost nodes, and delete nothing.
+    assert.equal(eventNotes('PodForceDeleted'), '', 'no pod was force-deleted');
     assert.equal(after, before, 'the primary did not change');
     assert.equal(status().primaryPod, before);
   });

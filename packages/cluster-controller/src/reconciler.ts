@@ -142,7 +142,7 @@ export class ClusterReconciler {
     const syncStandbys = this.syncStandbysOf(cluster);
     const paused = isPaused(cluster.metadata);
     const now = new Date();
-    const lostNodes = decideLostNodes(cluster, pods, (n) => this.deps.caches.nodes.get(n), now);
+    const lostNodes = decideLostNodes(cluster, pods, this.deps.caches.nodes.list(), now);
     let blocker: Blocker | undefined;
     let plan: InstancePlan | undefined;
     let switchover = cluster.status?.lastSwitchover;
@@ -356,7 +356,12 @@ export class ClusterReconciler {
   /** Force-deletes instance pods whose node has been NotReady for the confirmation window. */
   private async forceDeleteLost(cluster: PostgresCluster, decision: LostNodeDecision): Promise<void> {
     for (const lost of decision.due) {
-      this.deps.logger.warn('force-deleting a pod on a lost node', { key: this.key(cluster), ...lost });
+      this.deps.logger.warn('force-deleting a pod on a lost node', {
+        key: this.key(cluster),
+        pod: lost.pod,
+        node: lost.node,
+        notReadySince: lost.notReadySince.toISOString(),
+      });
       await this.deps.client.delete(
         { apiVersion: 'v1', kind: 'Pod', name: lost.pod, namespace: cluster.metadata.namespace! },
         { uid: lost.uid, gracePeriodSeconds: 0 },
@@ -408,7 +413,9 @@ export class ClusterReconciler {
 
   /** Milliseconds until the next pod on a NotReady node is due for force-deletion. */
   private nextLostNodeCheck(decision: LostNodeDecision, now: Date): number | undefined {
-    if (!decision.forceDeleteEnabled || decision.waiting.length === 0) return undefined;
+    // With no node Ready, a node's return (an informer event) triggers the next reconcile.
+    if (!decision.forceDeleteEnabled || decision.noNodeReady || decision.waiting.length === 0)
+      return undefined;
     const next = Math.min(...decision.waiting.map((l) => l.forceDeleteAt.getTime()));
     return Math.max(1_000, next - now.getTime() + 500);
   }

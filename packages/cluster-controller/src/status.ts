@@ -222,6 +222,13 @@ function nodeLost(decision: LostNodeDecision | undefined): ConditionUpdate {
       reason: 'ForceDeleteDisabled',
       message: `${which.join(', ')}; spec.highAvailability.forceDeletePodsOnLostNodes is false: delete the pods yourself once the node is known to be down`,
     };
+  if (decision!.noNodeReady)
+    return {
+      type: 'NodeLost',
+      status: 'True',
+      reason: 'NoNodeReady',
+      message: `${which.join(', ')}; no node in the Kubernetes cluster is Ready, which points at the control plane (API server) rather than lost nodes: pgop force-deletes nothing until a node is Ready again`,
+    };
   const next = lost.map((l) => l.forceDeleteAt.getTime()).sort((a, b) => a - b)[0]!;
   return {
     type: 'NodeLost',

@@ -116,13 +116,13 @@ describe('computeStatus', () => {
       notReadySince: new Date('2026-11-24T11:59:30Z'),
       forceDeleteAt: new Date('2026-11-24T12:00:30Z'),
     };
-    const condition = (forceDeleteEnabled: boolean) =>
+    const condition = (forceDeleteEnabled: boolean, noNodeReady = false) =>
       computeStatus(
         observe(
           {
             pods: three,
             leader: 'my-cluster-0',
-            lostNodes: { due: [], waiting: [lost], forceDeleteEnabled },
+            lostNodes: { due: [], waiting: [lost], forceDeleteEnabled, noNodeReady },
           },
           'Running',
         ),
@@ -134,6 +134,8 @@ describe('computeStatus', () => {
       /my-cluster-2 on n2 .* force-deleted from 2026-11-24T12:00:30.000Z/,
     );
     assert.equal(condition(false).reason, 'ForceDeleteDisabled');
+    assert.equal(condition(true, true).reason, 'NoNodeReady');
+    assert.match(condition(true, true).message, /force-deletes nothing until a node is Ready again/);
     const fine = computeStatus(observe({ pods: three, leader: 'my-cluster-0' }, 'Running'));
     assert.equal(fine.conditions!.find((x) => x.type === 'NodeLost')!.status, 'False');
   });
