@@ -470,7 +470,7 @@ export class ClusterReconciler {
     if (this.deps.caches.secrets.get(name, cluster.metadata.namespace)) return;
     const certificates = issueRepositoryCertificates(
       `${cluster.metadata.namespace}/${cluster.metadata.name} pgBackRest CA`,
-      repositoryHostNames(cluster),
+      repositoryHostNames(cluster.metadata.name!, cluster.metadata.namespace!),
     );
     if (
       (await this.deps.client.createIfAbsent(renderRepositoryTlsSecret(cluster, certificates))) === 'created'

@@ -13,6 +13,7 @@ import {
 import type { CustomObject } from './meta.js';
 import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
 import { RepositorySchema } from './repository.js';
+import { ClusterRestoreSchema, ClusterRestoreStatusSchema } from './cluster-restore.js';
 
 /** PostgreSQL majors the CRD accepts. Which of them have images is documented in docs/api.md. */
 export const SUPPORTED_VERSIONS = [14, 15, 16, 17, 18] as const;
@@ -322,6 +323,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     persistentVolumeClaimRetentionPolicy: Type.Optional(PvcRetentionPolicySchema),
     highAvailability: Type.Optional(HighAvailabilitySchema),
     scheduling: Type.Optional(SchedulingSchema),
+    restore: Type.Optional(ClusterRestoreSchema),
   },
   {
     description: 'Desired state of the cluster.',
@@ -470,6 +472,7 @@ export const PostgresClusterStatusSchema = Type.Object(
       }),
     ),
     backup: Type.Optional(BackupRepositoryStatusSchema),
+    restore: Type.Optional(ClusterRestoreStatusSchema),
     selector: Type.Optional(
       Type.String({
         description: 'Label selector of the instance pods (for the scale subresource and HPA).',
@@ -503,6 +506,13 @@ export const PostgresClusterRootRules = [
     'self.spec.version >= oldSelf.spec.version || (has(oldSelf.status) && has(oldSelf.status.version) && self.spec.version == oldSelf.status.version)',
     'version cannot be lowered below the version of the data (status.version): PostgreSQL data files cannot be downgraded; restore a backup into a new cluster instead',
     { fieldPath: '.spec.version' },
+  ),
+  // A restore happens once, when the cluster is created: set later it would do nothing, and
+  // changed it would no longer say where the data came from. It may be removed afterwards.
+  cel(
+    '!has(self.spec.restore) || (has(oldSelf.spec.restore) && self.spec.restore == oldSelf.spec.restore)',
+    'restore can only be set when the cluster is created and cannot be changed afterwards (it may be removed): to restore again, create a new cluster or use a PostgresRestore',
+    { fieldPath: '.spec.restore' },
   ),
   cel(
     clusterNameRule('self.metadata.name'),

@@ -5,10 +5,13 @@ import { cel, stringEnum } from './k8s.js';
 import type { CustomObject } from './meta.js';
 import { clusterNameField } from './names.js';
 import { PostgresClusterSpecSchema } from './postgres-cluster.js';
-import { RepositorySchema } from './repository.js';
-
-/** pgBackRest backup labels: 20240115-020000F, optionally _20240116-020000D or I for diff/incr. */
-export const BACKUP_LABEL_PATTERN = '^[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?$';
+import {
+  backupLabelField,
+  EXCLUSIVE_DESCRIPTION,
+  TARGET_TIME_DESCRIPTION,
+  restoreSourceFields,
+  restoreSourceRules,
+} from './cluster-restore.js';
 
 /**
  * A copy of a schema without CEL transition rules (those using oldSelf). A restore's embedded
@@ -33,62 +36,25 @@ function withoutTransitionRules<T extends TSchema>(schema: T): T {
   return copy as T;
 }
 
-export const RestoreSourceSchema = Type.Object(
-  {
-    clusterName: Type.Optional(
-      clusterNameField(
-        'The cluster whose backups are restored. Its repository is read from the PostgresCluster of that name unless repository is given (needed when that cluster no longer exists).',
-      ),
-    ),
-    repository: Type.Optional(RepositorySchema),
-    backupName: Type.Optional(
-      Type.String({
-        description: "A PostgresBackup (same namespace); its cluster's repository is the source.",
-        minLength: 1,
-        maxLength: 253,
-      }),
-    ),
-  },
-  {
-    description: 'Where the backups come from: clusterName (optionally with its repository) or backupName.',
-    'x-kubernetes-validations': [
-      cel(
-        'has(self.clusterName) != has(self.backupName)',
-        'exactly one of clusterName or backupName must be set',
-      ),
-      cel('!has(self.repository) || has(self.clusterName)', 'repository can only be given with clusterName', {
-        fieldPath: '.repository',
-        reason: 'FieldValueForbidden',
-      }),
-    ],
-  },
-);
+export const RestoreSourceSchema = Type.Object(restoreSourceFields, {
+  description: 'Where the backups come from: clusterName (optionally with its repository) or backupName.',
+  'x-kubernetes-validations': restoreSourceRules,
+});
 
 export const RestoreTargetSchema = Type.Object(
   {
     backupLabel: Type.Optional(
-      Type.String({
-        description: 'Restore this backup (pgBackRest label, e.g. 20240115-020000F) and stop at its end.',
-        maxLength: 64,
-        'x-kubernetes-validations': [
-          cel(
-            `self.matches('${BACKUP_LABEL_PATTERN}')`,
-            'must be a pgBackRest backup label such as 20240115-020000F or 20240115-020000F_20240116-020000I',
-          ),
-        ],
-      }),
+      backupLabelField('Restore this backup (pgBackRest label, e.g. 20240115-020000F) and stop at its end.'),
     ),
     time: Type.Optional(
       Type.String({
-        description:
-          'Point-in-time recovery: replay WAL up to this time, in RFC 3339 with a time zone (e.g. 2024-01-15T01:30:00Z).',
+        description: TARGET_TIME_DESCRIPTION,
         format: 'date-time',
       }),
     ),
     exclusive: Type.Optional(
       Type.Boolean({
-        description:
-          'With time: stop just before a transaction that committed exactly at time instead of after it. Default: false.',
+        description: EXCLUSIVE_DESCRIPTION,
         default: false,
       }),
     ),
@@ -114,7 +80,16 @@ export const RestoreDestinationSchema = Type.Object(
           name: clusterNameField('Name of the PostgresCluster to create; it must not exist yet.'),
           spec: withoutTransitionRules(PostgresClusterSpecSchema),
         },
-        { description: 'Create a new PostgresCluster with this spec from the backup.' },
+        {
+          description: 'Create a new PostgresCluster with this spec from the backup.',
+          'x-kubernetes-validations': [
+            cel(
+              '!has(self.spec.restore)',
+              'spec.restore is set by pgop from source and target; leave it out of newCluster.spec',
+              { fieldPath: '.spec.restore', reason: 'FieldValueForbidden' },
+            ),
+          ],
+        },
       ),
     ),
     inPlace: Type.Optional(

@@ -8,6 +8,7 @@
  * as files, and the wrapper exports them as PGBACKREST_* variables on every call, so a rotated
  * Secret reaches pgBackRest (kubelet refreshes the files) without restarting anything.
  */
+import type { V1VolumeProjection } from '@kubernetes/client-node';
 import { PGBACKREST_COMMAND, PGBACKREST_STANZA, type PostgresCluster, type Repository } from '@pgop/api';
 import { childNames } from '../naming.js';
 import { DATA_VOLUME_MOUNT, PGDATA, POSTGRES_PORT, SOCKET_DIR } from './instance-paths.js';
@@ -21,7 +22,9 @@ export const REPOSITORY_HOST_CONFIG_KEY = 'pgbackrest-repo-host.conf';
 export const PGBACKREST_BIN_DIR = `${PGBACKREST_DIR}/bin`;
 export const PGBACKREST = PGBACKREST_COMMAND;
 const SECRET_DIR = `${PGBACKREST_DIR}/secret`;
-export const CA_FILE = `${PGBACKREST_DIR}/ca/ca.crt`;
+/** The S3 CA, relative to the pgBackRest directory. */
+const CA_FILE_PATH = 'ca/ca.crt';
+export const CA_FILE = `${PGBACKREST_DIR}/${CA_FILE_PATH}`;
 /** Files in SECRET_DIR; the wrapper exports each as PGBACKREST_<name>. */
 export const CREDENTIAL_FILES = {
   accessKeyId: 'REPO1_S3_KEY',
@@ -42,23 +45,56 @@ export const TLS_FILES = {
   serverCertificate: { key: 'repo-host.crt', path: 'tls/server.crt' },
   serverKey: { key: 'repo-host.key', path: 'tls/server.key' },
 } as const;
-const tlsFile = (file: keyof typeof TLS_FILES) => `${PGBACKREST_DIR}/${TLS_FILES[file].path}`;
+const tlsFile = (file: keyof typeof TLS_FILES, dir = PGBACKREST_DIR) => `${dir}/${TLS_FILES[file].path}`;
 
 /** Read by the postgres user through fsGroup; nobody else (pgBackRest refuses laxer key files). */
 export const OWNER_GROUP_READ = 0o440;
 
 /** The projected TLS files an instance (client) or the repository host (server) needs. */
-export function repositoryTlsSource(cluster: PostgresCluster, side: 'client' | 'server') {
+export function repositoryTlsSource(clusterName: string, side: 'client' | 'server') {
   const files =
     side === 'client'
       ? [TLS_FILES.ca, TLS_FILES.clientCertificate, TLS_FILES.clientKey]
       : [TLS_FILES.ca, TLS_FILES.serverCertificate, TLS_FILES.serverKey];
   return {
     secret: {
-      name: childNames(cluster.metadata.name!).repositoryTlsSecret,
+      name: childNames(clusterName).repositoryTlsSecret,
       items: files.map(({ key, path }) => ({ key, path, mode: OWNER_GROUP_READ })),
     },
   };
+}
+
+/**
+ * The Secret files a repository's clients need, relative to the pgBackRest directory: the S3
+ * credentials (secret/, exported by the wrapper) and CA, or the PVC repository's TLS client
+ * certificate.
+ */
+export function repositorySecretSources(of: RepositoryOf): V1VolumeProjection[] {
+  const s3 = of.repository.s3;
+  if (!s3) return [repositoryTlsSource(of.clusterName, 'client')];
+  const ca = s3.tls?.verify === false ? undefined : s3.tls?.caSecret;
+  return [
+    {
+      secret: {
+        name: s3.credentialsSecret.name,
+        items: [
+          {
+            key: s3.credentialsSecret.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID',
+            path: `secret/${CREDENTIAL_FILES.accessKeyId}`,
+            mode: OWNER_GROUP_READ,
+          },
+          {
+            key: s3.credentialsSecret.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY',
+            path: `secret/${CREDENTIAL_FILES.secretAccessKey}`,
+            mode: OWNER_GROUP_READ,
+          },
+        ],
+      },
+    },
+    ...(ca
+      ? [{ secret: { name: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: CA_FILE_PATH }] } }]
+      : []),
+  ];
 }
 
 /** Same filesystem as pg_wal (so a queued segment is moved, not copied), but not inside it. */
@@ -74,25 +110,53 @@ done
 exec /usr/bin/pgbackrest "$@"
 `;
 
-/** The repository's directory: spec.backup.s3.path, or one per namespace and cluster. */
+/**
+ * A cluster's repository as pgBackRest sees it: the repository spec, and the cluster it belongs
+ * to (which names the default S3 path and the repository host). A restore reads another
+ * cluster's repository this way.
+ */
+export interface RepositoryOf {
+  repository: Repository;
+  clusterName: string;
+  namespace: string;
+}
+
+/** The cluster's own repository (spec.backup), or undefined. */
+export function ownRepository(cluster: PostgresCluster): RepositoryOf | undefined {
+  const repository = cluster.spec.backup;
+  if (!repository?.s3 && !repository?.pvc) return undefined;
+  return { repository, clusterName: cluster.metadata.name!, namespace: cluster.metadata.namespace! };
+}
+
+/** The repository's directory: s3.path, or one per namespace and cluster. */
+export function repositoryPathOf({ repository, clusterName, namespace }: RepositoryOf): string {
+  return repository.s3?.path ?? `/pgbackrest/${namespace}/${clusterName}`;
+}
+
+/** The repository as a URL without credentials (status.backup.repository, status.restore.source). */
+export function repositoryUrlOf(of: RepositoryOf): string {
+  if (of.repository.s3) return `s3://${of.repository.s3.bucket}${repositoryPathOf(of)}`;
+  return `pvc://${childNames(of.clusterName).repositoryVolume}`;
+}
+
 export function repositoryPath(cluster: PostgresCluster): string {
-  return (
-    cluster.spec.backup?.s3?.path ?? `/pgbackrest/${cluster.metadata.namespace}/${cluster.metadata.name}`
-  );
+  return repositoryPathOf({
+    repository: cluster.spec.backup ?? {},
+    clusterName: cluster.metadata.name!,
+    namespace: cluster.metadata.namespace!,
+  });
 }
 
 /** Where WAL goes, as a URL without credentials (status.backup.repository), or undefined. */
 export function repositoryUrl(cluster: PostgresCluster): string | undefined {
-  const { s3, pvc } = cluster.spec.backup ?? {};
-  if (s3) return `s3://${s3.bucket}${repositoryPath(cluster)}`;
-  if (pvc) return `pvc://${childNames(cluster.metadata.name!).repositoryVolume}`;
-  return undefined;
+  const own = ownRepository(cluster);
+  return own && repositoryUrlOf(own);
 }
 
 /** The DNS names of the repository host's Service, the first being the one clients use. */
-export function repositoryHostNames(cluster: PostgresCluster): string[] {
-  const service = childNames(cluster.metadata.name!).repositoryHost;
-  const namespaced = `${service}.${cluster.metadata.namespace}`;
+export function repositoryHostNames(clusterName: string, namespace: string): string[] {
+  const service = childNames(clusterName).repositoryHost;
+  const namespaced = `${service}.${namespace}`;
   return [`${namespaced}.svc`, service, namespaced, `${namespaced}.svc.cluster.local`];
 }
 
@@ -117,7 +181,7 @@ export function s3Address(s3: NonNullable<Repository['s3']>): S3Address {
   return { host: url.hostname, port: url.port ? Number(url.port) : 443 };
 }
 
-function ini(sections: Record<string, Record<string, string | number>>): string {
+export function ini(sections: Record<string, Record<string, string | number>>): string {
   return Object.entries(sections)
     .map(([name, options]) =>
       [`[${name}]`, ...Object.entries(options).map(([k, v]) => `${k}=${v}`)].join('\n'),
@@ -126,7 +190,7 @@ function ini(sections: Record<string, Record<string, string | number>>): string 
     .concat('\n');
 }
 
-function s3RepositoryOptions(s3: NonNullable<Repository['s3']>, path: string) {
+function s3RepositoryOptions(s3: NonNullable<Repository['s3']>, path: string, caFile: string) {
   const { host, port } = s3Address(s3);
   const verify = s3.tls?.verify ?? true;
   return {
@@ -138,30 +202,41 @@ function s3RepositoryOptions(s3: NonNullable<Repository['s3']>, path: string) {
     'repo1-s3-region': s3.region ?? 'us-east-1',
     'repo1-s3-uri-style': (s3.uriStyle ?? 'Host').toLowerCase(),
     ...(verify ? {} : { 'repo1-storage-verify-tls': 'n' }),
-    ...(verify && s3.tls?.caSecret ? { 'repo1-storage-ca-file': CA_FILE } : {}),
+    ...(verify && s3.tls?.caSecret ? { 'repo1-storage-ca-file': caFile } : {}),
   };
 }
 
-/** A PVC repository, as the instances see it: on the repository host, over mutual TLS. */
-function remoteRepositoryOptions(cluster: PostgresCluster) {
+/** A PVC repository, as its clients see it: on the repository host, over mutual TLS. */
+function remoteRepositoryOptions(clusterName: string, namespace: string, configDir: string) {
   return {
-    'repo1-host': repositoryHostNames(cluster)[0]!,
+    'repo1-host': repositoryHostNames(clusterName, namespace)[0]!,
     'repo1-host-type': 'tls',
     'repo1-host-port': REPOSITORY_HOST_PORT,
-    'repo1-host-ca-file': tlsFile('ca'),
-    'repo1-host-cert-file': tlsFile('clientCertificate'),
-    'repo1-host-key-file': tlsFile('clientKey'),
+    'repo1-host-ca-file': tlsFile('ca', configDir),
+    'repo1-host-cert-file': tlsFile('clientCertificate', configDir),
+    'repo1-host-key-file': tlsFile('clientKey', configDir),
     'repo1-path': PVC_REPOSITORY_PATH,
   };
 }
 
+/**
+ * pgBackRest's repo1 options for a repository, with its credential, CA and TLS files under
+ * configDir (the directory its projected volume is mounted at).
+ */
+export function repositoryOptions(of: RepositoryOf, configDir = PGBACKREST_DIR) {
+  const s3 = of.repository.s3;
+  return s3
+    ? s3RepositoryOptions(s3, repositoryPathOf(of), `${configDir}/${CA_FILE_PATH}`)
+    : remoteRepositoryOptions(of.clusterName, of.namespace, configDir);
+}
+
 /** /etc/pgbackrest/pgbackrest.conf of the instances, or undefined without spec.backup. */
 export function pgbackrestConf(cluster: PostgresCluster): string | undefined {
-  const { s3, pvc } = cluster.spec.backup ?? {};
-  if (!s3 && !pvc) return undefined;
+  const own = ownRepository(cluster);
+  if (!own) return undefined;
   return ini({
     global: {
-      ...(s3 ? s3RepositoryOptions(s3, repositoryPath(cluster)) : remoteRepositoryOptions(cluster)),
+      ...repositoryOptions(own),
       // pgop decides retention (count, days, keep-forever) and runs `expire --set` itself; this
       // only keeps pgBackRest's own automatic expiry after each backup from removing anything.
       'repo1-retention-full': 9999999,

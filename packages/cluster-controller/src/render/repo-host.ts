@@ -100,7 +100,7 @@ export function renderRepositoryHost(
             items: [{ key: REPOSITORY_HOST_CONFIG_KEY, path: PGBACKREST_CONFIG_KEY }],
           },
         },
-        repositoryTlsSource(cluster, 'server'),
+        repositoryTlsSource(cluster.metadata.name!, 'server'),
       ],
     },
   };

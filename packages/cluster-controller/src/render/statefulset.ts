@@ -3,7 +3,7 @@
  * PostgreSQL. updateStrategy OnDelete: pgop decides when each pod is replaced (replicas first,
  * the primary last after a switchover), never the StatefulSet controller.
  */
-import type { V1EnvVar, V1StatefulSet, V1Volume, V1VolumeProjection } from '@kubernetes/client-node';
+import type { V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { createHash } from 'node:crypto';
 import { childMetadata, childNames, clusterLabels, DATABASE_COMPONENT, instanceSelector } from '../naming.js';
@@ -18,14 +18,12 @@ import {
   HA_TIMING,
 } from './patroni-config.js';
 import {
-  CA_FILE,
-  CREDENTIAL_FILES,
   PGBACKREST_BIN_DIR,
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_DIR,
   PGBACKREST_WRAPPER_KEY,
-  OWNER_GROUP_READ,
-  repositoryTlsSource,
+  ownRepository,
+  repositorySecretSources,
 } from './pgbackrest.js';
 import { POSTGRES_POD_SECURITY_CONTEXT, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 
@@ -83,40 +81,8 @@ export function configHash(config: Record<string, unknown>): string {
  * (kubelet keeps all of it up to date).
  */
 function pgbackrestVolume(cluster: PostgresCluster, configMap: string): V1Volume | undefined {
-  const { s3, pvc } = cluster.spec.backup ?? {};
-  if (!s3 && !pvc) return undefined;
-  const ca = s3?.tls?.verify === false ? undefined : s3?.tls?.caSecret;
-  const secretSources: V1VolumeProjection[] = s3
-    ? [
-        {
-          secret: {
-            name: s3.credentialsSecret.name,
-            items: [
-              {
-                key: s3.credentialsSecret.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID',
-                path: `secret/${CREDENTIAL_FILES.accessKeyId}`,
-                mode: OWNER_GROUP_READ,
-              },
-              {
-                key: s3.credentialsSecret.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY',
-                path: `secret/${CREDENTIAL_FILES.secretAccessKey}`,
-                mode: OWNER_GROUP_READ,
-              },
-            ],
-          },
-        },
-        ...(ca
-          ? [
-              {
-                secret: {
-                  name: ca.name,
-                  items: [{ key: ca.key ?? 'ca.crt', path: CA_FILE.slice(PGBACKREST_DIR.length + 1) }],
-                },
-              },
-            ]
-          : []),
-      ]
-    : [repositoryTlsSource(cluster, 'client')];
+  const own = ownRepository(cluster);
+  if (!own) return undefined;
   return {
     name: 'pgbackrest',
     projected: {
@@ -130,7 +96,7 @@ function pgbackrestVolume(cluster: PostgresCluster, configMap: string): V1Volume
             ],
           },
         },
-        ...secretSources,
+        ...repositorySecretSources(own),
       ],
     },
   };
