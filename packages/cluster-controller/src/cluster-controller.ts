@@ -6,12 +6,13 @@
 import type {
   KubeConfig,
   V1ConfigMap,
+  V1Job,
   V1Node,
   V1Pod,
   V1Secret,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { CLUSTER_LABEL, GROUP, resourceOf, type PostgresCluster } from '@pgop/api';
+import { CLUSTER_LABEL, GROUP, resourceOf, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import {
   Controller,
   EventRecorder,
@@ -116,6 +117,19 @@ export function createClusterController(options: ClusterControllerOptions) {
       kind: 'Secret',
       path: '/api/v1/secrets',
       onChange: enqueueCluster,
+    }),
+    jobs: new Informer<V1Job>({
+      ...labelled,
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      path: '/apis/batch/v1/jobs',
+      onChange: enqueueCluster,
+    }),
+    backups: new Informer<PostgresBackup>({
+      kubeConfig,
+      logger,
+      ...resourceOf('PostgresBackup'),
+      onChange: () => {},
     }),
     nodes: new Informer<V1Node>({
       kubeConfig,

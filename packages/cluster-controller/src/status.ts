@@ -8,6 +8,7 @@ import {
   BACKUP_HEALTHY_CONDITION,
   PRIMARY_HISTORY_LIMIT,
   type BackupRepositoryStatus,
+  type ClusterRestoreStatus,
   type ClusterPhase,
   type PostgresCluster,
   type PostgresClusterStatus,
@@ -44,6 +45,8 @@ export interface StatusObservation {
   lostNodes?: LostNodeDecision;
   /** status.backup and the BackupHealthy condition (backup-health.ts); absent without spec.backup. */
   backup?: { status?: BackupRepositoryStatus; health?: ConditionUpdate };
+  /** status.restore for a cluster created from a backup (restore-progress.ts). */
+  restore?: ClusterRestoreStatus;
   now: Date;
 }
 
@@ -68,7 +71,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
 
   let phase: ClusterPhase;
   if (o.blocker && !o.statefulSetExists) phase = 'Failed';
-  else if (!o.statefulSetExists) phase = 'Pending';
+  else if (!o.statefulSetExists) phase = o.restore?.phase === 'Restoring' ? 'Creating' : 'Pending';
   else if (!wasRunning) phase = allReady ? 'Running' : 'Creating';
   else if (ready === 0) phase = 'Failed';
   else if (!primary) phase = 'Degraded';
@@ -115,6 +118,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(o.switchover ? { lastSwitchover: o.switchover } : {}),
     ...(history ? { primaryHistory: history } : {}),
     ...(o.backup?.status ? { backup: o.backup.status } : {}),
+    ...((o.restore ?? previous.restore) ? { restore: o.restore ?? previous.restore } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,
     conditions: mergeConditions(
@@ -138,6 +142,13 @@ function progressing(o: StatusObservation, phase: ClusterPhase): ConditionUpdate
       message: 'reconciling is paused by the postgres.example.com/paused annotation',
     };
   if (o.blocker) return { type: 'Progressing', status: 'False', ...o.blocker };
+  if (o.restore?.phase === 'Restoring')
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'Restoring',
+      message: o.restore.message ?? 'restoring',
+    };
   const action = o.plan?.action;
   if (action?.type === 'switchover')
     return {

@@ -41,7 +41,10 @@ export const restoreSourceFields = {
 };
 
 export const restoreSourceRules = [
-  cel('has(self.clusterName) != has(self.backupName)', 'exactly one of clusterName or backupName must be set'),
+  cel(
+    'has(self.clusterName) != has(self.backupName)',
+    'exactly one of clusterName or backupName must be set',
+  ),
   cel('!has(self.repository) || has(self.clusterName)', 'repository can only be given with clusterName', {
     fieldPath: '.repository',
     reason: 'FieldValueForbidden',
@@ -59,9 +62,7 @@ export const ClusterRestoreSchema = Type.Object(
     backupLabel: Type.Optional(
       backupLabelField('Restore this backup (pgBackRest label) and stop where it ends.'),
     ),
-    targetTime: Type.Optional(
-      Type.String({ description: TARGET_TIME_DESCRIPTION, format: 'date-time' }),
-    ),
+    targetTime: Type.Optional(Type.String({ description: TARGET_TIME_DESCRIPTION, format: 'date-time' })),
     exclusive: Type.Optional(Type.Boolean({ description: EXCLUSIVE_DESCRIPTION, default: false })),
   },
   {
@@ -100,6 +101,12 @@ export const ClusterRestoreStatusSchema = Type.Object(
     ),
     lsn: Type.Optional(
       Type.String({ description: 'The WAL position when the restored cluster opened.', maxLength: 32 }),
+    ),
+    lastTransactionTime: Type.Optional(
+      Type.String({
+        description: 'Commit time of the last transaction the restored data contains.',
+        format: 'date-time',
+      }),
     ),
     completedAt: Type.Optional(
       Type.String({ description: 'When the restore succeeded or failed.', format: 'date-time' }),

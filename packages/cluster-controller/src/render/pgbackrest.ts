@@ -91,9 +91,7 @@ export function repositorySecretSources(of: RepositoryOf): V1VolumeProjection[] 
         ],
       },
     },
-    ...(ca
-      ? [{ secret: { name: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: CA_FILE_PATH }] } }]
-      : []),
+    ...(ca ? [{ secret: { name: ca.name, items: [{ key: ca.key ?? 'ca.crt', path: CA_FILE_PATH }] } }] : []),
   ];
 }
 
