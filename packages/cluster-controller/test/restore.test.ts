@@ -83,7 +83,7 @@ describe('the restore Job', () => {
     ]);
     assert.deepEqual(
       restoreTargetOptions({ clusterName: 'a', targetTime: '2024-01-15T01:30:00Z', exclusive: true }),
-      ['--type=time', '--target=2024-01-15T01:30:00Z', '--target-exclusive', '--target-action=promote'],
+      ['--type=time', '--target=2024-01-15 01:30:00+00', '--target-exclusive', '--target-action=promote'],
     );
   });
 
@@ -105,7 +105,7 @@ describe('the restore Job', () => {
       ['SUPERUSER_PASSWORD', 'restored-superuser'],
       ['REPLICATION_PASSWORD', 'restored-replication'],
     ]);
-    assert.ok(spec.containers[0]!.command!.includes('--target=2024-01-15T01:30:00Z'));
+    assert.ok(spec.containers[0]!.command!.includes('--target=2024-01-15 01:30:00+00'));
   });
 });
 

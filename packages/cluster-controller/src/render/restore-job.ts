@@ -28,6 +28,14 @@ export function firstInstanceVolume(clusterName: string): string {
   return `${DATA_VOLUME}-${childNames(clusterName).statefulSet}-0`;
 }
 
+/**
+ * RFC 3339 as PostgreSQL and pgBackRest read a timestamp ("2024-01-15 01:30:00+00"): pgBackRest
+ * refuses the "T" and "Z" when it picks the backup for a time. Textual, so microseconds stay.
+ */
+export function pgTimestamp(rfc3339: string): string {
+  return rfc3339.replace(/[tT]/, ' ').replace(/[zZ]$/, '+00');
+}
+
 /** pgbackrest restore's options for the target: latest, a backup, or a time. */
 export function restoreTargetOptions(restore: ClusterRestore): string[] {
   if (restore.backupLabel)
@@ -35,7 +43,7 @@ export function restoreTargetOptions(restore: ClusterRestore): string[] {
   if (restore.targetTime)
     return [
       '--type=time',
-      `--target=${restore.targetTime}`,
+      `--target=${pgTimestamp(restore.targetTime)}`,
       ...(restore.exclusive ? ['--target-exclusive'] : []),
       '--target-action=promote',
     ];
@@ -59,8 +67,11 @@ done
 export PGBACKREST_CONFIG=${RESTORE_SOURCE_DIR}/${CONFIG_KEY}
 rm -rf "$PGDATA"
 mkdir -m 0700 "$PGDATA"
-pgbackrest --stanza=${PGBACKREST_STANZA} --log-level-console=info restore "$@" > /tmp/restore.out 2>&1 ||
-  fail "pgbackrest restore failed: $(tail -n 5 /tmp/restore.out)"
+if ! pgbackrest --stanza=${PGBACKREST_STANZA} --log-level-console=info restore "$@" > /tmp/restore.out 2>&1; then
+  cat /tmp/restore.out
+  why=$(grep -A 3 ERROR /tmp/restore.out) || why=$(tail -n 5 /tmp/restore.out)
+  fail "pgbackrest restore failed: $why"
+fi
 cat /tmp/restore.out
 # A private server: no TCP, no archiving into any repository, no synchronous standby to wait for.
 pg_ctl -D "$PGDATA" -l /tmp/postgres.log -w -t 3600 start -o "-c listen_addresses= -c port=5432 \\
