@@ -12,6 +12,7 @@ export interface PatroniMember {
   /** Patroni 4: "streaming" on a replica receiving WAL from the primary. */
   replicationState?: string;
   pendingRestart: boolean;
+  timeline?: number;
 }
 
 /** Patroni's `status` annotation, parsed; empty until Patroni has written it. */
@@ -30,6 +31,7 @@ export function patroniMember(pod: V1Pod): PatroniMember {
     state: str(status.state),
     replicationState: str(status.replication_state),
     pendingRestart: status.pending_restart === true,
+    timeline: typeof status.timeline === 'number' ? status.timeline : undefined,
   };
 }
 

@@ -14,6 +14,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ClusterRestoreStatus, PostgresCluster } from '@pgop/api';
 import { childNames } from './naming.js';
+import { patroniMember } from './patroni-member.js';
 
 export type RestoreStep =
   | { type: 'none' }
@@ -89,17 +90,22 @@ export function decideRestore(o: RestoreObservation): RestoreStep {
   if (o.statefulSetExists) {
     const pod = o.pods.find((p) => p.metadata?.name === firstInstance);
     const ready = pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (o.leader === firstInstance && ready)
+    if (o.leader === firstInstance && ready) {
+      // Patroni takes over the data as a standby and promotes it once it holds the lock: the
+      // cluster runs on the timeline after the restore's.
+      const timeline = patroniMember(pod!).timeline;
       return {
         type: 'done',
         status: {
           ...current,
           ...base,
+          ...(timeline ? { timeline } : {}),
           phase: 'Restored',
           message: `restored to ${targetText(cluster)}; the other instances are cloned from ${firstInstance}`,
           completedAt: o.now.toISOString(),
         },
       };
+    }
     return {
       type: 'firstInstance',
       status: {

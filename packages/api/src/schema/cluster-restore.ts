@@ -97,7 +97,11 @@ export const ClusterRestoreStatusSchema = Type.Object(
     ),
     message: Type.Optional(Type.String({ description: 'What happened, or why it failed.', maxLength: 2048 })),
     timeline: Type.Optional(
-      Type.Integer({ description: 'The timeline the restored cluster started on.', minimum: 1 }),
+      Type.Integer({
+        description:
+          'The timeline the restored cluster runs on once its first instance leads (new: recovery ends with a promotion).',
+        minimum: 1,
+      }),
     ),
     lsn: Type.Optional(
       Type.String({ description: 'The WAL position when the restored cluster opened.', maxLength: 32 }),

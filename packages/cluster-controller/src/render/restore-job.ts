@@ -52,6 +52,22 @@ export function restoreTargetOptions(restore: ClusterRestore): string[] {
 }
 
 /**
+ * What pgbackrest restore writes into postgresql.auto.conf. Left there, the source's
+ * restore_command would run whenever Patroni starts the instance in recovery.
+ */
+const RECOVERY_SETTINGS = [
+  'restore_command',
+  'recovery_target',
+  'recovery_target_time',
+  'recovery_target_inclusive',
+  'recovery_target_action',
+  'recovery_target_timeline',
+  'recovery_target_name',
+  'recovery_target_lsn',
+  'recovery_target_xid',
+];
+
+/**
  * The Job's script. It owns the volume (the StatefulSet does not exist yet), so a retry starts
  * from an empty data directory. The result is the termination message: timeline, LSN and the
  * last replayed transaction's time, as JSON.
@@ -93,6 +109,7 @@ DO \\$\\$ BEGIN
   END IF;
 END \\$\\$;
 ALTER ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION PASSWORD '$REPLICATION_PASSWORD';
+${RECOVERY_SETTINGS.map((p) => `ALTER SYSTEM RESET ${p};`).join('\n')}
 CHECKPOINT;
 SQL
 result=$(sql -c "SELECT json_build_object('timeline', timeline_id, 'lsn', pg_current_wal_lsn()::text) FROM pg_control_checkpoint()")
