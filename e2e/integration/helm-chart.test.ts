@@ -123,6 +123,10 @@ describe('Helm chart', () => {
       ['create', 'persistentvolumeclaims', '-n', 'db'],
       ['patch', 'deployments.apps', '-n', 'db'],
       ['delete', 'services', '-n', 'db'],
+      // a cluster created from a backup: the restore Job, and the PostgresBackup naming the source
+      ['create', 'jobs.batch', '-n', 'db'],
+      ['delete', 'jobs.batch', '-n', 'db'],
+      ['get', 'postgresbackups.postgres.example.com', '-n', 'db'],
     ])
       assert.equal(can('cluster-controller', ...check), 'yes', check.join(' '));
   });
@@ -132,7 +136,7 @@ describe('Helm chart', () => {
       ['update', 'secrets', '-n', 'db'],
       ['delete', 'secrets', '-n', 'db'],
       ['create', 'pods', '-n', 'db'],
-      ['create', 'jobs.batch', '-n', 'db'],
+      ['create', 'cronjobs.batch', '-n', 'db'],
       ['patch', 'postgresbackups.postgres.example.com', '-n', 'db'],
       ['delete', 'namespaces'],
       ['patch', 'nodes'],
