@@ -10,7 +10,12 @@ import {
   type RestoreStep,
 } from '../src/restore-progress.js';
 import { isBlocker, resolveRestoreSource } from '../src/restore-source.js';
-import { renderRestoreJob, restoreSourceConf, restoreTargetOptions } from '../src/render/restore-job.js';
+import {
+  RESTORE_SCRIPT,
+  renderRestoreJob,
+  restoreSourceConf,
+  restoreTargetOptions,
+} from '../src/render/restore-job.js';
 import type { RepositoryOf } from '../src/render/pgbackrest.js';
 import { cluster, pod } from './fixtures.js';
 
@@ -106,6 +111,9 @@ describe('the restore Job', () => {
       ['REPLICATION_PASSWORD', 'restored-replication'],
     ]);
     assert.ok(spec.containers[0]!.command!.includes('--target=2024-01-15 01:30:00+00'));
+    // Nothing of the source's recovery or Patroni settings is left for the new cluster's Patroni.
+    assert.match(RESTORE_SCRIPT, /ALTER SYSTEM RESET restore_command;/);
+    assert.match(RESTORE_SCRIPT, /rm -f "\$PGDATA\/patroni.dynamic.json"/);
   });
 });
 

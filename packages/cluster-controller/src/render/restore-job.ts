@@ -114,6 +114,9 @@ CHECKPOINT;
 SQL
 result=$(sql -c "SELECT json_build_object('timeline', timeline_id, 'lsn', pg_current_wal_lsn()::text) FROM pg_control_checkpoint()")
 pg_ctl -D "$PGDATA" -m fast -w stop
+# The source's Patroni configuration cache (its restore_command, replication settings): this
+# cluster's Patroni must start from its own.
+rm -f "$PGDATA/patroni.dynamic.json"
 time=$(sed -n 's/.*last completed transaction was at log time \\(.*\\)$/\\1/p' /tmp/postgres.log | tail -n 1)
 printf '%s' "$result" | sed "s/}$/, \\"time\\" : \\"$time\\"}/" > /dev/termination-log
 cat /dev/termination-log
