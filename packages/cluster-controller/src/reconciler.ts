@@ -438,14 +438,7 @@ export class ClusterReconciler {
       case 'wait':
         return { status: step.status, holdInstances: true };
       case 'failed':
-        if (cluster.status?.restore?.phase !== 'Failed')
-          await this.deps.events.record(
-            this.target(cluster),
-            'Warning',
-            'RestoreFailed',
-            'Restore',
-            step.status.message!,
-          );
+        // Reported with the other blockers: condition, phase Failed and a Warning event.
         return {
           status: step.status,
           holdInstances: true,
