@@ -21,13 +21,13 @@ import {
   waitBackup,
   waitBackupHealthy,
   waitRunning,
+  psqlInPod,
   type ClusterStatus,
 } from '../src/index.js';
 
 /** psql on the cluster's current primary, as the postgres user over the socket. */
 function sqlOnPrimary(ns: TestNamespace, cluster: string, statement: string): string {
-  const primary = clusterStatus(ns, cluster).primaryPod!;
-  return ns.k('exec', primary, '--', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', statement).trim();
+  return psqlInPod(ns, clusterStatus(ns, cluster).primaryPod!, statement);
 }
 
 function archiving(status: ClusterStatus) {

@@ -40,6 +40,7 @@ import {
   kubectlOk,
   localCluster,
   postgresCluster,
+  psqlInPod,
   type LocalCluster,
 } from '../src/index.js';
 
@@ -251,30 +252,14 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
           });
         // kubectl exec reaches the container through the kubelet and containerd, not the pod's
         // network, so it still works during the partition; psql uses the local socket.
-        const psqlInPod = (statement: string) => {
-          const res = ns.try(
-            'exec',
-            old,
-            '--',
-            'psql',
-            '-h',
-            '/var/run/postgresql',
-            '-d',
-            'postgres',
-            '-XAtq',
-            '-c',
-            statement,
-          );
-          if (res.code !== 0) throw new Error(res.stderr);
-          return res.stdout.trim();
-        };
+        const psqlInOld = (statement: string) => psqlInPod(ns, old, statement);
         // Everything but loopback is dropped: the API server, the replicas, the Service traffic.
         inPodNetwork(['iptables', '-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']);
         inPodNetwork(['iptables', '-I', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
         try {
           // A commit only the isolated primary has (not waiting for a standby): its history now diverges.
           try {
-            psqlInPod(`SET synchronous_commit = local; INSERT INTO pgop_writes (id) VALUES (-1)`);
+            psqlInOld(`SET synchronous_commit = local; INSERT INTO pgop_writes (id) VALUES (-1)`);
             diverged = true;
           } catch {
             // Already read-only: nothing diverged, the rest of the drill still holds.
@@ -288,7 +273,7 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
             'the isolated old primary stops accepting writes',
             () => {
               try {
-                return psqlInPod('SELECT pg_is_in_recovery()') === 't' ? true : undefined;
+                return psqlInOld('SELECT pg_is_in_recovery()') === 't' ? true : undefined;
               } catch {
                 return true; // PostgreSQL stopped or refusing connections: no writes either
               }

@@ -15,6 +15,7 @@ import {
   installOperator,
   localCluster,
   postgresCluster,
+  psqlInPod,
   sql,
   startArchivingCluster,
   startSqlClient,
@@ -38,22 +39,7 @@ describe('restore into a new cluster (PostgresCluster spec.restore)', () => {
   let ns: TestNamespace;
   /** Between the rows 1-10 (committed before) and 11-15 (after). */
   let targetTime: string;
-  const inSource = (statement: string) =>
-    ns
-      .k(
-        'exec',
-        `${SOURCE}-0`,
-        '--',
-        'psql',
-        '-h',
-        '/var/run/postgresql',
-        '-d',
-        'postgres',
-        '-XAtq',
-        '-c',
-        statement,
-      )
-      .trim();
+  const inSource = (statement: string) => psqlInPod(ns, `${SOURCE}-0`, statement);
   const restoreStatus = (name: string) =>
     (clusterStatus(ns, name) as { restore?: RestoreStatus }).restore ?? {};
 

@@ -188,3 +188,14 @@ export function sql(ns: TestNamespace, client: string, service: string, statemen
   if (res.code !== 0) throw new Error(`psql via ${service} failed (${res.code}): ${res.stderr}`);
   return res.stdout.trim();
 }
+
+/**
+ * psql inside an instance pod as the postgres user, over the local socket (kubectl exec goes
+ * through the kubelet, not the pod's network); its unaligned output, or an error with psql's.
+ */
+export function psqlInPod(ns: TestNamespace, pod: string, statement: string): string {
+  const psql = ['psql', '-h', '/var/run/postgresql', '-d', 'postgres', '-XAtq', '-v', 'ON_ERROR_STOP=1'];
+  const res = ns.try('exec', pod, '--', ...psql, '-c', statement);
+  if (res.code !== 0) throw new Error(`psql in ${pod} failed (${res.code}): ${res.stderr}`);
+  return res.stdout.trim();
+}

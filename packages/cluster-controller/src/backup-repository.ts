@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { dueSteps, type ArchiverStats, type RepositoryFacts } from './backup-health.js';
 import { childNames, repositoryHostSelector, selectorString } from './naming.js';
-import { PGBACKREST, repositoryPath, repositoryUrl, STANZA } from './render/pgbackrest.js';
+import { ownRepository, PGBACKREST, repositoryPathOf, repositoryUrl, STANZA } from './render/pgbackrest.js';
 import { checkS3Repository, type RepositoryCheck } from './repository-check.js';
 
 const EXEC_TIMEOUT_MS = 120_000;
@@ -147,7 +147,7 @@ export class BackupRepositoryMonitor {
         reason: 'S3CredentialsMissing',
         message: `Secret ${name} lacks key ${!accessKeyId ? accessKeyIdKey : secretAccessKeyKey}`,
       };
-    return checkS3Repository(s3, repositoryPath(cluster), {
+    return checkS3Repository(s3, repositoryPathOf(ownRepository(cluster)!), {
       accessKeyId,
       secretAccessKey,
       ...(ca ? { ca } : {}),

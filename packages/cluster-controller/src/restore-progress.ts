@@ -14,7 +14,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { ClusterRestoreStatus, PostgresCluster } from '@pgop/api';
 import { childNames } from './naming.js';
-import { patroniMember } from './patroni-member.js';
+import { isPodReady, patroniMember } from './patroni-member.js';
 
 export type RestoreStep =
   | { type: 'none' }
@@ -89,11 +89,10 @@ export function decideRestore(o: RestoreObservation): RestoreStep {
 
   if (o.statefulSetExists) {
     const pod = o.pods.find((p) => p.metadata?.name === firstInstance);
-    const ready = pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (o.leader === firstInstance && ready) {
+    if (o.leader === firstInstance && pod && isPodReady(pod)) {
       // Patroni takes over the data as a standby and promotes it once it holds the lock: the
       // cluster runs on the timeline after the restore's.
-      const timeline = patroniMember(pod!).timeline;
+      const timeline = patroniMember(pod).timeline;
       return {
         type: 'done',
         status: {
@@ -118,11 +117,12 @@ export function decideRestore(o: RestoreObservation): RestoreStep {
   }
 
   const job = o.job;
-  if (!job)
-    return {
-      type: 'createJob',
-      status: { ...base, phase: 'Restoring', message: `restoring ${targetText(cluster)} from ${o.source}` },
-    };
+  const restoring: ClusterRestoreStatus = {
+    ...base,
+    phase: 'Restoring',
+    message: `restoring ${targetText(cluster)} from ${o.source}`,
+  };
+  if (!job) return { type: 'createJob', status: restoring };
   if ((job.status?.failed ?? 0) > 0) {
     const why = terminationMessage(o.jobPod) ?? 'the restore Job failed';
     return {
@@ -149,12 +149,5 @@ export function decideRestore(o: RestoreObservation): RestoreStep {
       },
     };
   }
-  return {
-    type: 'wait',
-    status: current ?? {
-      ...base,
-      phase: 'Restoring',
-      message: `restoring ${targetText(cluster)} from ${o.source}`,
-    },
-  };
+  return { type: 'wait', status: current ?? restoring };
 }

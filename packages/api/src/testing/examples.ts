@@ -137,6 +137,18 @@ export const VALID_EXAMPLES: Example[] = [
       spec: { version: 15, replicas: 1, storage: { size: '1Gi' }, backup: { pvc: { size: '5Gi' } } },
     },
   },
+  {
+    name: "ticket 3's restored cluster (spec.restore)",
+    object: {
+      ...ticketCluster('restored-cluster'),
+      spec: {
+        version: 17,
+        replicas: 1,
+        storage: { size: '10Gi' },
+        restore: { backupName: 'my-cluster-backup', targetTime: '2024-01-15T01:30:00Z' },
+      },
+    },
+  },
   { name: 'ticket 3 backup', object: ticketBackup() },
   { name: 'backup with every field', object: fullBackup() },
   {

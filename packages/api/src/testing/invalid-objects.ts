@@ -643,6 +643,70 @@ export const INVALID_CASES: InvalidCase[] = [
     ajv: false,
   },
 
+  // PostgresCluster.spec.restore (a cluster created from a backup).
+  {
+    name: 'restore with clusterName and backupName',
+    kind: C,
+    object: cluster('spec.restore', { clusterName: 'a', backupName: 'b' }),
+    field: 'spec.restore',
+    message: 'exactly one of clusterName or backupName must be set',
+    ajv: false,
+  },
+  {
+    name: 'restore with backupLabel and targetTime',
+    kind: C,
+    object: cluster('spec.restore', {
+      clusterName: 'a',
+      backupLabel: '20240115-020000F',
+      targetTime: '2024-01-15T01:30:00Z',
+    }),
+    field: 'spec.restore',
+    message: 'set backupLabel or targetTime, not both',
+    ajv: false,
+  },
+  {
+    name: 'restore exclusive without targetTime',
+    kind: C,
+    object: cluster('spec.restore', { clusterName: 'a', exclusive: true }),
+    field: 'spec.restore.exclusive',
+    message: 'exclusive applies only to targetTime',
+    ajv: false,
+  },
+  {
+    name: 'restore targetTime without a zone',
+    kind: C,
+    object: cluster('spec.restore', { clusterName: 'a', targetTime: '2024-01-15T01:30:00' }),
+    field: 'spec.restore.targetTime',
+    message: 'must be of type date-time',
+    ajv: true,
+  },
+  {
+    name: 'restore added to an existing cluster',
+    kind: C,
+    object: ticketCluster('restore-later'),
+    update: cluster('spec.restore', { clusterName: 'a' }, ticketCluster('restore-later')),
+    field: 'spec.restore',
+    message: 'restore can only be set when the cluster is created',
+    ajv: false,
+  },
+  {
+    name: 'restore changed',
+    kind: C,
+    object: cluster('spec.restore', { clusterName: 'a' }, ticketCluster('restore-changed')),
+    update: cluster('spec.restore', { clusterName: 'b' }, ticketCluster('restore-changed')),
+    field: 'spec.restore',
+    message: 'restore can only be set when the cluster is created',
+    ajv: false,
+  },
+  {
+    name: 'restore inside a PostgresRestore newCluster spec',
+    kind: R,
+    object: restore('spec.destination.newCluster.spec.restore', { clusterName: 'a' }),
+    field: 'spec.destination.newCluster.spec.restore',
+    message: 'spec.restore is set by pgop from source and target',
+    ajv: false,
+  },
+
   // PostgresRestore.
   {
     name: 'source with clusterName and backupName',

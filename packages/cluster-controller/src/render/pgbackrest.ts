@@ -137,14 +137,6 @@ export function repositoryUrlOf(of: RepositoryOf): string {
   return `pvc://${childNames(of.clusterName).repositoryVolume}`;
 }
 
-export function repositoryPath(cluster: PostgresCluster): string {
-  return repositoryPathOf({
-    repository: cluster.spec.backup ?? {},
-    clusterName: cluster.metadata.name!,
-    namespace: cluster.metadata.namespace!,
-  });
-}
-
 /** Where WAL goes, as a URL without credentials (status.backup.repository), or undefined. */
 export function repositoryUrl(cluster: PostgresCluster): string | undefined {
   const own = ownRepository(cluster);

@@ -33,7 +33,7 @@ import {
   repositoryTlsSource,
   TLS_FILES,
 } from './pgbackrest.js';
-import { POSTGRES_POD_SECURITY_CONTEXT, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
+import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 import { CONFIG_HASH_ANNOTATION, contentHash } from './statefulset.js';
 
 /** The CA and the server's and client's certificates and keys; created once, never rewritten. */
@@ -127,10 +127,7 @@ export function renderRepositoryHost(
         },
         spec: {
           automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: POSTGRES_POD_SECURITY_CONTEXT,
-          nodeSelector: cluster.spec.scheduling?.nodeSelector,
-          tolerations: cluster.spec.scheduling?.tolerations,
+          ...postgresImagePodSpec(cluster),
           containers: [
             {
               name: 'pgbackrest',

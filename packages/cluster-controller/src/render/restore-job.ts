@@ -15,8 +15,8 @@ import { childMetadata, childNames, clusterLabels, DATABASE_COMPONENT } from '..
 import { DATA_VOLUME_MOUNT, PGDATA } from './instance-paths.js';
 import { ini, repositoryOptions, repositorySecretSources, type RepositoryOf } from './pgbackrest.js';
 import { REPLICATION_USER, SUPERUSER } from './secrets.js';
-import { POSTGRES_POD_SECURITY_CONTEXT, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
-import { DATA_VOLUME } from './statefulset.js';
+import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
+import { DATA_VOLUME, resourceRequirements } from './statefulset.js';
 
 /** Where the Job mounts the source repository's configuration and Secret files. */
 export const RESTORE_SOURCE_DIR = '/etc/pgbackrest-source';
@@ -186,10 +186,7 @@ export function renderRestoreJob(
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: POSTGRES_POD_SECURITY_CONTEXT,
-          nodeSelector: cluster.spec.scheduling?.nodeSelector,
-          tolerations: cluster.spec.scheduling?.tolerations,
+          ...postgresImagePodSpec(cluster),
           containers: [
             {
               name: 'restore',
@@ -210,10 +207,7 @@ export function renderRestoreJob(
                   valueFrom: { secretKeyRef: { name: names.replicationSecret, key: 'password' } },
                 },
               ],
-              resources: {
-                requests: stringValues(cluster.spec.resources?.requests),
-                limits: stringValues(cluster.spec.resources?.limits),
-              },
+              resources: resourceRequirements(cluster.spec.resources),
               securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
               terminationMessagePolicy: 'File',
               volumeMounts: [
@@ -252,8 +246,4 @@ export function renderRestoreJob(
     },
   };
   return [configMap, job];
-}
-
-function stringValues(amounts?: { cpu?: string | number; memory?: string | number }) {
-  return amounts && Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, String(v)]));
 }

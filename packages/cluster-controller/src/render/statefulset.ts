@@ -25,7 +25,7 @@ import {
   ownRepository,
   repositorySecretSources,
 } from './pgbackrest.js';
-import { POSTGRES_POD_SECURITY_CONTEXT, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
+import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 
 /** The pod annotation that changes when the rendered Patroni configuration changes. */
 export const CONFIG_HASH_ANNOTATION = 'postgres.example.com/config-hash';
@@ -55,7 +55,7 @@ const fromField = (name: string, fieldPath: string): V1EnvVar => ({
 });
 
 /** spec.resources as a Pod's resources (quantities as strings; integers are whole units). */
-function resourceRequirements(resources: PostgresCluster['spec']['resources']) {
+export function resourceRequirements(resources: PostgresCluster['spec']['resources']) {
   const list = (amounts?: { cpu?: string | number; memory?: string | number }) =>
     amounts && Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, String(v)]));
   return { requests: list(resources?.requests), limits: list(resources?.limits) };
@@ -144,10 +144,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
           serviceAccountName: names.instanceServiceAccount,
           // Patroni stops PostgreSQL with a fast shutdown and hands over the leader key.
           terminationGracePeriodSeconds: 60,
-          enableServiceLinks: false,
-          securityContext: POSTGRES_POD_SECURITY_CONTEXT,
-          nodeSelector: cluster.spec.scheduling?.nodeSelector,
-          tolerations: cluster.spec.scheduling?.tolerations,
+          ...postgresImagePodSpec(cluster),
           affinity: {
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [
