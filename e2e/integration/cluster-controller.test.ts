@@ -179,6 +179,55 @@ describe('cluster controller (integration)', () => {
     );
   });
 
+  it('restores from a source that appears after the cluster: nothing created before, then the restore Job', async () => {
+    apply(
+      cluster('restored', {
+        replicas: 2,
+        restore: { backupName: 'later', targetTime: '2026-01-01T00:00:00Z' },
+      }),
+    );
+    const c = await until('RestoreSourceNotFound', () =>
+      progressing('restored')?.reason === 'RestoreSourceNotFound' ? progressing('restored') : undefined,
+    );
+    assert.match(c.message, /PostgresBackup later does not exist/);
+    const restoredObjects = () =>
+      k('get', 'statefulset,job,pvc', '-l', 'postgres.example.com/cluster=restored', '-o', 'name');
+    assert.equal(restoredObjects(), '');
+
+    apply(
+      cluster('origin', {
+        replicas: 1,
+        backup: {
+          s3: { bucket: 'pg-backups', endpoint: 'https://127.0.0.1:9', credentialsSecret: { name: 's3' } },
+        },
+      }),
+    );
+    apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresBackup',
+      metadata: { name: 'later' },
+      spec: { clusterName: 'origin' },
+    });
+    await until('the restore Job', () =>
+      restoredObjects().includes('job.batch/restored-restore') ? true : undefined,
+    );
+    assert.equal(
+      restoredObjects().split(/\s+/).filter(Boolean).sort().join(' '),
+      'job.batch/restored-restore persistentvolumeclaim/pgdata-restored-0',
+      'the first volume and the Job; no StatefulSet until the data is restored',
+    );
+    const restore = (json<{ status?: { restore?: { phase: string; source: string } } }>('pgc', 'restored')
+      .status?.restore ?? {}) as { phase?: string; source?: string };
+    assert.deepEqual(restore.phase, 'Restoring');
+    assert.equal(restore.source, `s3://pg-backups/pgbackrest/${NS}/origin`);
+    const job = json<{ spec: { template: { spec: { containers: { command: string[] }[] } } } }>(
+      'job',
+      'restored-restore',
+    );
+    assert.ok(job.spec.template.spec.containers[0]!.command.includes('--target=2026-01-01 00:00:00+00'));
+    assert.equal(status('restored').phase, 'Creating');
+  });
+
   describe('with spec.backup', () => {
     const s3 = (endpoint: string) => ({
       s3: { bucket: 'pg-backups', endpoint, uriStyle: 'Path', credentialsSecret: { name: 's3' } },

@@ -82,13 +82,25 @@ export function createClusterController(options: ClusterControllerOptions) {
     for (const pod of caches.pods.list()) if (pod.spec?.nodeName === node.metadata?.name) enqueueCluster(pod);
   };
 
+  /**
+   * A cluster waiting to be restored from a source that did not exist yet (RestoreSourceNotFound):
+   * a PostgresBackup or PostgresCluster appearing in its namespace may be that source.
+   */
+  const enqueueWaitingRestores = (obj: Meta) => {
+    for (const c of caches.clusters.list(obj.metadata?.namespace))
+      if (c.spec.restore && !c.status?.restore) enqueue(c);
+  };
+
   const labelled = { labelSelector: CLUSTER_LABEL, kubeConfig, logger };
   const caches = {
     clusters: new Informer<PostgresCluster>({
       kubeConfig,
       logger,
       ...resourceOf('PostgresCluster'),
-      onChange: enqueue,
+      onChange: (c) => {
+        enqueue(c);
+        enqueueWaitingRestores(c);
+      },
     }),
     statefulSets: new Informer<V1StatefulSet>({
       ...labelled,
@@ -129,7 +141,7 @@ export function createClusterController(options: ClusterControllerOptions) {
       kubeConfig,
       logger,
       ...resourceOf('PostgresBackup'),
-      onChange: () => {},
+      onChange: enqueueWaitingRestores,
     }),
     nodes: new Informer<V1Node>({
       kubeConfig,
