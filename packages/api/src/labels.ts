@@ -50,3 +50,14 @@ export function isPaused(meta: { annotations?: Record<string, string> | undefine
   const value = meta?.annotations?.[PAUSED_ANNOTATION];
   return value !== undefined && value !== '' && value.toLowerCase() !== 'false';
 }
+
+/**
+ * On a PostgresCluster a PostgresRestore created (destination.newCluster): the PostgresRestore's
+ * name (label) and uid (annotation). Only a cluster carrying its uid is the restore's to delete
+ * after a failure; a namesake created by anyone else is never touched.
+ */
+export const RESTORE_LABEL = `${GROUP}/restore`;
+export const RESTORE_UID_ANNOTATION = `${GROUP}/restore-uid`;
+
+/** The PostgresRestore's condition: True once the data is restored, False with the reason it failed. */
+export const RESTORED_CONDITION = 'Restored';

@@ -12,7 +12,6 @@ import {
   KINDS,
   ROLE_LABEL,
   validatePostgresCluster,
-  type ClusterRestoreStatus,
   type PostgresBackup,
   type PostgresCluster,
   type PrimaryChange,
@@ -36,7 +35,7 @@ import { childNames, DATABASE_COMPONENT } from './naming.js';
 import { PatroniClient, type PatroniCredentials } from './patroni-client.js';
 import { desiredChildren } from './render/desired-state.js';
 import { generatePassword, renderSecrets } from './render/secrets.js';
-import { repositoryHostNames, repositoryUrlOf, type RepositoryOf } from './render/pgbackrest.js';
+import { repositoryHostNames } from './render/pgbackrest.js';
 import { renderRepositoryTlsSecret } from './render/repo-host.js';
 import { issueRepositoryCertificates } from './repository-certificates.js';
 import { MAJOR_VERSION_LABEL } from './render/statefulset.js';
@@ -45,9 +44,7 @@ import { dynamicConfigPatch } from './dynamic-config.js';
 import { isPodReady } from './patroni-member.js';
 import { dynamicConfiguration } from './render/patroni-config.js';
 import { decideSwitchover, type SwitchoverStep } from './switchover.js';
-import { decideRestore } from './restore-progress.js';
-import { isBlocker, resolveRestoreSource } from './restore-source.js';
-import { renderFirstInstanceVolume, renderRestoreJob, restoreJobName } from './render/restore-job.js';
+import { RestoreRunner, type RestoreProgress } from './restore-runner.js';
 import { decideLostNodes, nodeNotReadySince, type LostNodeDecision } from './lost-nodes.js';
 import { detectPrimaryChange } from './primary-change.js';
 import { backupHealthCondition, repositoryStatus } from './backup-health.js';
@@ -71,16 +68,6 @@ export interface ClusterCaches {
   jobs: Informer<V1Job>;
   /** Read to find the source of spec.restore.backupName. */
   backups: Informer<PostgresBackup>;
-}
-
-/** What a restore step leaves for the rest of the reconcile. */
-interface RestoreProgress {
-  status?: ClusterRestoreStatus;
-  blocker?: Blocker;
-  /** No StatefulSet yet: the data is still being restored (or the restore failed). */
-  holdInstances: boolean;
-  /** The StatefulSet runs the first instance only, until it leads. */
-  firstInstanceOnly?: boolean;
 }
 
 /** Counters of primary changes, for alerting (pgop_failovers_total) and dashboards. */
@@ -127,10 +114,12 @@ function ownedBy<T extends { metadata?: { ownerReferences?: { uid: string }[] } 
 export class ClusterReconciler {
   private readonly patroni: PatroniClient;
   private readonly statusWrites: StatusWrites;
+  private readonly restores: RestoreRunner;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.patroni = deps.patroni ?? new PatroniClient();
     this.statusWrites = new StatusWrites(deps.client, KINDS.PostgresCluster.plural);
+    this.restores = new RestoreRunner({ ...deps, ...deps.caches });
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -173,10 +162,10 @@ export class ClusterReconciler {
       if (!blocker) {
         await this.ensureSecrets(cluster);
         await this.ensureRepositoryCertificates(cluster);
-        restore = await this.restoreFromBackup(cluster, statefulSet !== undefined, image!, pods, leader, now);
+        restore = await this.restores.progress(cluster, statefulSet, pods, leader, image!, now);
         blocker = restore?.blocker;
       }
-      if (!blocker && !restore?.holdInstances) {
+      if (!blocker && restore?.instances !== 'none') {
         plan = planInstances({
           desiredReplicas: cluster.spec.replicas,
           currentReplicas: statefulSet?.spec?.replicas,
@@ -192,7 +181,7 @@ export class ClusterReconciler {
         for (const child of desiredChildren(cluster, {
           image: image!,
           // A restored cluster grows once its first instance leads (restore-progress.ts).
-          replicas: restore?.firstInstanceOnly ? 1 : plan.statefulSetReplicas,
+          replicas: restore?.instances === 'first' ? 1 : plan.statefulSetReplicas,
           existingVolumeSize,
         }))
           await this.deps.client.apply(child);
@@ -377,89 +366,6 @@ export class ClusterReconciler {
       'Failover',
       `Patroni failed over from ${change.from} to ${change.to} (${change.reason})`,
     );
-  }
-
-  /**
-   * A cluster created from a backup (spec.restore): one step of restore-progress.ts, carried out.
-   * Undefined when there is no restore, or it is over.
-   */
-  private async restoreFromBackup(
-    cluster: PostgresCluster,
-    statefulSetExists: boolean,
-    image: string,
-    pods: V1Pod[],
-    leader: string | undefined,
-    now: Date,
-  ): Promise<RestoreProgress | undefined> {
-    if (!cluster.spec.restore || cluster.status?.restore?.phase === 'Restored') return undefined;
-    const namespace = cluster.metadata.namespace!;
-    const source = resolveRestoreSource(
-      cluster,
-      (n) => this.deps.caches.clusters.get(n, namespace),
-      (n) => this.deps.caches.backups.get(n, namespace),
-    );
-    // Checked before anything exists; once the data is restored the source no longer matters.
-    if (isBlocker(source) && !statefulSetExists) return { blocker: source, holdInstances: true };
-    const jobName = restoreJobName(cluster.metadata.name!);
-    const job = ownedBy(cluster, this.deps.caches.jobs.get(jobName, namespace));
-    const jobPod = this.deps.caches.pods
-      .list(namespace)
-      .find((p) => p.metadata?.labels?.['job-name'] === jobName && p.metadata?.labels?.[CLUSTER_LABEL]);
-    const step = decideRestore({
-      cluster,
-      source: isBlocker(source) ? (cluster.status?.restore?.source ?? '') : repositoryUrlOf(source),
-      job,
-      jobPod,
-      statefulSetExists,
-      leader,
-      pods,
-      now,
-    });
-    switch (step.type) {
-      case 'none':
-        return undefined;
-      case 'createJob': {
-        await this.deps.client.createIfAbsent(renderFirstInstanceVolume(cluster));
-        for (const child of renderRestoreJob(cluster, source as RepositoryOf, image))
-          await this.deps.client.apply(child);
-        this.deps.logger.info('restoring from a backup', {
-          key: this.key(cluster),
-          source: step.status.source,
-        });
-        await this.deps.events.record(
-          this.target(cluster),
-          'Normal',
-          'RestoreStarted',
-          'Restore',
-          step.status.message!,
-        );
-        return { status: step.status, holdInstances: true };
-      }
-      case 'wait':
-        return { status: step.status, holdInstances: true };
-      case 'failed':
-        // Reported with the other blockers: condition, phase Failed and a Warning event.
-        return {
-          status: step.status,
-          holdInstances: true,
-          blocker: { reason: 'RestoreFailed', message: step.status.message! },
-        };
-      case 'firstInstance':
-        return { status: step.status, holdInstances: false, firstInstanceOnly: true };
-      case 'done': {
-        const ref = { apiVersion: 'batch/v1', kind: 'Job', name: jobName, namespace };
-        await this.deps.client.delete(ref);
-        await this.deps.client.delete({ ...ref, apiVersion: 'v1', kind: 'ConfigMap' });
-        await this.deps.events.record(
-          this.target(cluster),
-          'Normal',
-          'Restored',
-          'Restore',
-          step.status.message!,
-        );
-        return { status: step.status, holdInstances: false };
-      }
-    }
   }
 
   /** Force-deletes instance pods whose node has been NotReady for the confirmation window. */

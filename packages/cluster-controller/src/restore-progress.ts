@@ -1,31 +1,63 @@
 /**
- * Where a cluster created from a backup (spec.restore) stands, and what the reconcile does next.
- * Pure: the reconcile reads the Job, its pod and the instances, and carries out the step.
+ * Where a restore stands, and what the reconcile does next. Pure: the reconcile reads the Jobs,
+ * their pods and the instances, and carries out the step. One path serves both requests: a
+ * cluster created from a backup (spec.restore) and a restore in place (spec.inPlaceRestore).
  *
- *   no Job          -> create the first instance's volume and the restore Job   (Restoring)
- *   Job running     -> wait                                                    (Restoring)
- *   Job failed      -> report; keep the Job and its pod for their logs          (Failed)
- *   Job succeeded   -> StatefulSet with one instance, Patroni starts on the data (Restoring)
- *   instance 0 leads-> the other instances are created (cloned); Job removed   (Restored)
+ *   Checking   no check Job     -> run it: read the source repository           (nothing touched)
+ *              check Job done   -> the target is inside the repository's window? (Failed if not)
+ *   Restoring  instances run    -> in place: stop them (StatefulSet to 0), wait for their pods
+ *              no restore Job   -> in place: Patroni's DCS and the replicas' volumes go; then
+ *                                  the first volume and the restore Job
+ *              Job failed       -> Failed; the instances stay stopped (their data is replaced)
+ *              Job succeeded    -> the first instance alone starts on the data, until it leads
+ *   Restored   it leads         -> the other instances are created (cloned) as usual
  *
  * Only the first instance runs until it leads: an empty instance started alongside could win
- * Patroni's initialize race and initdb a new, empty cluster.
+ * Patroni's initialize race and initdb a new, empty cluster. The status records each stage
+ * before the next begins, so a restart of the controller resumes where it was.
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import type { ClusterRestoreStatus, PostgresCluster } from '@pgop/api';
+import type { ClusterRestoreStatus, PostgresCluster, RestoreTarget } from '@pgop/api';
 import { childNames } from './naming.js';
 import { isPodReady, patroniMember } from './patroni-member.js';
+import { checkRestoreTarget, parseRepositoryFacts } from './restore-preflight.js';
 
-export type RestoreStep =
+/** What is asked: the restore of spec.restore (key "create") or of spec.inPlaceRestore. */
+export interface RestoreRequest {
+  key: string;
+  /** spec.inPlaceRestore.requestId; status.restore.requestId echoes it. */
+  id?: string;
+  inPlace: boolean;
+  target: RestoreTarget;
+}
+
+/** How many instances run meanwhile: none, the first alone, or as the spec says. */
+export type RestoreInstances = 'none' | 'first' | 'normal';
+
+export type RestoreStep = { instances: RestoreInstances; status?: ClusterRestoreStatus } & (
   | { type: 'none' }
-  | { type: 'createJob'; status: ClusterRestoreStatus }
-  | { type: 'wait'; status: ClusterRestoreStatus }
-  | { type: 'failed'; status: ClusterRestoreStatus }
-  | { type: 'firstInstance'; status: ClusterRestoreStatus }
-  | { type: 'done'; status: ClusterRestoreStatus };
+  | { type: 'check' }
+  | { type: 'wait' }
+  | { type: 'failed' }
+  | { type: 'stop' }
+  | { type: 'restore' }
+  | { type: 'firstInstance' }
+  | { type: 'done' }
+);
+
+/** The request the cluster's spec makes, if any. */
+export function restoreRequestOf(cluster: PostgresCluster): RestoreRequest | undefined {
+  const inPlace = cluster.spec.inPlaceRestore;
+  if (inPlace) return { key: inPlace.requestId, id: inPlace.requestId, inPlace: true, target: inPlace };
+  const create = cluster.spec.restore;
+  // An in-place restore reported on status.restore after the cluster's creation: the creation's is over.
+  if (create && !cluster.status?.restore?.requestId) return { key: 'create', inPlace: false, target: create };
+  return undefined;
+}
 
 /** What the restore Job reports in its termination message (restore-job.ts). */
 export interface RestoreJobResult {
+  backupLabel?: string;
   timeline?: number;
   lsn?: string;
   /** PostgreSQL's "last completed transaction was at log time …", as RFC 3339. */
@@ -34,12 +66,15 @@ export interface RestoreJobResult {
 
 export interface RestoreObservation {
   cluster: PostgresCluster;
+  request: RestoreRequest;
   /** The source repository's URL. */
   source: string;
+  /** The request's Jobs and their pods (for their termination messages). */
+  checkJob?: V1Job;
+  checkPod?: V1Pod;
   job?: V1Job;
-  /** The Job's pod, for its termination message. */
   jobPod?: V1Pod;
-  statefulSetExists: boolean;
+  statefulSet: { exists: boolean; replicas: number };
   leader?: string;
   pods: V1Pod[];
   now: Date;
@@ -61,8 +96,9 @@ export function terminationMessage(pod: V1Pod | undefined): string | undefined {
 
 export function parseRestoreResult(message: string | undefined): RestoreJobResult {
   try {
-    const raw = JSON.parse(message ?? '') as { timeline?: unknown; lsn?: unknown; time?: unknown };
+    const raw = JSON.parse(message ?? '') as Record<string, unknown>;
     return {
+      backupLabel: typeof raw.backupLabel === 'string' && raw.backupLabel ? raw.backupLabel : undefined,
       timeline: typeof raw.timeline === 'number' ? raw.timeline : undefined,
       lsn: typeof raw.lsn === 'string' ? raw.lsn : undefined,
       time: typeof raw.time === 'string' ? logTimeToIso(raw.time) : undefined,
@@ -72,82 +108,123 @@ export function parseRestoreResult(message: string | undefined): RestoreJobResul
   }
 }
 
-function targetText(cluster: PostgresCluster): string {
-  const r = cluster.spec.restore!;
-  if (r.backupLabel) return `backup ${r.backupLabel}`;
-  if (r.targetTime) return `${r.targetTime}${r.exclusive ? ' (exclusive)' : ''}`;
+function targetText(target: RestoreTarget): string {
+  if (target.backupLabel) return `backup ${target.backupLabel}`;
+  if (target.targetTime) return `${target.targetTime}${target.exclusive ? ' (exclusive)' : ''}`;
   return 'the latest point';
 }
 
-export function decideRestore(o: RestoreObservation): RestoreStep {
-  const { cluster } = o;
-  const current = cluster.status?.restore;
-  if (!cluster.spec.restore || current?.phase === 'Restored') return { type: 'none' };
-  if (current?.phase === 'Failed') return { type: 'failed', status: current };
-  const base = { source: o.source };
-  const firstInstance = `${childNames(cluster.metadata.name!).statefulSet}-0`;
+/** The status once the instances run again. */
+function running(status: ClusterRestoreStatus): ClusterRestoreStatus {
+  const copy = { ...status };
+  delete copy.instancesStopped;
+  return copy;
+}
 
-  if (o.statefulSetExists) {
+const jobFailed = (job: V1Job | undefined) => (job?.status?.failed ?? 0) > 0;
+const jobSucceeded = (job: V1Job | undefined) => (job?.status?.succeeded ?? 0) > 0;
+
+export function decideRestore(o: RestoreObservation): RestoreStep {
+  const { cluster, request } = o;
+  const reported = cluster.status?.restore;
+  const current = reported?.requestId === request.id ? reported : undefined;
+  if (current?.phase === 'Restored') return { type: 'none', instances: 'normal' };
+  // Instances stopped for an in-place restore start again only on restored data: after a failed
+  // restore their volumes hold part of a restore (or nothing), whatever is asked next.
+  const stopped = reported?.instancesStopped === true;
+  const untouched: RestoreInstances = request.inPlace && !stopped ? 'normal' : 'none';
+  if (current?.phase === 'Failed')
+    return untouched === 'normal'
+      ? { type: 'none', instances: 'normal' }
+      : { type: 'failed', status: current, instances: 'none' };
+  const base = {
+    source: o.source,
+    ...(request.id ? { requestId: request.id } : {}),
+    ...(request.inPlace && stopped ? { instancesStopped: true } : {}),
+  };
+  const target = targetText(request.target);
+  const failed = (reason: string, message: string): RestoreStep => ({
+    type: 'failed',
+    instances: untouched,
+    status: { ...current, ...base, phase: 'Failed', reason, message, completedAt: o.now.toISOString() },
+  });
+
+  if (!current || current.phase === 'Checking') {
+    const checking: ClusterRestoreStatus = {
+      ...base,
+      phase: 'Checking',
+      message: `checking ${target} against ${o.source}`,
+    };
+    if (!o.checkJob) return { type: 'check', status: checking, instances: untouched };
+    const message = terminationMessage(o.checkPod);
+    if (jobFailed(o.checkJob)) return failed('RepositoryUnreachable', message ?? 'the check Job failed');
+    if (!jobSucceeded(o.checkJob)) return { type: 'wait', status: current ?? checking, instances: untouched };
+    const facts = parseRepositoryFacts(message);
+    if (!facts) return failed('RepositoryUnreachable', `the check reported no facts: ${message}`);
+    const verdict = checkRestoreTarget(request.target, facts, cluster.spec.version);
+    if (!verdict.ok) return failed(verdict.reason, verdict.message);
+    // Recorded before anything is touched; the next reconcile starts the restore.
+    return {
+      type: 'wait',
+      instances: untouched,
+      status: {
+        ...base,
+        phase: 'Restoring',
+        recoverableFrom: verdict.recoverableFrom,
+        recoverableUntil: verdict.recoverableUntil,
+        message: `restoring ${target} from ${o.source}`,
+      },
+    };
+  }
+
+  // Restoring. A new cluster's StatefulSet exists only once its data is restored.
+  const firstInstance = `${childNames(cluster.metadata.name!).statefulSet}-0`;
+  if (jobSucceeded(o.job) || (!request.inPlace && o.statefulSet.exists && !o.job)) {
+    const result = parseRestoreResult(terminationMessage(o.jobPod));
+    const restored: ClusterRestoreStatus = {
+      ...current,
+      ...(result.backupLabel ? { backupLabel: result.backupLabel } : {}),
+      ...(result.timeline ? { timeline: result.timeline } : {}),
+      ...(result.lsn ? { lsn: result.lsn } : {}),
+      ...(result.time ? { lastTransactionTime: result.time } : {}),
+    };
     const pod = o.pods.find((p) => p.metadata?.name === firstInstance);
-    if (o.leader === firstInstance && pod && isPodReady(pod)) {
+    if (o.statefulSet.exists && o.leader === firstInstance && pod && isPodReady(pod)) {
       // Patroni takes over the data as a standby and promotes it once it holds the lock: the
       // cluster runs on the timeline after the restore's.
       const timeline = patroniMember(pod).timeline;
       return {
         type: 'done',
+        instances: 'normal',
         status: {
-          ...current,
-          ...base,
+          ...running(restored),
           ...(timeline ? { timeline } : {}),
           phase: 'Restored',
-          message: `restored to ${targetText(cluster)}; the other instances are cloned from ${firstInstance}`,
+          message: `restored to ${target}; the other instances are cloned from ${firstInstance}`,
           completedAt: o.now.toISOString(),
         },
       };
     }
     return {
       type: 'firstInstance',
-      status: {
-        ...current,
-        ...base,
-        phase: 'Restoring',
-        message: `the data is restored; waiting for ${firstInstance} to start on it and lead`,
-      },
+      instances: 'first',
+      status: { ...restored, message: `the data is restored; starting ${firstInstance} on it` },
     };
   }
-
-  const job = o.job;
-  const restoring: ClusterRestoreStatus = {
-    ...base,
-    phase: 'Restoring',
-    message: `restoring ${targetText(cluster)} from ${o.source}`,
-  };
-  if (!job) return { type: 'createJob', status: restoring };
-  if ((job.status?.failed ?? 0) > 0) {
+  if (jobFailed(o.job)) {
     const why = terminationMessage(o.jobPod) ?? 'the restore Job failed';
     return {
-      type: 'failed',
-      status: {
-        ...base,
-        phase: 'Failed',
-        message: `${why.slice(0, 1800)} (see kubectl logs job/${job.metadata?.name}; delete and create the cluster again to retry)`,
-        completedAt: o.now.toISOString(),
-      },
+      ...failed('RestoreFailed', `${why.slice(0, 1800)} (see kubectl logs job/${o.job!.metadata?.name})`),
+      instances: 'none',
     };
   }
-  if ((job.status?.succeeded ?? 0) > 0) {
-    const result = parseRestoreResult(terminationMessage(o.jobPod));
+  if (o.job) return { type: 'wait', status: current, instances: 'none' };
+  const inPlace = request.inPlace ? { instancesStopped: true } : {};
+  if (request.inPlace && (o.statefulSet.replicas > 0 || o.pods.length > 0))
     return {
-      type: 'firstInstance',
-      status: {
-        ...base,
-        phase: 'Restoring',
-        message: `the data is restored; starting ${firstInstance} on it`,
-        ...(result.timeline ? { timeline: result.timeline } : {}),
-        ...(result.lsn ? { lsn: result.lsn } : {}),
-        ...(result.time ? { lastTransactionTime: result.time } : {}),
-      },
+      type: 'stop',
+      instances: 'none',
+      status: { ...current, ...inPlace, message: `stopping every instance to restore ${target}` },
     };
-  }
-  return { type: 'wait', status: current ?? restoring };
+  return { type: 'restore', instances: 'none', status: { ...current, ...inPlace } };
 }

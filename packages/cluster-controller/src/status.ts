@@ -73,6 +73,8 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
   if (o.blocker && !o.statefulSetExists) phase = 'Failed';
   else if (!o.statefulSetExists) phase = o.restore?.phase === 'Restoring' ? 'Creating' : 'Pending';
   else if (!wasRunning) phase = allReady ? 'Running' : 'Creating';
+  // In place: every instance is stopped while the data is replaced.
+  else if (o.restore?.phase === 'Restoring') phase = 'Updating';
   else if (ready === 0) phase = 'Failed';
   else if (!primary) phase = 'Degraded';
   // An update ends when every instance is back: the last replaced pod is still starting.

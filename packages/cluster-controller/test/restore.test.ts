@@ -7,15 +7,14 @@ import {
   decideRestore,
   logTimeToIso,
   parseRestoreResult,
-  type RestoreStep,
+  restoreRequestOf,
+  type RestoreObservation,
 } from '../src/restore-progress.js';
+import { checkRestoreTarget, type RepositoryFacts } from '../src/restore-preflight.js';
 import { isBlocker, resolveRestoreSource } from '../src/restore-source.js';
-import {
-  RESTORE_SCRIPT,
-  renderRestoreJob,
-  restoreSourceConf,
-  restoreTargetOptions,
-} from '../src/render/restore-job.js';
+import { RESTORE_SCRIPT, renderRestoreJob, restoreTargetOptions } from '../src/render/restore-job.js';
+import { renderRestoreCheckJob } from '../src/render/restore-check-job.js';
+import { restoreSourceConf } from '../src/render/restore-pod.js';
 import type { RepositoryOf } from '../src/render/pgbackrest.js';
 import { cluster, pod } from './fixtures.js';
 
@@ -80,16 +79,18 @@ describe('resolveRestoreSource', () => {
 
 describe('the restore Job', () => {
   it('passes the target to pgbackrest restore: latest, a backup, a time (exclusive)', () => {
-    assert.deepEqual(restoreTargetOptions({ clusterName: 'a' }), ['--type=default']);
-    assert.deepEqual(restoreTargetOptions({ clusterName: 'a', backupLabel: '20240115-020000F' }), [
+    assert.deepEqual(restoreTargetOptions({}), ['--type=default']);
+    assert.deepEqual(restoreTargetOptions({ backupLabel: '20240115-020000F' }), [
       '--set=20240115-020000F',
       '--type=immediate',
       '--target-action=promote',
     ]);
-    assert.deepEqual(
-      restoreTargetOptions({ clusterName: 'a', targetTime: '2024-01-15T01:30:00Z', exclusive: true }),
-      ['--type=time', '--target=2024-01-15 01:30:00+00', '--target-exclusive', '--target-action=promote'],
-    );
+    assert.deepEqual(restoreTargetOptions({ targetTime: '2024-01-15T01:30:00Z', exclusive: true }), [
+      '--type=time',
+      '--target=2024-01-15 01:30:00+00',
+      '--target-exclusive',
+      '--target-action=promote',
+    ]);
   });
 
   it("reads the source's repository with the source's credentials, and keeps them off the StatefulSet", () => {
@@ -99,7 +100,7 @@ describe('the restore Job', () => {
     assert.match(conf, new RegExp(`repo1-path=/pgbackrest/db/${sourceName}`));
     assert.match(conf, /repo1-s3-bucket=backups/);
     assert.doesNotMatch(conf, /key|secret/i);
-    const [, job] = renderRestoreJob(c, from, 'postgres:17');
+    const [, job] = renderRestoreJob(c, restoreRequestOf(c)!, from, 'postgres:17');
     const spec = job.spec!.template.spec!;
     assert.equal(job.spec!.backoffLimit, 0);
     assert.deepEqual(spec.volumes![0]!.persistentVolumeClaim, { claimName: 'pgdata-restored-0' });
@@ -114,67 +115,299 @@ describe('the restore Job', () => {
     // Nothing of the source's recovery or Patroni settings is left for the new cluster's Patroni.
     assert.match(RESTORE_SCRIPT, /ALTER SYSTEM RESET restore_command;/);
     assert.match(RESTORE_SCRIPT, /rm -f "\$PGDATA\/patroni.dynamic.json"/);
+    assert.ok(!env.some(([name]) => name === 'RESTORE_DELTA'), 'a new cluster starts from an empty volume');
+  });
+
+  it('in place, restores with --delta; the check Job reads the repository without the data volume', () => {
+    const c = cluster(undefined, { backup: { s3 } });
+    const own = { repository: c.spec.backup!, clusterName: c.metadata.name!, namespace: 'db' };
+    const request = { key: 'uid/2', id: 'uid/2', inPlace: true, target: {} };
+    const [, job] = renderRestoreJob(c, request, own, 'postgres:17');
+    const container = job.spec!.template.spec!.containers[0]!;
+    assert.ok(container.env!.some((e) => e.name === 'RESTORE_DELTA' && e.value === 'y'));
+    assert.equal(job.metadata!.annotations!['postgres.example.com/restore-request'], 'uid/2');
+    const [, check] = renderRestoreCheckJob(
+      c,
+      'uid/2',
+      { backupLabel: '20240115-020000F' },
+      own,
+      'postgres:17',
+    );
+    const checkSpec = check.spec!.template.spec!;
+    assert.deepEqual(checkSpec.containers[0]!.command, [
+      'python3',
+      '/etc/pgbackrest-source/check.py',
+      '20240115-020000F',
+    ]);
+    assert.ok(!checkSpec.volumes!.some((v) => v.persistentVolumeClaim), 'the check touches no volume');
+  });
+});
+
+describe('checkRestoreTarget (pre-flight)', () => {
+  // Backups ended at 10:00 and 12:00; the newest WAL reached the repository at 12:30.
+  const at = (hhmm: string) => Date.parse(`2026-11-25T${hhmm}:00Z`) / 1000;
+  const facts: RepositoryFacts = {
+    status: 'ok',
+    backups: 2,
+    first: { label: '20261125-095500F', stop: at('10:00') },
+    last: { label: '20261125-115500F', stop: at('12:00') },
+    label: null,
+    version: '17',
+    wal: { segment: '000000010000000000000009', time: at('12:30') },
+  };
+  const check = (target: object, f: RepositoryFacts = facts, version = 17) =>
+    checkRestoreTarget(target, f, version);
+
+  it('accepts the latest point and a time inside the window, and reports the window', () => {
+    for (const target of [
+      {},
+      { targetTime: '2026-11-25T11:00:00Z' },
+      { targetTime: '2026-11-25T12:30:00Z' },
+    ]) {
+      const v = check(target);
+      assert.ok(v.ok, JSON.stringify(v));
+      assert.deepEqual(
+        [v.recoverableFrom, v.recoverableUntil],
+        ['2026-11-25T10:00:00Z', '2026-11-25T12:30:00Z'],
+      );
+    }
+  });
+
+  it('refuses a time before the oldest backup ended or after the newest WAL, naming the window', () => {
+    for (const [time, why] of [
+      ['2026-11-25T09:59:00Z', /before the end of the oldest backup/],
+      ['2026-11-25T12:31:00Z', /after the newest WAL/],
+    ] as const) {
+      const v = check({ targetTime: time });
+      assert.ok(!v.ok);
+      assert.equal(v.reason, 'RestoreTargetOutOfRange');
+      assert.match(v.message, why);
+      assert.match(
+        v.message,
+        /from 2026-11-25T10:00:00Z \(end of backup 20261125-095500F\) to 2026-11-25T12:30:00Z/,
+      );
+    }
+  });
+
+  it('refuses a backup label the repository lacks, an empty repository and another major version', () => {
+    const label = check({ backupLabel: '20200101-000000F' });
+    assert.ok(
+      !label.ok &&
+        label.reason === 'RestoreTargetOutOfRange' &&
+        /not in the source repository/.test(label.message),
+    );
+    assert.ok(check({ backupLabel: '20261125-095500F' }, { ...facts, label: facts.first }).ok);
+    const empty = check({}, { ...facts, backups: 0, first: null, last: null, status: 'no valid backups' });
+    assert.ok(!empty.ok && empty.reason === 'NoBackupInRepository' && /no valid backups/.test(empty.message));
+    const version = check({}, facts, 16);
+    assert.ok(
+      !version.ok &&
+        version.reason === 'RestoreVersionMismatch' &&
+        /PostgreSQL 17, but spec.version is 16/.test(version.message),
+    );
   });
 });
 
 describe('decideRestore', () => {
-  const statusOf = (step: RestoreStep) => (step.type === 'none' ? undefined : step.status);
   const c = restored({ backupName: 'nightly' });
-  const job = (status: V1Job['status']): V1Job => ({ metadata: { name: 'restored-restore' }, status });
-  const jobPod = (message: string): V1Pod => ({
+  const job = (name: string, status: V1Job['status']): V1Job => ({ metadata: { name }, status });
+  const ended = (message: string): V1Pod => ({
     status: { containerStatuses: [{ state: { terminated: { exitCode: 0, message } } } as never] },
   });
-  const base = {
-    cluster: c,
-    source: 's3://backups/x',
-    statefulSetExists: false,
-    pods: [],
-    now: new Date('2026-11-25T12:00:00Z'),
+  const facts = JSON.stringify({
+    status: 'ok',
+    backups: 1,
+    first: { label: '20261125-095500F', stop: 1764064800 },
+    last: { label: '20261125-095500F', stop: 1764064800 },
+    label: null,
+    version: String(c.spec.version),
+    wal: { segment: '000000010000000000000009', time: 1764066600 },
+  });
+  const observe = (over: Partial<RestoreObservation> = {}): RestoreObservation => {
+    const cl = over.cluster ?? c;
+    return {
+      cluster: cl,
+      request: restoreRequestOf(cl)!,
+      source: 's3://backups/x',
+      statefulSet: { exists: false, replicas: 0 },
+      pods: [],
+      now: new Date('2026-11-25T12:00:00Z'),
+      ...over,
+    };
   };
+  const withRestore = (cl: PostgresCluster, restore: object) =>
+    ({ ...cl, status: { ...cl.status, restore } }) as PostgresCluster;
+  const checked = observe({
+    checkJob: job('restored-restore-check', { succeeded: 1 }),
+    checkPod: ended(facts),
+  });
 
-  it('creates the Job, waits for it, and reports a failure with its message', () => {
-    assert.equal(decideRestore(base).type, 'createJob');
-    assert.equal(decideRestore({ ...base, job: job({ active: 1 }) }).type, 'wait');
-    const failed = decideRestore({
-      ...base,
-      job: job({ failed: 1 }),
-      jobPod: jobPod('recovery failed: target not reached'),
-    });
-    assert.equal(failed.type, 'failed');
-    assert.equal(statusOf(failed)!.phase, 'Failed');
-    assert.match(statusOf(failed)!.message!, /target not reached .*kubectl logs job\/restored-restore/);
+  it('checks the repository first and touches nothing until the check is recorded', () => {
+    const first = decideRestore(observe());
+    assert.deepEqual([first.type, first.status?.phase, first.instances], ['check', 'Checking', 'none']);
+    assert.equal(decideRestore(observe({ checkJob: job('x', { active: 1 }) })).type, 'wait');
+    const passed = decideRestore(checked);
+    assert.deepEqual([passed.type, passed.status?.phase], ['wait', 'Restoring']);
+    assert.equal(passed.status?.recoverableFrom, '2025-11-25T10:00:00Z');
+    const unreachable = decideRestore(
+      observe({
+        checkJob: job('x', { failed: 1 }),
+        checkPod: ended('the source repository cannot be read: ERROR [039]'),
+      }),
+    );
+    assert.deepEqual(
+      [unreachable.status?.phase, unreachable.status?.reason],
+      ['Failed', 'RepositoryUnreachable'],
+    );
+    assert.match(unreachable.status!.message!, /ERROR \[039\]/);
+  });
+
+  it('a new cluster: creates the Job, waits for it, and reports a failure with its message', () => {
+    const restoring = withRestore(c, decideRestore(checked).status!);
+    assert.equal(decideRestore(observe({ cluster: restoring })).type, 'restore');
+    assert.equal(
+      decideRestore(observe({ cluster: restoring, job: job('restored-restore', { active: 1 }) })).type,
+      'wait',
+    );
+    const failed = decideRestore(
+      observe({
+        cluster: restoring,
+        job: job('restored-restore', { failed: 1 }),
+        jobPod: ended('recovery failed: target not reached'),
+      }),
+    );
+    assert.deepEqual(
+      [failed.type, failed.status?.reason, failed.instances],
+      ['failed', 'RestoreFailed', 'none'],
+    );
+    assert.match(failed.status!.message!, /target not reached .*kubectl logs job\/restored-restore/);
   });
 
   it("after the Job, runs the first instance alone with the Job's result, then is done when it leads", () => {
-    const result = '{"timeline" : 3, "lsn" : "0/5000060", "time" : "2026-11-25 04:41:09.932266+00"}';
-    const first = decideRestore({ ...base, job: job({ succeeded: 1 }), jobPod: jobPod(result) });
-    assert.equal(first.type, 'firstInstance');
+    const restoring = withRestore(c, decideRestore(checked).status!);
+    const result =
+      '{"timeline" : 3, "lsn" : "0/5000060", "time" : "2026-11-25 04:41:09.932266+00", "backupLabel" : "20261125-095500F"}';
+    const done = job('restored-restore', { succeeded: 1 });
+    const first = decideRestore(observe({ cluster: restoring, job: done, jobPod: ended(result) }));
+    assert.deepEqual([first.type, first.instances], ['firstInstance', 'first']);
     assert.deepEqual(
-      [statusOf(first)?.timeline, statusOf(first)?.lsn, statusOf(first)?.lastTransactionTime],
-      [3, '0/5000060', '2026-11-25T04:41:09.932Z'],
+      [
+        first.status?.timeline,
+        first.status?.lsn,
+        first.status?.lastTransactionTime,
+        first.status?.backupLabel,
+      ],
+      [3, '0/5000060', '2026-11-25T04:41:09.932Z', '20261125-095500F'],
     );
-    const withStatus = {
-      ...c,
-      status: { restore: statusOf(first) },
-    } as PostgresCluster;
-    const starting = decideRestore({
-      ...base,
-      cluster: withStatus,
-      statefulSetExists: true,
-      pods: [pod('restored-0', { role: 'replica', ready: false })],
-    });
+    const running = { exists: true, replicas: 1 };
+    const starting = decideRestore(
+      observe({
+        cluster: restoring,
+        job: done,
+        statefulSet: running,
+        pods: [pod('restored-0', { role: 'replica', ready: false })],
+      }),
+    );
     assert.equal(starting.type, 'firstInstance');
-    const done = decideRestore({
-      ...base,
-      cluster: withStatus,
-      statefulSetExists: true,
-      leader: 'restored-0',
-      pods: [pod('restored-0', { role: 'primary' })],
+    const leads = decideRestore(
+      observe({
+        cluster: restoring,
+        job: done,
+        jobPod: ended(result),
+        statefulSet: running,
+        leader: 'restored-0',
+        pods: [pod('restored-0', { role: 'primary' })],
+      }),
+    );
+    assert.deepEqual([leads.type, leads.status?.phase, leads.instances], ['done', 'Restored', 'normal']);
+    assert.equal(decideRestore(observe({ cluster: withRestore(c, { phase: 'Restored' }) })).type, 'none');
+  });
+
+  describe('in place', () => {
+    const live = cluster(undefined, {
+      backup: { s3 },
+      inPlaceRestore: { requestId: 'uid/1', targetTime: '2025-11-25T10:10:00Z' },
     });
-    assert.equal(done.type, 'done');
-    assert.deepEqual([statusOf(done)?.phase, statusOf(done)?.timeline], ['Restored', 3]);
-    const over = { ...c, status: { restore: { phase: 'Restored' as const } } };
-    assert.equal(decideRestore({ ...base, cluster: over }).type, 'none');
+    const pods = [
+      pod(`${live.metadata.name}-0`, { role: 'primary' }),
+      pod(`${live.metadata.name}-1`, { role: 'replica' }),
+    ];
+    const running = { exists: true, replicas: 2 };
+    const inPlace = (over: Partial<RestoreObservation>) =>
+      observe({ cluster: live, statefulSet: running, pods, ...over });
+
+    it('keeps the cluster running while checking, and when the check refuses the target', () => {
+      const first = decideRestore(inPlace({}));
+      assert.deepEqual([first.type, first.instances, first.status?.requestId], ['check', 'normal', 'uid/1']);
+      const late = JSON.stringify({ ...JSON.parse(facts), wal: { segment: 'x', time: 1764064900 } });
+      const refused = decideRestore(inPlace({ checkJob: job('x', { succeeded: 1 }), checkPod: ended(late) }));
+      assert.deepEqual(
+        [refused.type, refused.instances, refused.status?.reason],
+        ['failed', 'normal', 'RestoreTargetOutOfRange'],
+      );
+      const after = decideRestore(inPlace({ cluster: withRestore(live, refused.status!) }));
+      assert.deepEqual([after.type, after.instances], ['none', 'normal']);
+    });
+
+    it('stops every instance, then restores; a failed restore keeps them stopped until a retry succeeds', () => {
+      const restoring = withRestore(live, {
+        phase: 'Restoring',
+        requestId: 'uid/1',
+        source: 's3://backups/x',
+      });
+      const stop = decideRestore(inPlace({ cluster: restoring }));
+      assert.deepEqual([stop.type, stop.instances, stop.status?.instancesStopped], ['stop', 'none', true]);
+      const stopped = withRestore(live, stop.status!);
+      assert.equal(
+        decideRestore(inPlace({ cluster: stopped, statefulSet: { exists: true, replicas: 0 } })).type,
+        'stop',
+      );
+      const restore = decideRestore(
+        inPlace({ cluster: stopped, statefulSet: { exists: true, replicas: 0 }, pods: [] }),
+      );
+      assert.deepEqual([restore.type, restore.instances], ['restore', 'none']);
+      const failed = decideRestore(
+        inPlace({
+          cluster: stopped,
+          statefulSet: { exists: true, replicas: 0 },
+          pods: [],
+          job: job('x', { failed: 1 }),
+        }),
+      );
+      assert.deepEqual(
+        [failed.type, failed.instances, failed.status?.instancesStopped],
+        ['failed', 'none', true],
+      );
+      // A retry (a new request) checks again with the instances still stopped.
+      const retry = withRestore(
+        { ...live, spec: { ...live.spec, inPlaceRestore: { requestId: 'uid/2' } } },
+        failed.status!,
+      );
+      const check = decideRestore(
+        inPlace({ cluster: retry, statefulSet: { exists: true, replicas: 0 }, pods: [] }),
+      );
+      assert.deepEqual(
+        [check.type, check.instances, check.status?.instancesStopped],
+        ['check', 'none', true],
+      );
+    });
+
+    it('is done when the first instance leads on the restored data, and the instances run again', () => {
+      const restored0 = withRestore(live, { phase: 'Restoring', requestId: 'uid/1', instancesStopped: true });
+      const leads = decideRestore(
+        inPlace({
+          cluster: restored0,
+          job: job('x', { succeeded: 1 }),
+          statefulSet: { exists: true, replicas: 1 },
+          leader: `${live.metadata.name}-0`,
+          pods: [pod(`${live.metadata.name}-0`, { role: 'primary' })],
+        }),
+      );
+      assert.deepEqual(
+        [leads.type, leads.status?.phase, leads.status?.instancesStopped],
+        ['done', 'Restored', undefined],
+      );
+    });
   });
 
   it("reads PostgreSQL's log time and tolerates a result it cannot parse", () => {

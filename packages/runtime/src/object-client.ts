@@ -102,6 +102,20 @@ export class ObjectClient {
     }
   }
 
+  /** The object as the API server has it now (not a cache), or undefined when it does not exist. */
+  async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return (await this.objects.read({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      })) as T;
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
   /** Deletes the object; already gone counts as done. */
   async delete(ref: ObjectRef, options: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<void> {
     try {

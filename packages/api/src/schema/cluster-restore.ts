@@ -56,39 +56,96 @@ export const TARGET_TIME_DESCRIPTION =
 export const EXCLUSIVE_DESCRIPTION =
   'With a time: stop just before a transaction that committed exactly at that time instead of after it. Default: false.';
 
+/** The target fields, shared by spec.restore and spec.inPlaceRestore. */
+const restoreTargetFields = {
+  backupLabel: Type.Optional(
+    backupLabelField('Restore this backup (pgBackRest label) and stop where it ends.'),
+  ),
+  targetTime: Type.Optional(Type.String({ description: TARGET_TIME_DESCRIPTION, format: 'date-time' })),
+  exclusive: Type.Optional(Type.Boolean({ description: EXCLUSIVE_DESCRIPTION, default: false })),
+};
+
+const restoreTargetRules = [
+  cel('!(has(self.backupLabel) && has(self.targetTime))', 'set backupLabel or targetTime, not both'),
+  cel(
+    '!has(self.exclusive) || !self.exclusive || has(self.targetTime)',
+    'exclusive applies only to targetTime',
+    {
+      fieldPath: '.exclusive',
+      reason: 'FieldValueForbidden',
+    },
+  ),
+];
+
 export const ClusterRestoreSchema = Type.Object(
-  {
-    ...restoreSourceFields,
-    backupLabel: Type.Optional(
-      backupLabelField('Restore this backup (pgBackRest label) and stop where it ends.'),
-    ),
-    targetTime: Type.Optional(Type.String({ description: TARGET_TIME_DESCRIPTION, format: 'date-time' })),
-    exclusive: Type.Optional(Type.Boolean({ description: EXCLUSIVE_DESCRIPTION, default: false })),
-  },
+  { ...restoreSourceFields, ...restoreTargetFields },
   {
     description:
       'Create the cluster from a backup instead of an empty database: the first instance runs pgbackrest restore before Patroni starts PostgreSQL, the others are cloned from it. Without backupLabel or targetTime, to the latest point the repository holds. Used only when the cluster is created.',
-    'x-kubernetes-validations': [
-      ...restoreSourceRules,
-      cel('!(has(self.backupLabel) && has(self.targetTime))', 'set backupLabel or targetTime, not both'),
-      cel(
-        '!has(self.exclusive) || !self.exclusive || has(self.targetTime)',
-        'exclusive applies only to targetTime',
-        { fieldPath: '.exclusive', reason: 'FieldValueForbidden' },
-      ),
-    ],
+    'x-kubernetes-validations': [...restoreSourceRules, ...restoreTargetRules],
   },
 );
 
-export const CLUSTER_RESTORE_PHASES = ['Restoring', 'Restored', 'Failed'] as const;
+export const InPlaceRestoreSchema = Type.Object(
+  {
+    requestId: Type.String({
+      description:
+        'Names this request; a new value starts a new restore (the backup controller writes <PostgresRestore uid>/<generation>).',
+      minLength: 1,
+      maxLength: 128,
+    }),
+    ...restoreTargetFields,
+  },
+  {
+    description:
+      "Replace this cluster's data with its own backups (spec.backup): the instances are stopped, the first is restored with pgbackrest restore --delta, the others are cloned again; the cluster continues on a new timeline. Written by the backup controller for a confirmed PostgresRestore (destination.inPlace), not by hand.",
+    'x-kubernetes-validations': restoreTargetRules,
+  },
+);
+
+export const CLUSTER_RESTORE_PHASES = ['Checking', 'Restoring', 'Restored', 'Failed'] as const;
 export type ClusterRestorePhase = (typeof CLUSTER_RESTORE_PHASES)[number];
 
 export const ClusterRestoreStatusSchema = Type.Object(
   {
     phase: stringEnum(CLUSTER_RESTORE_PHASES, {
       description:
-        'Restoring: pgbackrest restore and recovery are running. Restored: the cluster runs on the restored data. Failed: see message; the cluster must be deleted and created again.',
+        'Checking: the source repository is read and the target checked against it; nothing is touched yet. Restoring: pgbackrest restore and recovery are running. Restored: the cluster runs on the restored data. Failed: see reason and message.',
     }),
+    reason: Type.Optional(
+      Type.String({
+        description:
+          'Why it failed: RestoreSourceNotFound, RestoreSourceInvalid, RepositoryUnreachable, RestoreTargetOutOfRange, RestoreVersionMismatch, RestoreFailed.',
+        maxLength: 128,
+      }),
+    ),
+    requestId: Type.Optional(
+      Type.String({
+        description: 'The spec.inPlaceRestore.requestId this reports on (unset for spec.restore).',
+        maxLength: 128,
+      }),
+    ),
+    backupLabel: Type.Optional(
+      Type.String({ description: 'The backup the data was restored from.', maxLength: 64 }),
+    ),
+    instancesStopped: Type.Optional(
+      Type.Boolean({
+        description:
+          'True while the instances are stopped for an in-place restore: they start again only on restored data (after a failed restore, only when a retry succeeds).',
+      }),
+    ),
+    recoverableFrom: Type.Optional(
+      Type.String({
+        description: "The earliest time the repository can restore to (its oldest backup's end).",
+        format: 'date-time',
+      }),
+    ),
+    recoverableUntil: Type.Optional(
+      Type.String({
+        description: 'When the newest WAL segment reached the repository: the latest time it can restore to.',
+        format: 'date-time',
+      }),
+    ),
     source: Type.Optional(
       Type.String({
         description: 'The repository restored from, e.g. s3://bucket/pgbackrest/ns/name.',
@@ -121,3 +178,6 @@ export const ClusterRestoreStatusSchema = Type.Object(
 
 export type ClusterRestore = Static<typeof ClusterRestoreSchema>;
 export type ClusterRestoreStatus = Static<typeof ClusterRestoreStatusSchema>;
+export type InPlaceRestore = Static<typeof InPlaceRestoreSchema>;
+/** The target of either kind of restore. */
+export type RestoreTarget = Pick<ClusterRestore, 'backupLabel' | 'targetTime' | 'exclusive'>;

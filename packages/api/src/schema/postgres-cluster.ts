@@ -13,7 +13,7 @@ import {
 import type { CustomObject } from './meta.js';
 import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
 import { RepositorySchema } from './repository.js';
-import { ClusterRestoreSchema, ClusterRestoreStatusSchema } from './cluster-restore.js';
+import { ClusterRestoreSchema, ClusterRestoreStatusSchema, InPlaceRestoreSchema } from './cluster-restore.js';
 
 /** PostgreSQL majors the CRD accepts. Which of them have images is documented in docs/api.md. */
 export const SUPPORTED_VERSIONS = [14, 15, 16, 17, 18] as const;
@@ -324,6 +324,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     highAvailability: Type.Optional(HighAvailabilitySchema),
     scheduling: Type.Optional(SchedulingSchema),
     restore: Type.Optional(ClusterRestoreSchema),
+    inPlaceRestore: Type.Optional(InPlaceRestoreSchema),
   },
   {
     description: 'Desired state of the cluster.',
@@ -332,6 +333,11 @@ export const PostgresClusterSpecSchema = Type.Object(
         '!has(self.replication) || !has(self.replication.strict) || !self.replication.strict || (has(self.replication.synchronousReplicas) ? self.replication.synchronousReplicas : 1) < self.replicas',
         'replication.synchronousReplicas must be less than replicas when strict is true: otherwise no write could ever commit',
         { fieldPath: '.replication.synchronousReplicas' },
+      ),
+      cel(
+        '!has(self.inPlaceRestore) || has(self.backup)',
+        "inPlaceRestore restores the cluster's own backups: spec.backup must name its repository",
+        { fieldPath: '.inPlaceRestore' },
       ),
     ],
   },

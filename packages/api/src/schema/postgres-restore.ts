@@ -88,6 +88,10 @@ export const RestoreDestinationSchema = Type.Object(
               'spec.restore is set by pgop from source and target; leave it out of newCluster.spec',
               { fieldPath: '.spec.restore', reason: 'FieldValueForbidden' },
             ),
+            cel('!has(self.spec.inPlaceRestore)', 'spec.inPlaceRestore has no place in a new cluster', {
+              fieldPath: '.spec.inPlaceRestore',
+              reason: 'FieldValueForbidden',
+            }),
           ],
         },
       ),

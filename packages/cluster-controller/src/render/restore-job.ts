@@ -1,32 +1,17 @@
 /**
- * A cluster created from a backup (spec.restore): before the StatefulSet exists, a Job restores
- * the backup onto the first instance's volume with pgBackRest, replays WAL to the target in a
- * private PostgreSQL (no network, no archiving), promotes it, sets the new cluster's passwords
- * and stops it cleanly. Patroni then starts on that data as on any existing data directory, and
- * the other instances are cloned from it.
- *
- * Running the restore in a Job, not in the instance pods, keeps the source repository's
- * configuration and credentials out of the StatefulSet: the pods never change (or roll) when the
- * restore is over, and never depend on the source cluster's Secrets again.
+ * The restore itself: a Job that runs pgbackrest restore onto the first instance's volume,
+ * replays WAL to the target in a private PostgreSQL (no network, no archiving), promotes it,
+ * sets the cluster's passwords and stops it cleanly. Patroni then starts on that data as on any
+ * existing data directory, and the other instances are cloned from it. It runs only once nothing
+ * else uses the volume: before the StatefulSet exists (a new cluster), or once every instance
+ * is stopped (in place).
  */
-import type { V1ConfigMap, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { PGBACKREST_STANZA, type ClusterRestore, type PostgresCluster } from '@pgop/api';
-import { childMetadata, childNames, clusterLabels, DATABASE_COMPONENT } from '../naming.js';
-import { DATA_VOLUME_MOUNT, PGDATA } from './instance-paths.js';
-import { ini, repositoryOptions, repositorySecretSources, type RepositoryOf } from './pgbackrest.js';
+import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { PGBACKREST_STANZA, type PostgresCluster, type RestoreTarget } from '@pgop/api';
+import { childNames, clusterLabels, DATABASE_COMPONENT } from '../naming.js';
+import type { RepositoryOf } from './pgbackrest.js';
+import { firstInstanceVolume, renderRestoreStepJob, RESTORE_SOURCE_DIR } from './restore-pod.js';
 import { REPLICATION_USER, SUPERUSER } from './secrets.js';
-import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
-import { DATA_VOLUME, resourceRequirements } from './statefulset.js';
-
-/** Where the Job mounts the source repository's configuration and Secret files. */
-export const RESTORE_SOURCE_DIR = '/etc/pgbackrest-source';
-const SCRIPT_KEY = 'restore.sh';
-const CONFIG_KEY = 'pgbackrest.conf';
-
-/** The first instance's volume, named as the StatefulSet's claim template names it. */
-export function firstInstanceVolume(clusterName: string): string {
-  return `${DATA_VOLUME}-${childNames(clusterName).statefulSet}-0`;
-}
 
 /**
  * RFC 3339 as PostgreSQL and pgBackRest read a timestamp ("2024-01-15 01:30:00+00"): pgBackRest
@@ -37,7 +22,7 @@ export function pgTimestamp(rfc3339: string): string {
 }
 
 /** pgbackrest restore's options for the target: latest, a backup, or a time. */
-export function restoreTargetOptions(restore: ClusterRestore): string[] {
+export function restoreTargetOptions(restore: RestoreTarget): string[] {
   if (restore.backupLabel)
     return [`--set=${restore.backupLabel}`, '--type=immediate', '--target-action=promote'];
   if (restore.targetTime)
@@ -68,9 +53,10 @@ const RECOVERY_SETTINGS = [
 ];
 
 /**
- * The Job's script. It owns the volume (the StatefulSet does not exist yet), so a retry starts
- * from an empty data directory. The result is the termination message: timeline, LSN and the
- * last replayed transaction's time, as JSON.
+ * The Job's script. Nothing else uses the volume while it runs. A new cluster's volume is
+ * emptied first (a retry starts afresh); in place (RESTORE_DELTA=y) pgBackRest's --delta keeps
+ * the files that match the backup. The result is the termination message: the backup restored,
+ * timeline, LSN and the last replayed transaction's time, as JSON.
  */
 export const RESTORE_SCRIPT = `#!/bin/sh
 set -eu
@@ -80,9 +66,16 @@ for file in ${RESTORE_SOURCE_DIR}/secret/*; do
   [ -f "$file" ] || continue
   export "PGBACKREST_$(basename "$file")=$(cat "$file")"
 done
-export PGBACKREST_CONFIG=${RESTORE_SOURCE_DIR}/${CONFIG_KEY}
-rm -rf "$PGDATA"
-mkdir -m 0700 "$PGDATA"
+export PGBACKREST_CONFIG=${RESTORE_SOURCE_DIR}/pgbackrest.conf
+if [ "\${RESTORE_DELTA:-n}" = y ] && [ -f "$PGDATA/PG_VERSION" ]; then
+  # Every instance is stopped (the controller waited for their pods to go); a pid file left by
+  # one that was killed would only make pgBackRest refuse.
+  rm -f "$PGDATA/postmaster.pid"
+  set -- --delta "$@"
+else
+  rm -rf "$PGDATA"
+  mkdir -m 0700 "$PGDATA"
+fi
 if ! pgbackrest --stanza=${PGBACKREST_STANZA} --log-level-console=info restore "$@" > /tmp/restore.out 2>&1; then
   cat /tmp/restore.out
   why=$(grep -A 3 ERROR /tmp/restore.out) || why=$(tail -n 5 /tmp/restore.out)
@@ -118,22 +111,10 @@ pg_ctl -D "$PGDATA" -m fast -w stop
 # cluster's Patroni must start from its own.
 rm -f "$PGDATA/patroni.dynamic.json"
 time=$(sed -n 's/.*last completed transaction was at log time \\(.*\\)$/\\1/p' /tmp/postgres.log | tail -n 1)
-printf '%s' "$result" | sed "s/}$/, \\"time\\" : \\"$time\\"}/" > /dev/termination-log
+label=$(sed -n 's/.*restore backup set \\([0-9A-Z_-]*\\).*/\\1/p' /tmp/restore.out | tail -n 1)
+printf '%s' "$result" | sed "s/}$/, \\"time\\" : \\"$time\\", \\"backupLabel\\" : \\"$label\\"}/" > /dev/termination-log
 cat /dev/termination-log
 `;
-
-/** The Job's pgBackRest configuration: the source repository as repo1, this volume as pg1. */
-export function restoreSourceConf(source: RepositoryOf): string {
-  return ini({
-    global: {
-      ...repositoryOptions(source, RESTORE_SOURCE_DIR),
-      'log-level-file': 'off',
-      // The restore is done when the Job ends; no archive-get spool to keep.
-      'archive-async': 'n',
-    },
-    [PGBACKREST_STANZA]: { 'pg1-path': PGDATA },
-  });
-}
 
 export function restoreJobName(clusterName: string): string {
   return `${clusterName}-restore`;
@@ -159,91 +140,27 @@ export function renderFirstInstanceVolume(cluster: PostgresCluster): V1Persisten
   };
 }
 
-/** The ConfigMap (script and source configuration) and the Job that restores spec.restore. */
+/** The ConfigMap and the Job that restore the target onto the first instance's volume. */
 export function renderRestoreJob(
   cluster: PostgresCluster,
+  request: { key: string; inPlace: boolean; target: RestoreTarget },
   source: RepositoryOf,
   image: string,
-): [V1ConfigMap, V1Job] {
-  const name = restoreJobName(cluster.metadata.name!);
+) {
   const names = childNames(cluster.metadata.name!);
-  const configMap: V1ConfigMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: childMetadata(cluster, name, 'restore'),
-    data: { [SCRIPT_KEY]: RESTORE_SCRIPT, [CONFIG_KEY]: restoreSourceConf(source) },
-  };
-  const job: V1Job = {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: childMetadata(cluster, name, 'restore'),
-    spec: {
-      // A failed restore is reported, not repeated: its cause (a target outside the WAL, a
-      // repository refusing access) does not go away by itself.
-      backoffLimit: 0,
-      template: {
-        metadata: { labels: clusterLabels(cluster, 'restore') },
-        spec: {
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          ...postgresImagePodSpec(cluster),
-          containers: [
-            {
-              name: 'restore',
-              image,
-              command: [
-                'sh',
-                `${RESTORE_SOURCE_DIR}/${SCRIPT_KEY}`,
-                ...restoreTargetOptions(cluster.spec.restore!),
-              ],
-              env: [
-                { name: 'PGDATA', value: PGDATA },
-                {
-                  name: 'SUPERUSER_PASSWORD',
-                  valueFrom: { secretKeyRef: { name: names.superuserSecret, key: 'password' } },
-                },
-                {
-                  name: 'REPLICATION_PASSWORD',
-                  valueFrom: { secretKeyRef: { name: names.replicationSecret, key: 'password' } },
-                },
-              ],
-              resources: resourceRequirements(cluster.spec.resources),
-              securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
-              terminationMessagePolicy: 'File',
-              volumeMounts: [
-                { name: DATA_VOLUME, mountPath: DATA_VOLUME_MOUNT },
-                { name: 'source', mountPath: RESTORE_SOURCE_DIR, readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            {
-              name: DATA_VOLUME,
-              persistentVolumeClaim: { claimName: firstInstanceVolume(cluster.metadata.name!) },
-            },
-            {
-              name: 'source',
-              projected: {
-                sources: [
-                  {
-                    configMap: {
-                      name,
-                      items: [
-                        { key: SCRIPT_KEY, path: SCRIPT_KEY },
-                        { key: CONFIG_KEY, path: CONFIG_KEY },
-                      ],
-                    },
-                  },
-                  ...repositorySecretSources(source),
-                ],
-              },
-            },
-            { name: 'tmp', emptyDir: {} },
-          ],
-        },
-      },
-    },
-  };
-  return [configMap, job];
+  const secret = (name: string) => ({ secretKeyRef: { name, key: 'password' } });
+  return renderRestoreStepJob(cluster, {
+    name: restoreJobName(cluster.metadata.name!),
+    requestKey: request.key,
+    source,
+    image,
+    script: { key: 'restore.sh', text: RESTORE_SCRIPT },
+    command: ['sh', ...restoreTargetOptions(request.target)],
+    env: [
+      { name: 'SUPERUSER_PASSWORD', valueFrom: secret(names.superuserSecret) },
+      { name: 'REPLICATION_PASSWORD', valueFrom: secret(names.replicationSecret) },
+      ...(request.inPlace ? [{ name: 'RESTORE_DELTA', value: 'y' }] : []),
+    ],
+    dataVolume: true,
+  });
 }

@@ -1,0 +1,245 @@
+/**
+ * Carries out one step of restore-progress.ts for a cluster: creates and removes the restore's
+ * Jobs, stops the instances of an in-place restore and clears what they leave behind. The
+ * decisions are all in restore-progress.ts; this is the thin half that talks to the API.
+ */
+import type { V1Job, V1PersistentVolumeClaim, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  CLUSTER_LABEL,
+  KINDS,
+  type ClusterRestoreStatus,
+  type PostgresBackup,
+  type PostgresCluster,
+} from '@pgop/api';
+import type { EventRecorder, Informer, ObjectClient } from '@pgop/runtime';
+import type { Logger } from 'winston';
+import { childNames } from './naming.js';
+import { ownRepository, repositoryUrlOf, type RepositoryOf } from './render/pgbackrest.js';
+import { renderRestoreCheckJob, restoreCheckJobName } from './render/restore-check-job.js';
+import { renderFirstInstanceVolume, renderRestoreJob, restoreJobName } from './render/restore-job.js';
+import { firstInstanceVolume, REQUEST_ANNOTATION } from './render/restore-pod.js';
+import {
+  decideRestore,
+  restoreRequestOf,
+  type RestoreInstances,
+  type RestoreRequest,
+} from './restore-progress.js';
+import { isBlocker, resolveRestoreSource } from './restore-source.js';
+import type { Blocker } from './status.js';
+
+/** What a restore step leaves for the rest of the reconcile. */
+export interface RestoreProgress {
+  status?: ClusterRestoreStatus;
+  blocker?: Blocker;
+  /** none: the StatefulSet is not applied (absent, or held at 0); first: it runs instance 0 only. */
+  instances: RestoreInstances;
+}
+
+export interface RestoreRunnerDeps {
+  client: ObjectClient;
+  events: EventRecorder;
+  logger: Logger;
+  jobs: Informer<V1Job>;
+  pods: Informer<V1Pod>;
+  clusters: Informer<PostgresCluster>;
+  backups: Informer<PostgresBackup>;
+}
+
+export class RestoreRunner {
+  constructor(private readonly deps: RestoreRunnerDeps) {}
+
+  /** One step of the cluster's restore; undefined when none is asked or it is over. */
+  async progress(
+    cluster: PostgresCluster,
+    statefulSet: V1StatefulSet | undefined,
+    instancePods: V1Pod[],
+    leader: string | undefined,
+    image: string,
+    now: Date,
+  ): Promise<RestoreProgress | undefined> {
+    const request = restoreRequestOf(cluster);
+    if (!request) return undefined;
+    const reported = cluster.status?.restore;
+    const current = reported?.requestId === request.id ? reported : undefined;
+    if (current?.phase === 'Restored') {
+      await this.removeJobs(cluster, [restoreCheckJobName, restoreJobName]);
+      return undefined;
+    }
+    const source = this.sourceOf(cluster, request);
+    // Checked before anything exists; once the data is restored the source no longer matters.
+    if (isBlocker(source) && !current)
+      return { blocker: source, instances: request.inPlace ? 'normal' : 'none' };
+
+    const checkJob = this.jobOf(cluster, restoreCheckJobName(cluster.metadata.name!));
+    const job = this.jobOf(cluster, restoreJobName(cluster.metadata.name!));
+    const stale = [checkJob, job].filter(
+      (j) =>
+        j && (j.metadata?.deletionTimestamp || j.metadata?.annotations?.[REQUEST_ANNOTATION] !== request.key),
+    );
+    if (stale.length > 0) {
+      // Left by an earlier request, or going: gone before this one creates Jobs of the same names.
+      for (const j of stale) await this.deleteJob(cluster, j!.metadata!.name!);
+      const status = current ?? reported;
+      return { ...(status ? { status } : {}), instances: reported?.instancesStopped ? 'none' : 'normal' };
+    }
+    if (current && current.phase !== 'Checking' && checkJob)
+      await this.removeJobs(cluster, [restoreCheckJobName]);
+
+    const step = decideRestore({
+      cluster,
+      request,
+      source: isBlocker(source) ? (current?.source ?? '') : repositoryUrlOf(source),
+      checkJob,
+      checkPod: this.podOf(checkJob),
+      job,
+      jobPod: this.podOf(job),
+      statefulSet: { exists: statefulSet !== undefined, replicas: statefulSet?.spec?.replicas ?? 0 },
+      leader,
+      pods: instancePods,
+      now,
+    });
+    const progress: RestoreProgress = {
+      ...(step.status ? { status: step.status } : {}),
+      instances: step.instances,
+    };
+    const needsSource = step.type === 'check' || step.type === 'restore';
+    if (needsSource && isBlocker(source)) return { ...progress, blocker: source };
+    switch (step.type) {
+      case 'check':
+        for (const child of renderRestoreCheckJob(
+          cluster,
+          request.key,
+          request.target,
+          source as RepositoryOf,
+          image,
+        ))
+          await this.deps.client.apply(child);
+        await this.record(cluster, 'Normal', 'RestoreChecking', step.status!.message!);
+        return progress;
+      case 'stop':
+        if ((statefulSet?.spec?.replicas ?? 0) > 0) {
+          await this.deps.client.mergePatch(this.statefulSetRef(cluster), { spec: { replicas: 0 } });
+          await this.record(cluster, 'Normal', 'RestoreStoppingInstances', step.status!.message!);
+        }
+        return progress;
+      case 'restore':
+        if (!(await this.startRestore(cluster, request, source as RepositoryOf, image))) return progress;
+        await this.record(cluster, 'Normal', 'RestoreStarted', step.status!.message!);
+        return progress;
+      case 'failed':
+        // Reported with the other blockers when the cluster cannot run: condition, phase Failed,
+        // a Warning event. An in-place restore refused by its checks left the cluster running.
+        if (cluster.status?.restore?.phase !== 'Failed')
+          await this.record(cluster, 'Warning', step.status!.reason!, step.status!.message!);
+        return step.instances === 'none'
+          ? { ...progress, blocker: { reason: step.status!.reason!, message: step.status!.message! } }
+          : progress;
+      case 'done':
+        await this.record(cluster, 'Normal', 'Restored', step.status!.message!);
+        return progress;
+      default:
+        return progress;
+    }
+  }
+
+  /**
+   * Starts the restore Job once its volume may be written: in place, after Patroni's DCS is gone
+   * (its history and leader belong to the data being replaced). The replicas keep their volumes:
+   * when they start again after the first instance leads, Patroni rewinds them onto the new
+   * timeline, or clones them afresh when that fails (patroni-config.ts). False while a volume of
+   * a deleted cluster of the same name is still going away.
+   */
+  private async startRestore(
+    cluster: PostgresCluster,
+    request: RestoreRequest,
+    source: RepositoryOf,
+    image: string,
+  ): Promise<boolean> {
+    const namespace = cluster.metadata.namespace!;
+    if (request.inPlace) {
+      for (const name of childNames(cluster.metadata.name!).patroniDcsConfigMaps)
+        await this.deps.client.delete({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace });
+    }
+    const volumeRef = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      name: firstInstanceVolume(cluster.metadata.name!),
+      namespace,
+    };
+    const volume = await this.deps.client.read<V1PersistentVolumeClaim>(volumeRef);
+    if (volume?.metadata?.deletionTimestamp) return false;
+    if (!volume) await this.deps.client.createIfAbsent(renderFirstInstanceVolume(cluster));
+    for (const child of renderRestoreJob(cluster, request, source, image))
+      await this.deps.client.apply(child);
+    this.deps.logger.info('restoring from a backup', {
+      key: `${namespace}/${cluster.metadata.name}`,
+      source: repositoryUrlOf(source),
+      inPlace: request.inPlace,
+    });
+    return true;
+  }
+
+  private sourceOf(cluster: PostgresCluster, request: RestoreRequest): RepositoryOf | Blocker {
+    if (request.inPlace)
+      return (
+        ownRepository(cluster) ?? {
+          reason: 'RestoreSourceNotFound',
+          message: 'spec.inPlaceRestore: the cluster has no spec.backup repository',
+        }
+      );
+    const namespace = cluster.metadata.namespace!;
+    return resolveRestoreSource(
+      cluster,
+      (n) => this.deps.clusters.get(n, namespace),
+      (n) => this.deps.backups.get(n, namespace),
+    );
+  }
+
+  private jobOf(cluster: PostgresCluster, name: string): V1Job | undefined {
+    const job = this.deps.jobs.get(name, cluster.metadata.namespace);
+    return job?.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ? job : undefined;
+  }
+
+  private podOf(job: V1Job | undefined): V1Pod | undefined {
+    if (!job) return undefined;
+    return this.deps.pods
+      .list(job.metadata?.namespace)
+      .find(
+        (p) => p.metadata?.labels?.['job-name'] === job.metadata?.name && p.metadata?.labels?.[CLUSTER_LABEL],
+      );
+  }
+
+  private async removeJobs(cluster: PostgresCluster, names: ((cluster: string) => string)[]): Promise<void> {
+    for (const nameOf of names) {
+      const name = nameOf(cluster.metadata.name!);
+      if (this.jobOf(cluster, name)) await this.deleteJob(cluster, name);
+    }
+  }
+
+  /** A restore Job and its ConfigMap (same name). */
+  private async deleteJob(cluster: PostgresCluster, name: string): Promise<void> {
+    const ref = { apiVersion: 'batch/v1', kind: 'Job', name, namespace: cluster.metadata.namespace! };
+    await this.deps.client.delete(ref);
+    await this.deps.client.delete({ ...ref, apiVersion: 'v1', kind: 'ConfigMap' });
+  }
+
+  private statefulSetRef(cluster: PostgresCluster) {
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      name: childNames(cluster.metadata.name!).statefulSet,
+      namespace: cluster.metadata.namespace!,
+    };
+  }
+
+  private record(cluster: PostgresCluster, type: 'Normal' | 'Warning', reason: string, note: string) {
+    return this.deps.events.record(
+      { apiVersion: API_VERSION, kind: KINDS.PostgresCluster.kind, metadata: cluster.metadata },
+      type,
+      reason,
+      'Restore',
+      note,
+    );
+  }
+}
