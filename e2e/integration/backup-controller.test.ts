@@ -1,8 +1,10 @@
 /**
- * The backup controller's reconcile against a real API server (no kubelet: Jobs are created but
- * never run; their results are covered end to end in backups.test.ts). What a user sees from the
- * API: the CronJob of the schedule, the Jobs' identity, status, and exactly one Job per trigger
- * value, also across a controller restart.
+ * The backup controller's reconciles against a real API server (no kubelet: Jobs are created but
+ * never run; their results are covered end to end in backups.test.ts and restore.test.ts). What
+ * a user sees from the API: the CronJob of the schedule, the Jobs' identity, status, and exactly
+ * one Job per trigger value, also across a controller restart; for a PostgresRestore, the
+ * cluster it creates or asks to restore in place, and its status as the cluster controller's
+ * status.restore (written here by hand, as the contract in docs/restore.md says) evolves.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -34,7 +36,7 @@ describe('backup controller (integration)', () => {
   const until = <T>(what: string, check: () => T | undefined) => eventually(what, check, 30, undefined, 200);
 
   async function startController() {
-    const { controller, informers } = createBackupController({
+    const { controllers, informers } = createBackupController({
       kubeConfig: server.kubeConfig,
       logger: createLogger({ component: 'test', level: process.env.TEST_LOG_LEVEL ?? 'error' }),
       settings: { image: 'localhost/pgop/operator:dev', jobClusterRole: 'pgop-backup-job' },
@@ -42,9 +44,9 @@ describe('backup controller (integration)', () => {
     });
     for (const i of informers) await i.start();
     await Promise.all(informers.map((i) => i.synced));
-    controller.start();
+    for (const c of controllers) c.start();
     stop = async () => {
-      await controller.stop();
+      for (const c of controllers) await c.stop();
       for (const i of informers) await i.stop();
     };
   }
@@ -167,5 +169,184 @@ describe('backup controller (integration)', () => {
     assert.equal(c.status, 'False');
     assert.equal(c.reason, 'ClusterNotFound');
     assert.ok(!jobs().some((j) => j.includes('orphan')), 'a backup of a missing cluster was started');
+  });
+
+  describe('PostgresRestore', () => {
+    type RestoreStatus = {
+      phase?: string;
+      startTime?: string;
+      completionTime?: string;
+      restoredTo?: { backupLabel?: string; time?: string; timeline?: number; lsn?: string };
+      conditions?: { type: string; status: string; reason: string; message: string }[];
+    };
+    type Cluster = {
+      metadata: { uid: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: { version: number; restore?: Record<string, unknown>; inPlaceRestore?: Record<string, unknown> };
+    };
+    const restoreStatus = (name: string) =>
+      (JSON.parse(k('get', 'pgrestore', name, '-o', 'json')) as { status?: RestoreStatus }).status ?? {};
+    const restoreUid = (name: string) => k('get', 'pgrestore', name, '-o', 'jsonpath={.metadata.uid}');
+    const cluster = (name: string): Cluster | undefined => {
+      const res = kubectlOk(server, ['-n', NS, 'get', 'pgc', name, '-o', 'json', '--ignore-not-found']);
+      return res.trim() ? (JSON.parse(res) as Cluster) : undefined;
+    };
+    const clusters = () => k('get', 'pgc', '-o', 'name').trim().split('\n').filter(Boolean).sort();
+    /** What the cluster controller writes (docs/restore.md, "The contract"). */
+    const report = (name: string, restore: object) =>
+      k(
+        'patch',
+        'pgc',
+        name,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { restore } }),
+      );
+    const phase = (name: string, want: string) =>
+      until(`${name} ${want}`, () => (restoreStatus(name).phase === want ? restoreStatus(name) : undefined));
+    const newClusterRestore = (
+      name: string,
+      clusterName: string,
+      target: object,
+      source: object = { clusterName: 'c' },
+    ) => ({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresRestore',
+      metadata: { name },
+      spec: {
+        source,
+        target,
+        destination: {
+          newCluster: { name: clusterName, spec: { version: 17, replicas: 2, storage: { size: '1Gi' } } },
+        },
+      },
+    });
+
+    it('creates the new cluster with spec.restore and follows its status.restore to Succeeded, also across a restart', async () => {
+      apply(newClusterRestore('pitr', 'restored', { time: '2026-11-25T10:00:00Z', exclusive: true }));
+      const created = await until('restored cluster', () => cluster('restored'));
+      assert.deepEqual(created.spec.restore, {
+        clusterName: 'c',
+        targetTime: '2026-11-25T10:00:00Z',
+        exclusive: true,
+      });
+      assert.equal(created.spec.version, 17);
+      assert.equal(created.metadata.labels?.['postgres.example.com/restore'], 'pitr');
+      assert.equal(
+        created.metadata.annotations?.['postgres.example.com/restore-request'],
+        `${restoreUid('pitr')}/1`,
+      );
+      assert.equal((await phase('pitr', 'Pending')).conditions?.[0]?.status, 'Unknown');
+
+      report('restored', {
+        phase: 'Restoring',
+        source: 's3://pg-backups/x',
+        message: 'restoring 2026-11-25T10:00:00Z',
+      });
+      const running = await phase('pitr', 'Running');
+      assert.match(running.conditions![0]!.message, /^restored: restoring 2026-11-25T10:00:00Z/);
+      assert.ok(running.startTime);
+
+      await stop!();
+      report('restored', {
+        phase: 'Restored',
+        backupLabel: '20261125-095500F',
+        timeline: 3,
+        lsn: '0/5000060',
+        lastTransactionTime: '2026-11-25T09:59:58Z',
+        completedAt: '2026-11-25T10:05:00Z',
+      });
+      await startController();
+      const done = await phase('pitr', 'Succeeded');
+      assert.deepEqual(done.restoredTo, {
+        backupLabel: '20261125-095500F',
+        time: '2026-11-25T09:59:58Z',
+        timeline: 3,
+        lsn: '0/5000060',
+      });
+      assert.ok(done.completionTime);
+      assert.deepEqual([done.conditions![0]!.type, done.conditions![0]!.status], ['Restored', 'True']);
+      assert.ok(cluster('restored'), 'the restored cluster outlives nothing: it stays');
+    });
+
+    it('fails fast with nothing created: a missing source, a cluster name in use', async () => {
+      const before = clusters();
+      apply(newClusterRestore('no-source', 'never', {}, { backupName: 'nope' }));
+      const missing = await phase('no-source', 'Failed');
+      assert.equal(missing.conditions![0]!.reason, 'RestoreSourceNotFound');
+      assert.match(
+        missing.conditions![0]!.message,
+        /spec.source.backupName: PostgresBackup nope does not exist/,
+      );
+      apply(newClusterRestore('taken', 'c', {}));
+      const taken = await phase('taken', 'Failed');
+      assert.equal(taken.conditions![0]!.reason, 'ClusterExists');
+      assert.match(taken.conditions![0]!.message, /newCluster.name: PostgresCluster c already exists/);
+      await sleep(1000);
+      assert.deepEqual(clusters(), before, 'a refused restore created or deleted a cluster');
+      assert.equal(cluster('c')?.spec.restore, undefined);
+    });
+
+    it('deletes the cluster of a failed restore, and tries again when the spec changes', async () => {
+      apply(newClusterRestore('retry', 'second-try', { time: '2020-01-01T00:00:00Z' }));
+      await until('cluster', () => cluster('second-try'));
+      report('second-try', {
+        phase: 'Failed',
+        reason: 'RestoreTargetOutOfRange',
+        message: 'targetTime 2020-01-01T00:00:00Z is before the end of the oldest backup',
+      });
+      const failed = await phase('retry', 'Failed');
+      assert.equal(failed.conditions![0]!.reason, 'RestoreTargetOutOfRange');
+      assert.match(failed.conditions![0]!.message, /before the end of the oldest backup/);
+      await until('failed cluster deleted', () => (cluster('second-try') ? undefined : true));
+
+      apply(newClusterRestore('retry', 'second-try', { time: '2026-11-25T10:00:00Z' }));
+      const again = await until('cluster again', () => cluster('second-try'));
+      assert.equal(again.spec.restore?.targetTime, '2026-11-25T10:00:00Z');
+      assert.equal(
+        again.metadata.annotations?.['postgres.example.com/restore-request'],
+        `${restoreUid('retry')}/2`,
+      );
+      const pending = await phase('retry', 'Pending');
+      assert.equal(pending.completionTime, undefined);
+    });
+
+    it('asks the cluster to restore in place, and only from its own backups', async () => {
+      apply({
+        apiVersion: 'postgres.example.com/v1',
+        kind: 'PostgresRestore',
+        metadata: { name: 'in-place' },
+        spec: {
+          source: { clusterName: 'c' },
+          target: { backupLabel: '20261125-095500F' },
+          destination: { inPlace: { clusterName: 'c', confirm: 'c' } },
+        },
+      });
+      const asked = await until('inPlaceRestore', () => cluster('c')?.spec.inPlaceRestore);
+      const requestId = `${restoreUid('in-place')}/1`;
+      assert.deepEqual(asked, { requestId, backupLabel: '20261125-095500F', exclusive: false });
+      report('c', { phase: 'Checking', requestId });
+      await phase('in-place', 'Pending');
+      report('c', { phase: 'Restored', requestId, timeline: 5, backupLabel: '20261125-095500F' });
+      const done = await phase('in-place', 'Succeeded');
+      assert.deepEqual(done.restoredTo, { backupLabel: '20261125-095500F', timeline: 5 });
+
+      apply({
+        apiVersion: 'postgres.example.com/v1',
+        kind: 'PostgresRestore',
+        metadata: { name: 'foreign' },
+        spec: {
+          source: { clusterName: 'restored' },
+          destination: { inPlace: { clusterName: 'c', confirm: 'c' } },
+        },
+      });
+      const refused = await phase('foreign', 'Failed');
+      assert.equal(refused.conditions![0]!.reason, 'RestoreSourceInvalid');
+      assert.equal(
+        cluster('c')?.spec.inPlaceRestore?.requestId,
+        requestId,
+        'a refused restore reached the cluster',
+      );
+    });
   });
 });

@@ -53,11 +53,13 @@ export function isPaused(meta: { annotations?: Record<string, string> | undefine
 
 /**
  * On a PostgresCluster a PostgresRestore created (destination.newCluster): the PostgresRestore's
- * name (label) and uid (annotation). Only a cluster carrying its uid is the restore's to delete
- * after a failure; a namesake created by anyone else is never touched.
+ * name (label) and the request, <PostgresRestore uid>/<generation> (annotation; the same value
+ * as spec.inPlaceRestore.requestId in place). Only a cluster carrying its uid is the restore's to
+ * delete after a failure; a namesake created by anyone else is never touched. The cluster
+ * controller marks the restore's Jobs with the request too.
  */
 export const RESTORE_LABEL = `${GROUP}/restore`;
-export const RESTORE_UID_ANNOTATION = `${GROUP}/restore-uid`;
+export const RESTORE_REQUEST_ANNOTATION = `${GROUP}/restore-request`;
 
 /** The PostgresRestore's condition: True once the data is restored, False with the reason it failed. */
 export const RESTORED_CONDITION = 'Restored';

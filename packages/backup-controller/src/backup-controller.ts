@@ -1,11 +1,22 @@
-/** Wires the PostgresBackup reconciler to its caches: backups, clusters, and the Jobs it runs. */
+/**
+ * Wires the backup controller's two reconcilers to their caches: PostgresBackup (backups,
+ * clusters, and the Jobs it runs) and PostgresRestore (restores, and the clusters and backups
+ * they name).
+ */
 import type { KubeConfig, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
-import { GROUP, resourceOf, type PostgresBackup, type PostgresCluster } from '@pgop/api';
+import {
+  GROUP,
+  resourceOf,
+  type PostgresBackup,
+  type PostgresCluster,
+  type PostgresRestore,
+} from '@pgop/api';
 import { Controller, EventRecorder, Informer, ObjectClient, type ControllerMetrics } from '@pgop/runtime';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from 'winston';
 import { BACKUP_LABEL, type JobSettings } from './render/backup-job.js';
 import { BackupReconciler, type BackupMetrics } from './reconciler.js';
+import { RestoreReconciler } from './restore-reconciler.js';
 
 export const FIELD_MANAGER = 'pgop-backup-controller';
 
@@ -29,7 +40,20 @@ export function createBackupController(options: BackupControllerOptions) {
     metrics: options.metrics,
     concurrency: 2,
   });
-  const enqueue = (obj: Meta) => controller.queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
+  let restoreReconciler: RestoreReconciler | undefined = undefined;
+  const restoreController = new Controller({
+    name: 'postgresrestore',
+    reconcile: (key) => restoreReconciler!.reconcile(key),
+    logger,
+    metrics: options.metrics,
+    concurrency: 2,
+  });
+  const keyOf = (obj: Meta) => `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+  const enqueue = (obj: Meta) => controller.queue.add(keyOf(obj));
+  /** A restore depends on the clusters and backups of its namespace (source, destination). */
+  const enqueueRestoresIn = (obj: Meta) => {
+    for (const r of caches.restores.list(obj.metadata?.namespace)) restoreController.queue.add(keyOf(r));
+  };
   /** Jobs, CronJobs and pods carry the backup label: reconcile their PostgresBackup. */
   const enqueueOwner = (obj: Meta) => {
     const backup = obj.metadata?.labels?.[BACKUP_LABEL];
@@ -46,13 +70,25 @@ export function createBackupController(options: BackupControllerOptions) {
       kubeConfig,
       logger,
       ...resourceOf('PostgresBackup'),
-      onChange: enqueue,
+      onChange: (b) => {
+        enqueue(b);
+        enqueueRestoresIn(b);
+      },
     }),
     clusters: new Informer<PostgresCluster>({
       kubeConfig,
       logger,
       ...resourceOf('PostgresCluster'),
-      onChange: enqueueBackupsOf,
+      onChange: (c) => {
+        enqueueBackupsOf(c);
+        enqueueRestoresIn(c);
+      },
+    }),
+    restores: new Informer<PostgresRestore>({
+      kubeConfig,
+      logger,
+      ...resourceOf('PostgresRestore'),
+      onChange: (r) => restoreController.queue.add(keyOf(r)),
     }),
     jobs: new Informer<V1Job>({
       ...labelled,
@@ -76,19 +112,25 @@ export function createBackupController(options: BackupControllerOptions) {
       onChange: enqueueOwner,
     }),
   };
+  const client = new ObjectClient(kubeConfig, FIELD_MANAGER);
+  const events = new EventRecorder(kubeConfig, {
+    controller: `${GROUP}/backup-controller`,
+    instance: options.identity,
+    logger,
+  });
+  restoreReconciler = new RestoreReconciler({ caches, client, events, logger });
   reconciler = new BackupReconciler({
     caches,
-    client: new ObjectClient(kubeConfig, FIELD_MANAGER),
-    events: new EventRecorder(kubeConfig, {
-      controller: `${GROUP}/backup-controller`,
-      instance: options.identity,
-      logger,
-    }),
+    client,
+    events,
     logger,
     settings: options.settings,
     ...(options.metrics ? { metrics: backupMetrics(options.metrics) } : {}),
   });
-  return { controller, informers: Object.values(caches) as Informer<object>[] };
+  return {
+    controllers: [controller, restoreController],
+    informers: Object.values(caches) as Informer<object>[],
+  };
 }
 
 function backupMetrics(metrics: ControllerMetrics): BackupMetrics {

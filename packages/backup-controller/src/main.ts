@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The backup controller process: reconciles every PostgresBackup while it holds the leader
- * Lease (PostgresRestore is not built yet: see README).
+ * The backup controller process: reconciles every PostgresBackup and PostgresRestore while it
+ * holds the leader Lease.
  */
 import { GROUP, KINDS, VERSION } from '@pgop/api';
 import { customResourcesServed, runAsLeader, startManager } from '@pgop/runtime';
@@ -22,11 +22,11 @@ manager.health.addReadinessCheck(
     KINDS.PostgresRestore.plural,
   ]),
 );
-const { controller, informers } = createBackupController({
+const { controllers, informers } = createBackupController({
   kubeConfig: manager.kubeConfig,
   logger: manager.logger,
   metrics: manager.metrics,
   identity: process.env.POD_NAME ?? hostname(),
   settings: { image: required('PGOP_JOB_IMAGE'), jobClusterRole: required('PGOP_BACKUP_JOB_CLUSTER_ROLE') },
 });
-runAsLeader(manager, { leaseName: 'pgop-backup-controller', informers, controllers: [controller] });
+runAsLeader(manager, { leaseName: 'pgop-backup-controller', informers, controllers });

@@ -8,7 +8,7 @@
  * never depend on the source cluster's Secrets.
  */
 import type { V1ConfigMap, V1EnvVar, V1Job } from '@kubernetes/client-node';
-import { GROUP, PGBACKREST_STANZA, type PostgresCluster } from '@pgop/api';
+import { PGBACKREST_STANZA, RESTORE_REQUEST_ANNOTATION, type PostgresCluster } from '@pgop/api';
 import { childMetadata, clusterLabels } from '../naming.js';
 import { DATA_VOLUME_MOUNT, PGDATA } from './instance-paths.js';
 import { ini, repositoryOptions, repositorySecretSources, type RepositoryOf } from './pgbackrest.js';
@@ -20,7 +20,7 @@ export const RESTORE_SOURCE_DIR = '/etc/pgbackrest-source';
 const CONFIG_KEY = 'pgbackrest.conf';
 
 /** On the restore's Jobs: the request they belong to ("create", or an in-place requestId). */
-export const REQUEST_ANNOTATION = `${GROUP}/restore-request`;
+export const REQUEST_ANNOTATION = RESTORE_REQUEST_ANNOTATION;
 
 /** The first instance's volume, named as the StatefulSet's claim template names it. */
 export function firstInstanceVolume(clusterName: string): string {
