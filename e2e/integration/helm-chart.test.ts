@@ -148,7 +148,7 @@ describe('Helm chart', () => {
       assert.equal(can('cluster-controller', ...check), 'no', check.join(' '));
   });
 
-  it('lets the backup controller read clusters and own backups and restores', () => {
+  it('lets the backup controller read clusters, own backups and restores, and hand restores to clusters', () => {
     for (const check of [
       ['watch', 'postgresclusters.postgres.example.com', '-A'],
       ['patch', 'postgresbackups.postgres.example.com/status', '-n', 'db'],
@@ -159,13 +159,17 @@ describe('Helm chart', () => {
       ['list', 'pods', '-n', 'db'],
       ['create', 'rolebindings.rbac.authorization.k8s.io', '-n', 'db'],
       ['bind', 'clusterroles.rbac.authorization.k8s.io/pgop-backup-job'],
+      // a PostgresRestore: the new cluster, spec.inPlaceRestore, a failed attempt's cluster
+      ['create', 'postgresclusters.postgres.example.com', '-n', 'db'],
+      ['patch', 'postgresclusters.postgres.example.com', '-n', 'db'],
+      ['delete', 'postgresclusters.postgres.example.com', '-n', 'db'],
     ])
       assert.equal(can('backup-controller', ...check), 'yes', check.join(' '));
   });
 
   it('refuses the backup controller what it does not need', () => {
     for (const check of [
-      ['patch', 'postgresclusters.postgres.example.com', '-n', 'db'],
+      ['patch', 'postgresclusters.postgres.example.com/status', '-n', 'db'],
       ['get', 'secrets', '-n', 'db'],
       ['create', 'pods', '--subresource=exec', '-n', 'db'],
       ['get', 'pods', '--subresource=exec', '-n', 'db'],
