@@ -1,8 +1,11 @@
 /**
  * Restores on the local Kubernetes, from backups in its S3 server: rows stamped with their commit
- * time are written around a backup, and clusters created from it (spec.restore, the seed's form)
- * must hold exactly the rows committed before the target: a time between two writes, or the latest
- * point. A source that does not exist is refused with nothing created.
+ * time are written around a backup, and clusters restored from it must hold exactly the rows
+ * committed before the target: a time between two writes, or the latest point. Into a new
+ * cluster (spec.restore, the seed's form, and a PostgresRestore), and in place into the running
+ * source itself, whose replica must stream again. Refusals (a source that does not exist, a
+ * target before the first backup) leave nothing behind, and a failed PostgresRestore succeeds
+ * once its target is corrected.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -35,11 +38,11 @@ interface RestoreStatus {
   message?: string;
 }
 
-describe('restore into a new cluster (PostgresCluster spec.restore)', () => {
+describe('restore: into new clusters (spec.restore, PostgresRestore) and in place', () => {
   let ns: TestNamespace;
   /** Between the rows 1-10 (committed before) and 11-15 (after). */
   let targetTime: string;
-  const inSource = (statement: string) => psqlInPod(ns, `${SOURCE}-0`, statement);
+  const inSource = (statement: string) => psqlInPod(ns, clusterStatus(ns, SOURCE).primaryPod!, statement);
   const restoreStatus = (name: string) =>
     (clusterStatus(ns, name) as { restore?: RestoreStatus }).restore ?? {};
 
@@ -47,7 +50,7 @@ describe('restore into a new cluster (PostgresCluster spec.restore)', () => {
     const cluster = localCluster();
     installOperator(cluster);
     ns = new TestNamespace(cluster, 'restore');
-    await startArchivingCluster(ns, SOURCE, 1);
+    await startArchivingCluster(ns, SOURCE, 2);
     inSource(
       'CREATE TABLE stamped (id int PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())',
     );
@@ -71,6 +74,30 @@ describe('restore into a new cluster (PostgresCluster spec.restore)', () => {
     );
   });
   after(() => ns?.delete());
+
+  const restoreObject = (name: string) =>
+    (
+      JSON.parse(ns.k('get', 'pgrestore', name, '-o', 'json')) as {
+        status?: {
+          phase?: string;
+          restoredTo?: { backupLabel?: string; time?: string; timeline?: number; lsn?: string };
+          conditions?: { type: string; status: string; reason: string; message: string }[];
+        };
+      }
+    ).status ?? {};
+  const restorePhase = (name: string, phase: string, seconds = 420) =>
+    eventually(
+      `PostgresRestore ${name} ${phase}`,
+      () => {
+        const s = restoreObject(name);
+        return s.phase === phase ? s : undefined;
+      },
+      seconds,
+    );
+  const leftOf = (cluster: string) =>
+    ns
+      .k('get', 'pgc,statefulsets,jobs,pvc', '-l', `postgres.example.com/cluster=${cluster}`, '-o', 'name')
+      .trim() + ns.k('get', 'pgc', cluster, '--ignore-not-found', '-o', 'name').trim();
 
   const rowsIn = async (name: string) => {
     const client = await startSqlClient(ns, name);
@@ -127,5 +154,80 @@ describe('restore into a new cluster (PostgresCluster spec.restore)', () => {
       ns.k('get', 'statefulsets,jobs,pvc', '-l', 'postgres.example.com/cluster=orphan', '-o', 'name').trim(),
       '',
     );
+  });
+
+  it('PostgresRestore: a target before the first backup is refused and nothing is left; corrected, it succeeds', async () => {
+    const created = ns.k('get', 'pgbackup', BACKUP, '-o', 'jsonpath={.metadata.creationTimestamp}');
+    const tooEarly = new Date(Date.parse(created) - 3600_000).toISOString();
+    const restore = (time: string) => ({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresRestore',
+      metadata: { name: 'retry' },
+      spec: {
+        source: { backupName: BACKUP },
+        target: { time },
+        destination: {
+          newCluster: { name: 'retried', spec: postgresCluster('retried', { replicas: 1 }).spec },
+        },
+      },
+    });
+    ns.apply(restore(tooEarly));
+    const failed = await restorePhase('retry', 'Failed', 180);
+    const why = failed.conditions!.find((c) => c.type === 'Restored')!;
+    assert.deepEqual([why.status, why.reason], ['False', 'RestoreTargetOutOfRange']);
+    assert.match(
+      why.message,
+      /is before the end of the oldest backup: the repository can restore from .* to /,
+    );
+    await eventually(
+      'nothing left of the refused restore',
+      () => (leftOf('retried') === '' ? true : undefined),
+      120,
+    );
+
+    ns.apply(restore(targetTime));
+    const done = await restorePhase('retry', 'Succeeded');
+    assert.ok((done.restoredTo?.timeline ?? 0) >= 2, JSON.stringify(done));
+    assert.match(done.restoredTo?.backupLabel ?? '', /^\d{8}-\d{6}F$/);
+    assert.ok(
+      done.restoredTo!.time! <= targetTime,
+      `restored to ${done.restoredTo?.time}, after ${targetTime}`,
+    );
+    await waitRunning(ns, 'retried', 1, 300);
+    assert.equal(await rowsIn('retried'), '1,2,3,4,5,6,7,8,9,10');
+  });
+
+  // Last: it rewinds the source every other test reads.
+  it('in place: the running source goes back to the target, on a new timeline, and its replica streams again', async () => {
+    const timelineBefore = Number(inSource('SELECT timeline_id FROM pg_control_checkpoint()'));
+    ns.apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresRestore',
+      metadata: { name: 'rewind' },
+      spec: {
+        source: { clusterName: SOURCE },
+        target: { time: targetTime },
+        destination: { inPlace: { clusterName: SOURCE, confirm: SOURCE } },
+      },
+    });
+    const done = await restorePhase('rewind', 'Succeeded');
+    assert.ok((done.restoredTo?.timeline ?? 0) > timelineBefore, JSON.stringify(done));
+    await waitRunning(ns, SOURCE, 2, 300);
+    const primary = clusterStatus(ns, SOURCE).primaryPod!;
+    const replica = primary === `${SOURCE}-0` ? `${SOURCE}-1` : `${SOURCE}-0`;
+    const rows = "SELECT string_agg(id::text, ',' ORDER BY id) FROM stamped";
+    assert.equal(psqlInPod(ns, primary, rows), '1,2,3,4,5,6,7,8,9,10');
+    await eventually(`${replica} streams from ${primary}`, () =>
+      psqlInPod(ns, primary, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") === '1'
+        ? true
+        : undefined,
+    );
+    // A write after the restore reaches the replica: it follows the new timeline.
+    psqlInPod(ns, primary, 'INSERT INTO stamped (id) VALUES (100)');
+    await eventually(`row 100 on ${replica}`, () =>
+      psqlInPod(ns, replica, 'SELECT count(*) FROM stamped WHERE id = 100') === '1' ? true : undefined,
+    );
+    assert.equal(psqlInPod(ns, replica, 'SELECT count(*) FROM stamped WHERE id BETWEEN 11 AND 15'), '0');
+    assert.equal(restoreStatus(SOURCE).phase, 'Restored');
   });
 });
