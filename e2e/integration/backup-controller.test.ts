@@ -28,7 +28,7 @@ describe('backup controller (integration)', () => {
     nextScheduled?: string;
     oneOff?: { job: string; phase: string };
     lastTrigger?: { value: string; job: string; phase: string };
-    conditions?: { type: string; status: string; reason: string }[];
+    conditions?: { type: string; status: string; reason: string; message: string }[];
   };
   const status = (name: string) =>
     (JSON.parse(k('get', 'pgbackup', name, '-o', 'json')) as { status?: Status }).status ?? {};
@@ -169,6 +169,74 @@ describe('backup controller (integration)', () => {
     assert.equal(c.status, 'False');
     assert.equal(c.reason, 'ClusterNotFound');
     assert.ok(!jobs().some((j) => j.includes('orphan')), 'a backup of a missing cluster was started');
+  });
+
+  it('verification: restores into a temporary cluster it owns, and reports a failed restore in BackupVerified', async () => {
+    apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresBackup',
+      metadata: { name: 'checked' },
+      spec: { clusterName: 'c', schedule: '0 2 * * *', verify: { schedule: '0 6 * * 0', query: 'SELECT 1' } },
+    });
+    const verified = () => status('checked').conditions?.find((c) => c.type === 'BackupVerified');
+    const waiting = await until('BackupVerified', verified);
+    assert.deepEqual([waiting.status, waiting.reason], ['Unknown', 'NotYetVerified']);
+    // What a finished backup Job records: there is something to restore.
+    k(
+      'patch',
+      'pgbackup',
+      'checked',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"backupCount":1}}',
+    );
+    k('annotate', 'pgbackup', 'checked', 'backup.postgres.example.com/verify=now');
+    type Temporary = {
+      metadata: { ownerReferences: { kind: string; name: string }[] };
+      spec: Record<string, unknown>;
+    };
+    const temporary = await until('temporary cluster', () => {
+      const res = kubectlOk(server, [
+        '-n',
+        NS,
+        'get',
+        'pgc',
+        'checked-verify',
+        '-o',
+        'json',
+        '--ignore-not-found',
+      ]);
+      return res.trim() ? (JSON.parse(res) as Temporary) : undefined;
+    });
+    assert.deepEqual(temporary.spec.restore, { backupName: 'checked', exclusive: false });
+    assert.equal(temporary.spec.replicas, 1);
+    assert.deepEqual(
+      temporary.metadata.ownerReferences.map((r) => `${r.kind}/${r.name}`),
+      ['PostgresBackup/checked'],
+    );
+    // What the cluster controller reports when the restore cannot read the repository.
+    k(
+      'patch',
+      'pgc',
+      'checked-verify',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: { restore: { phase: 'Failed', reason: 'RepositoryUnreachable', message: 'ERROR [039]' } },
+      }),
+    );
+    const failed = await until('BackupVerified False', () =>
+      verified()?.status === 'False' ? verified() : undefined,
+    );
+    assert.equal(failed.reason, 'VerificationFailed');
+    assert.match(failed.message, /the restore failed: RepositoryUnreachable: ERROR \[039\]; never verified/);
+    await until('temporary cluster deleted', () =>
+      kubectlOk(server, ['-n', NS, 'get', 'pgc', 'checked-verify', '--ignore-not-found', '-o', 'name']).trim()
+        ? undefined
+        : true,
+    );
   });
 
   describe('PostgresRestore', () => {

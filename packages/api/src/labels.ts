@@ -27,6 +27,15 @@ export const SWITCHOVER_TARGET_ANNOTATION = `${GROUP}/switchover-target`;
 /** On a PostgresBackup: each distinct value requests exactly one on-demand backup. */
 export const BACKUP_TRIGGER_ANNOTATION = `backup.${GROUP}/trigger`;
 
+/** On a PostgresBackup with spec.verify: each distinct value requests one restore verification now. */
+export const VERIFY_TRIGGER_ANNOTATION = `backup.${GROUP}/verify`;
+
+/** The PostgresBackup's condition for restore verification (spec.verify). */
+export const BACKUP_VERIFIED_CONDITION = 'BackupVerified';
+
+/** On the temporary cluster of a verification: the PostgresBackup's name. */
+export const VERIFY_LABEL = `${GROUP}/verify`;
+
 /**
  * The condition on a PostgresCluster (its repository and WAL archiving, by the cluster
  * controller) and on a PostgresBackup (that plus its Jobs, by the backup controller, which reads

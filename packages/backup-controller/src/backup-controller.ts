@@ -10,6 +10,7 @@ import {
   type PostgresBackup,
   type PostgresCluster,
   type PostgresRestore,
+  VERIFY_LABEL,
 } from '@pgop/api';
 import { Controller, EventRecorder, Informer, ObjectClient, type ControllerMetrics } from '@pgop/runtime';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -59,8 +60,13 @@ export function createBackupController(options: BackupControllerOptions) {
     const backup = obj.metadata?.labels?.[BACKUP_LABEL];
     if (backup) controller.queue.add(`${obj.metadata?.namespace}/${backup}`);
   };
-  /** A cluster's status (primary, repository health) matters to every backup of it. */
+  /**
+   * A cluster's status (primary, repository health) matters to every backup of it; a
+   * verification's temporary cluster to the backup verified.
+   */
   const enqueueBackupsOf = (cluster: PostgresCluster) => {
+    const verified = cluster.metadata.labels?.[VERIFY_LABEL];
+    if (verified) controller.queue.add(`${cluster.metadata.namespace}/${verified}`);
     for (const b of caches.backups.list(cluster.metadata.namespace))
       if (b.spec.clusterName === cluster.metadata.name) enqueue(b);
   };
@@ -141,6 +147,12 @@ function backupMetrics(metrics: ControllerMetrics): BackupMetrics {
       name: 'pgop_backup_failures_total',
       help: 'Backup Jobs that failed after their retries, by cluster (reason BackupJobFailed).',
       labelNames: ['namespace', 'cluster', 'reason'],
+      registers,
+    }),
+    lastVerified: new Gauge({
+      name: 'pgop_backup_last_verified_timestamp_seconds',
+      help: 'When a restore verification (spec.verify) of the cluster last succeeded (Unix time).',
+      labelNames,
       registers,
     }),
     lastBackup: new Gauge({

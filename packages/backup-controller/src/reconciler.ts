@@ -9,6 +9,9 @@ import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import {
   API_VERSION,
   BACKUP_HEALTHY_CONDITION,
+  BACKUP_VERIFIED_CONDITION,
+  VERIFY_LABEL,
+  type VerificationStatus,
   BACKUP_TRIGGER_ANNOTATION,
   isPaused,
   KINDS,
@@ -40,12 +43,17 @@ import {
 import { decodeJobResult } from './job-result.js';
 import {
   BACKUP_LABEL,
+  BACKUP_REASON_LABEL,
   names,
   renderCronJob,
   renderJob,
   renderJobAccess,
+  VERIFY_REASON,
   type JobSettings,
 } from './render/backup-job.js';
+import { renderVerifyCluster, renderVerifyJob } from './render/verification.js';
+import { decideVerification } from './verification.js';
+import { decodeVerifyResult } from './verify-result.js';
 
 export interface BackupCaches {
   backups: Informer<PostgresBackup>;
@@ -57,6 +65,7 @@ export interface BackupCaches {
 
 export interface BackupMetrics {
   failures: Counter<'namespace' | 'cluster' | 'reason'>;
+  lastVerified: Gauge<'namespace' | 'cluster'>;
   lastBackup: Gauge<'namespace' | 'cluster'>;
   duration: Histogram<'namespace' | 'cluster'>;
 }
@@ -115,12 +124,18 @@ export class BackupReconciler {
     const scheduled = nextScheduled(backup.spec.schedule, now);
     status = { ...status, nextScheduled: scheduled };
     if (!scheduled) delete status.nextScheduled;
+    const verification = cluster ? await this.verify(backup, cluster, now) : backup.status?.verification;
+    status = { ...status, verification };
+    if (!verification) delete status.verification;
+    const conditions = backupConditions(backup, cluster, finished.at(-1));
+    if (backup.spec.verify) conditions.push(this.verifiedCondition(backup, verification));
     status = {
       ...status,
       observedGeneration: backup.metadata.generation,
-      conditions: this.conditions(backup, backupConditions(backup, cluster, finished.at(-1))),
+      conditions: this.conditions(backup, conditions),
     };
     await this.writeStatus(backup, status);
+    this.recordVerification(backup, verification);
     for (const f of finished) this.recordFinished(backup, f);
     // Recorded: the Jobs and their pods can go (pods with them, by background propagation).
     for (const f of finished)
@@ -129,10 +144,13 @@ export class BackupReconciler {
         { uid: f.job.metadata!.uid! },
       );
 
-    const running = this.ownedJobs(backup).some((j) => !finishedState(j));
+    const running =
+      this.ownedJobs(backup).some((j) => !finishedState(j)) || verification?.phase === 'Running';
     if (running) return { requeueAfterMs: RUNNING_REQUEUE_MS };
-    if (scheduled) return { requeueAfterMs: Math.max(1_000, Date.parse(scheduled) - now.getTime() + 1_000) };
-    return {};
+    const next = Math.min(
+      ...[scheduled, verification?.next].filter((t) => t !== undefined).map((t) => Date.parse(t)),
+    );
+    return Number.isFinite(next) ? { requeueAfterMs: Math.max(1_000, next - now.getTime() + 1_000) } : {};
   }
 
   private conditions(backup: PostgresBackup, updates: Parameters<typeof mergeConditions>[1]): Condition[] {
@@ -189,12 +207,132 @@ export class BackupReconciler {
     return next;
   }
 
-  /** This backup's Jobs: its own and its CronJob's (both carry its label from the template). */
+  /**
+   * This backup's backup Jobs: its own and its CronJob's (both carry its label from the
+   * template); verification Jobs are not backups.
+   */
   private ownedJobs(backup: PostgresBackup): V1Job[] {
     return this.deps.caches.jobs
       .list(backup.metadata.namespace)
       .filter(
-        (j) => j.metadata?.labels?.[BACKUP_LABEL] === backup.metadata.name && !j.metadata?.deletionTimestamp,
+        (j) =>
+          j.metadata?.labels?.[BACKUP_LABEL] === backup.metadata.name &&
+          j.metadata?.labels?.[BACKUP_REASON_LABEL] !== VERIFY_REASON &&
+          !j.metadata?.deletionTimestamp,
+      );
+  }
+
+  /** One step of restore verification (verification.ts), carried out; returns its status. */
+  private async verify(
+    backup: PostgresBackup,
+    source: PostgresCluster,
+    now: Date,
+  ): Promise<VerificationStatus | undefined> {
+    const namespace = backup.metadata.namespace!;
+    const clusterName = names.verifyCluster(backup);
+    const found = this.deps.caches.clusters.get(clusterName, namespace);
+    // Only the temporary cluster this backup made; a namesake is never touched.
+    const cluster = found?.metadata.labels?.[VERIFY_LABEL] === backup.metadata.name ? found : undefined;
+    const current = backup.status?.verification;
+    const jobName = current?.phase === 'Running' ? names.verifyJob(backup, current.startedAt) : undefined;
+    const job = jobName ? this.deps.caches.jobs.get(jobName, namespace) : undefined;
+    const result = decodeVerifyResult(this.jobPodMessage(job));
+    const decision = decideVerification({ backup, clusterName, cluster, job, result, now });
+    switch (decision.step.type) {
+      case 'createCluster':
+        if (!cluster) {
+          // The custom object as the client sees any object (timestamps are strings on the wire).
+          const temporary = renderVerifyCluster(backup, source) as unknown as V1Job;
+          await this.deps.client.createIfAbsent(temporary);
+        }
+        break;
+      case 'runCheck':
+        await this.deps.client.createIfAbsent(
+          renderVerifyJob(backup, this.deps.settings, current!.startedAt),
+        );
+        break;
+      case 'cleanUp':
+        if (cluster && !cluster.metadata.deletionTimestamp)
+          await this.deps.client.delete(
+            { apiVersion: API_VERSION, kind: KINDS.PostgresCluster.kind, name: clusterName, namespace },
+            { uid: cluster.metadata.uid! },
+          );
+        for (const j of this.deps.caches.jobs.list(namespace))
+          if (
+            j.metadata?.labels?.[BACKUP_LABEL] === backup.metadata.name &&
+            j.metadata?.labels?.[BACKUP_REASON_LABEL] === VERIFY_REASON &&
+            !j.metadata?.deletionTimestamp
+          )
+            await this.deps.client.delete({
+              apiVersion: 'batch/v1',
+              kind: 'Job',
+              name: j.metadata.name!,
+              namespace,
+            });
+        break;
+    }
+    return decision.status;
+  }
+
+  private jobPodMessage(job: V1Job | undefined): string | undefined {
+    if (!job) return undefined;
+    const pod = this.deps.caches.pods
+      .list(job.metadata?.namespace)
+      .find((p) => p.metadata?.labels?.['job-name'] === job.metadata?.name);
+    return pod?.status?.containerStatuses?.[0]?.state?.terminated?.message;
+  }
+
+  /** BackupVerified: the last verification's outcome; a running one keeps the previous. */
+  private verifiedCondition(backup: PostgresBackup, v: VerificationStatus | undefined) {
+    const type = BACKUP_VERIFIED_CONDITION;
+    const previous = backup.status?.conditions?.find((c) => c.type === type);
+    if (!v)
+      return {
+        type,
+        status: 'Unknown' as const,
+        reason: 'NotYetVerified',
+        message: 'no verification has run yet (it waits for the first backup)',
+      };
+    if (v.phase === 'Running')
+      return previous
+        ? { type, status: previous.status, reason: previous.reason, message: previous.message }
+        : { type, status: 'Unknown' as const, reason: 'Verifying', message: v.message ?? 'verifying' };
+    if (v.phase === 'Succeeded')
+      return {
+        type,
+        status: 'True' as const,
+        reason: 'Verified',
+        message: `${v.lastSucceeded}: ${v.message ?? ''}`,
+      };
+    const last = v.lastSucceeded ? `; last good verification ${v.lastSucceeded}` : '; never verified';
+    return {
+      type,
+      status: 'False' as const,
+      reason: 'VerificationFailed',
+      message: `${v.message ?? ''}${last}`,
+    };
+  }
+
+  /** An event and the metric when a verification ends. */
+  private recordVerification(backup: PostgresBackup, v: VerificationStatus | undefined): void {
+    if (!v || v.phase === 'Running' || backup.status?.verification?.phase !== 'Running') return;
+    const labels = { namespace: backup.metadata.namespace, cluster: backup.spec.clusterName };
+    if (v.phase === 'Succeeded') {
+      this.deps.metrics?.lastVerified.set(labels, Date.parse(v.lastSucceeded!) / 1000);
+      void this.deps.events.record(
+        this.target(backup),
+        'Normal',
+        'BackupVerified',
+        'Verify',
+        v.message ?? '',
+      );
+    } else
+      void this.deps.events.record(
+        this.target(backup),
+        'Warning',
+        'VerificationFailed',
+        'Verify',
+        v.message ?? '',
       );
   }
 

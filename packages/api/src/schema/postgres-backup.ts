@@ -1,6 +1,6 @@
 /** PostgresBackup: a backup schedule, retention and on-demand trigger for one cluster's repository. */
 import { Type, type Static } from '@sinclair/typebox';
-import { BACKUP_TRIGGER_ANNOTATION } from '../labels.js';
+import { BACKUP_TRIGGER_ANNOTATION, VERIFY_TRIGGER_ANNOTATION } from '../labels.js';
 import { ConditionsSchema } from './condition.js';
 import { CRON_PATTERN } from './cron.js';
 import { cel, stringEnum } from './k8s.js';
@@ -39,23 +39,49 @@ export const RetentionSchema = Type.Object(
   },
 );
 
+const cronField = (description: string) =>
+  Type.String({
+    description,
+    maxLength: 256,
+    'x-kubernetes-validations': [
+      cel(
+        `self.matches('${CRON_PATTERN.replaceAll('\\', '\\\\')}')`,
+        'must be a cron expression of five fields (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12, day-of-week 0-7; *, ranges a-b, lists a,b and steps /n), e.g. "0 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly',
+      ),
+    ],
+  });
+
+/** What a verification runs against the restored data when spec.verify.query is not given. */
+export const DEFAULT_VERIFY_QUERY = 'SELECT count(*) FROM pg_class';
+
+export const VerifySchema = Type.Object(
+  {
+    schedule: cronField(
+      'When to verify (cron, UTC), e.g. "0 6 * * 0": restore the latest backup into a temporary cluster, run query, delete the cluster.',
+    ),
+    query: Type.Optional(
+      Type.String({
+        description: `SQL run as the superuser in the database postgres of the restored data; the verification fails if it fails. Default: ${DEFAULT_VERIFY_QUERY}.`,
+        minLength: 1,
+        maxLength: 4096,
+      }),
+    ),
+  },
+  {
+    description:
+      'Restore verification: proof that the backups restore. The result is the BackupVerified condition and status.verification.',
+  },
+);
+
 export const PostgresBackupSpecSchema = Type.Object(
   {
     clusterName: clusterNameField(
       'Name of the PostgresCluster (same namespace) whose repository receives the backups. Immutable.',
     ),
     schedule: Type.Optional(
-      Type.String({
-        description:
-          'Cron schedule of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. "0 2 * * *", or @hourly, @daily, @weekly, @monthly, @yearly. Absent: one backup now.',
-        maxLength: 256,
-        'x-kubernetes-validations': [
-          cel(
-            `self.matches('${CRON_PATTERN.replaceAll('\\', '\\\\')}')`,
-            'must be a cron expression of five fields (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12, day-of-week 0-7; *, ranges a-b, lists a,b and steps /n), e.g. "0 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly',
-          ),
-        ],
-      }),
+      cronField(
+        'Cron schedule of five fields (minute hour day-of-month month day-of-week, in UTC), e.g. "0 2 * * *", or @hourly, @daily, @weekly, @monthly, @yearly. Absent: one backup now.',
+      ),
     ),
     type: Type.Optional(
       stringEnum(BACKUP_TYPES, {
@@ -71,6 +97,7 @@ export const PostgresBackupSpecSchema = Type.Object(
         default: false,
       }),
     ),
+    verify: Type.Optional(VerifySchema),
   },
   {
     description: 'Desired backups of the cluster.',
@@ -129,6 +156,31 @@ export const BackupRunSchema = Type.Object(
   { description: 'A backup pgop started on demand.' },
 );
 
+export const VERIFICATION_PHASES = ['Running', 'Succeeded', 'Failed'] as const;
+
+export const VerificationStatusSchema = Type.Object(
+  {
+    phase: stringEnum(VERIFICATION_PHASES, { description: 'The last (or current) verification.' }),
+    cluster: Type.String({ description: 'The temporary PostgresCluster it restores into.', maxLength: 63 }),
+    trigger: Type.Optional(
+      Type.String({
+        description: `The value of the ${VERIFY_TRIGGER_ANNOTATION} annotation it answered, if it was asked for.`,
+        maxLength: 1024,
+      }),
+    ),
+    startedAt: timestamp('When it started.'),
+    completedAt: Type.Optional(timestamp('When it succeeded or failed.')),
+    message: Type.Optional(Type.String({ description: 'What it found, or why it failed.', maxLength: 2048 })),
+    backupLabel: Type.Optional(Type.String({ description: 'The backup restored.', maxLength: 64 })),
+    lastTransactionTime: Type.Optional(
+      timestamp('Commit time of the newest transaction the restored data holds.'),
+    ),
+    lastSucceeded: Type.Optional(timestamp('When a verification last succeeded.')),
+    next: Type.Optional(timestamp('When spec.verify.schedule runs next.')),
+  },
+  { description: 'Restore verification (spec.verify).' },
+);
+
 export const PostgresBackupStatusSchema = Type.Object(
   {
     lastBackup: Type.Optional(
@@ -173,6 +225,7 @@ export const PostgresBackupStatusSchema = Type.Object(
         },
       ),
     ),
+    verification: Type.Optional(VerificationStatusSchema),
     observedGeneration: Type.Optional(
       Type.Integer({
         description: 'The metadata.generation this status describes.',
@@ -188,5 +241,6 @@ export const PostgresBackupStatusSchema = Type.Object(
 export type PostgresBackupSpec = Static<typeof PostgresBackupSpecSchema>;
 export type BackupRun = Static<typeof BackupRunSchema>;
 export type BackupRecord = Static<typeof BackupRecordSchema>;
+export type VerificationStatus = Static<typeof VerificationStatusSchema>;
 export type PostgresBackupStatus = Static<typeof PostgresBackupStatusSchema>;
 export type PostgresBackup = CustomObject<PostgresBackupSpec, PostgresBackupStatus>;

@@ -7,30 +7,15 @@
  *
  * Settings come from the environment the controller renders (render/backup-job.ts).
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import {
-  DATABASE_CONTAINER,
-  GROUP,
-  KINDS,
-  PGBACKREST_COMMAND,
-  PGBACKREST_STANZA,
-  ROLE_LABEL,
-  ROLES,
-  VERSION,
-  type PostgresCluster,
-} from '@pgop/api';
+import { KubeConfig } from '@kubernetes/client-node';
+import { DATABASE_CONTAINER, PGBACKREST_COMMAND, PGBACKREST_STANZA } from '@pgop/api';
 import { execInPod } from '@pgop/runtime';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeJobResult, type JobResult } from '../job-result.js';
 import { KEEP_FOREVER_ANNOTATION, parseInfo, toRecord } from '../pgbackrest-info.js';
 import { decideRetention } from '../retention.js';
-
-const env = (name: string, fallback?: string): string => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`environment variable ${name} is not set`);
-  return value;
-};
+import { env, primaryPod } from './primary-pod.js';
 
 const namespace = env('PGOP_NAMESPACE');
 const clusterName = env('PGOP_CLUSTER');
@@ -45,26 +30,6 @@ const LOCK_ERROR = 50;
 
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
-const core = kubeConfig.makeApiClient(CoreV1Api);
-const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-
-/** The pod holding the primary role now: named by the cluster's status and labelled primary. */
-async function primaryPod(): Promise<string> {
-  const cluster = (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: KINDS.PostgresCluster.plural,
-    name: clusterName,
-  })) as PostgresCluster;
-  const name = cluster.status?.primaryPod;
-  if (!name)
-    throw new Error(`PostgresCluster ${clusterName} has no primary yet (status.primaryPod is empty)`);
-  const pod = await core.readNamespacedPod({ name, namespace });
-  if (pod.metadata?.labels?.[ROLE_LABEL] !== ROLES.primary)
-    throw new Error(`${name} is not labelled primary: a failover is in progress`);
-  return name;
-}
 
 async function pgbackrest(pod: string, args: string[], echo: boolean) {
   const command = [PGBACKREST_COMMAND, `--stanza=${PGBACKREST_STANZA}`, ...args];
@@ -78,7 +43,7 @@ async function pgbackrest(pod: string, args: string[], echo: boolean) {
 const tail = (text: string) => text.trim().split('\n').slice(-6).join('\n').slice(-1500);
 
 async function run(): Promise<JobResult> {
-  const pod = await primaryPod();
+  const pod = await primaryPod(kubeConfig, namespace, clusterName);
   console.log(`backing up PostgresCluster ${namespace}/${clusterName} on its primary ${pod}`);
   const backupArgs = [
     '--log-level-console=info',

@@ -30,9 +30,12 @@ export const BACKUP_LABEL = `${GROUP}/backup`;
 /** On a Job: why it runs (scheduled, once, trigger). */
 export const BACKUP_REASON_LABEL = `${GROUP}/backup-reason`;
 export type BackupReason = 'scheduled' | 'once' | 'trigger';
+/** The reason label of a restore verification's Job (render/verification.ts): not a backup. */
+export const VERIFY_REASON = 'verify';
 
 /** Where the operator image keeps the Job's entry point (images/operator/Dockerfile). */
 export const JOB_ENTRYPOINT = 'packages/backup-controller/dist/src/job/main.js';
+export const VERIFY_JOB_ENTRYPOINT = 'packages/backup-controller/dist/src/job/verify.js';
 /** pgBackRest's lock wait and an S3 outage are retried inside; these are whole-Job retries. */
 export const JOB_RETRIES = 3;
 
@@ -66,6 +69,11 @@ export const names = {
   onceJob: (backup: PostgresBackup) => childName(backup.metadata.name!, 'once', 63),
   triggerJob: (backup: PostgresBackup, value: string) =>
     childName(backup.metadata.name!, `trigger-${hash(value, 10)}`, 63),
+  /** The temporary cluster of a verification (a cluster name: at most 50 characters). */
+  verifyCluster: (backup: PostgresBackup) =>
+    childName(backup.metadata.name!.replaceAll('.', '-'), 'verify', 50),
+  verifyJob: (backup: PostgresBackup, startedAt: string) =>
+    childName(backup.metadata.name!, `verify-${hash(startedAt, 10)}`, 63),
 };
 
 function labels(backup: PostgresBackup, component: string): Record<string, string> {
@@ -80,7 +88,7 @@ function labels(backup: PostgresBackup, component: string): Record<string, strin
   };
 }
 
-function metadata(backup: PostgresBackup, name: string, component: string): V1ObjectMeta {
+export function metadata(backup: PostgresBackup, name: string, component: string): V1ObjectMeta {
   return {
     name,
     namespace: backup.metadata.namespace,
@@ -109,16 +117,27 @@ export function renderJobAccess(
 function jobSpec(backup: PostgresBackup, settings: JobSettings, reason: BackupReason): V1JobSpec {
   const { spec } = backup;
   const onDemand = reason !== 'scheduled';
-  const env = {
+  return runSpec(backup, settings, reason, JOB_ENTRYPOINT, {
     PGOP_NAMESPACE: backup.metadata.namespace!,
     PGOP_CLUSTER: spec.clusterName,
     PGOP_BACKUP_TYPE: spec.type ? PGBACKREST_TYPES[spec.type] : '',
     PGOP_KEEP_FOREVER: String(onDemand && (spec.keepForever ?? false)),
     PGOP_RETENTION_COUNT: String(spec.retention?.count ?? DEFAULT_RETENTION_COUNT),
     PGOP_RETENTION_DAYS: String(spec.retention?.days ?? DEFAULT_RETENTION_DAYS),
-  };
+  });
+}
+
+/** A Job of the operator image running entrypoint as the backup's Job identity. */
+export function runSpec(
+  backup: PostgresBackup,
+  settings: JobSettings,
+  reason: string,
+  entrypoint: string,
+  env: Record<string, string>,
+  retries = JOB_RETRIES,
+): V1JobSpec {
   return {
-    backoffLimit: JOB_RETRIES,
+    backoffLimit: retries,
     // The controller deletes a Job once it has recorded the result; this is the safety net
     // for when it cannot (a Job it never saw finish).
     ttlSecondsAfterFinished: 24 * 3600,
@@ -138,7 +157,7 @@ function jobSpec(backup: PostgresBackup, settings: JobSettings, reason: BackupRe
           {
             name: 'backup',
             image: settings.image,
-            args: [JOB_ENTRYPOINT],
+            args: [entrypoint],
             env: Object.entries(env).map(([name, value]) => ({ name, value })),
             terminationMessagePolicy: 'File',
             resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
