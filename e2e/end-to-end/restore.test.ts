@@ -5,7 +5,8 @@
  * cluster (spec.restore, the seed's form, and a PostgresRestore), and in place into the running
  * source itself, whose replica must stream again. Refusals (a source that does not exist, a
  * target before the first backup) leave nothing behind, and a failed PostgresRestore succeeds
- * once its target is corrected.
+ * once its target is corrected. Restore verification restores the latest backup and runs its
+ * query.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -195,6 +196,51 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     );
     await waitRunning(ns, 'retried', 1, 300);
     assert.equal(await rowsIn('retried'), '1,2,3,4,5,6,7,8,9,10');
+  });
+
+  it('verification: the latest backup restores into a temporary cluster, the check query runs, BackupVerified', async () => {
+    ns.k(
+      'patch',
+      'pgbackup',
+      BACKUP,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { verify: { schedule: '0 6 * * 0', query: 'SELECT count(*) FROM stamped' } } }),
+    );
+    ns.k('annotate', 'pgbackup', BACKUP, 'backup.postgres.example.com/verify=e2e');
+    type Backup = {
+      status?: {
+        verification?: {
+          phase: string;
+          cluster: string;
+          lastSucceeded?: string;
+          backupLabel?: string;
+          next?: string;
+        };
+        conditions?: { type: string; status: string; reason: string; message: string }[];
+      };
+    };
+    const backup = () => (JSON.parse(ns.k('get', 'pgbackup', BACKUP, '-o', 'json')) as Backup).status ?? {};
+    const done = await eventually(
+      'verification finished',
+      () => {
+        const v = backup().verification;
+        return v && v.phase !== 'Running' ? backup() : undefined;
+      },
+      420,
+    );
+    const verified = done.conditions!.find((c) => c.type === 'BackupVerified')!;
+    assert.equal(done.verification!.phase, 'Succeeded', verified.message);
+    assert.deepEqual([verified.status, verified.reason], ['True', 'Verified']);
+    assert.match(verified.message, /the check query returned: 15$/);
+    assert.match(done.verification!.backupLabel ?? '', /^\d{8}-\d{6}F/);
+    assert.ok(done.verification!.lastSucceeded && done.verification!.next);
+    const temporary = done.verification!.cluster;
+    await eventually(
+      'the temporary cluster is deleted',
+      () => (leftOf(temporary) === '' ? true : undefined),
+      120,
+    );
   });
 
   // Last: it rewinds the source every other test reads.

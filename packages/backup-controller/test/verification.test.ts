@@ -127,6 +127,7 @@ describe('decideVerification', () => {
       version: 17,
       replicas: 1,
       storage: { size: '5Gi' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' },
       restore: { backupName: 'nightly' },
     });
     assert.equal(c.metadata.ownerReferences?.[0]?.uid, 'u1');

@@ -25,7 +25,8 @@ import {
 
 /**
  * One instance of the source's version, image, storage and resources, with no repository of its
- * own (it archives nothing), restored to the latest point of the backup's repository.
+ * own (it archives nothing), restored to the latest point of the backup's repository. Its volume
+ * goes with it: it holds a copy, nothing of its own.
  */
 export function renderVerifyCluster(backup: PostgresBackup, source: PostgresCluster): PostgresCluster {
   const { version, image, storage, resources } = source.spec;
@@ -44,6 +45,7 @@ export function renderVerifyCluster(backup: PostgresBackup, source: PostgresClus
       ...(image ? { image } : {}),
       storage,
       ...(resources ? { resources } : {}),
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' },
       restore: { backupName: backup.metadata.name! },
     },
   };
