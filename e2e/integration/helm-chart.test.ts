@@ -108,7 +108,7 @@ describe('Helm chart', () => {
   it('lets the cluster controller do its job', () => {
     for (const check of [
       ['watch', 'postgresclusters.postgres.example.com', '-A'],
-      ['patch', 'postgresclusters.postgres.example.com/status', '-n', 'db'],
+      ['patch', 'postgresclusters.postgres.example.com', '--subresource=status', '-n', 'db'],
       ['create', 'statefulsets.apps', '-n', 'db'],
       ['delete', 'pods', '-n', 'db'],
       ['watch', 'nodes'],
@@ -169,7 +169,7 @@ describe('Helm chart', () => {
 
   it('refuses the backup controller what it does not need', () => {
     for (const check of [
-      ['patch', 'postgresclusters.postgres.example.com/status', '-n', 'db'],
+      ['patch', 'postgresclusters.postgres.example.com', '--subresource=status', '-n', 'db'],
       ['get', 'secrets', '-n', 'db'],
       ['create', 'pods', '--subresource=exec', '-n', 'db'],
       ['get', 'pods', '--subresource=exec', '-n', 'db'],
