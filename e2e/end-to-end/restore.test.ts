@@ -12,11 +12,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  OPERATOR_NAMESPACE,
   TestNamespace,
   clusterStatus,
   condition,
   eventually,
   installOperator,
+  kubectlOk,
   localCluster,
   postgresCluster,
   psqlInPod,
@@ -37,6 +39,7 @@ interface RestoreStatus {
   lsn?: string;
   lastTransactionTime?: string;
   message?: string;
+  instancesStopped?: boolean;
 }
 
 describe('restore: into new clusters (spec.restore, PostgresRestore) and in place', () => {
@@ -244,7 +247,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
   });
 
   // Last: it rewinds the source every other test reads.
-  it('in place: the running source goes back to the target, on a new timeline, and its replica streams again', async () => {
+  it('in place, through a restart of both controllers: the running source goes back to the target, on a new timeline, and its replica streams again', async () => {
     const timelineBefore = Number(inSource('SELECT timeline_id FROM pg_control_checkpoint()'));
     ns.apply({
       apiVersion: 'postgres.example.com/v1',
@@ -256,6 +259,17 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
         destination: { inPlace: { clusterName: SOURCE, confirm: SOURCE } },
       },
     });
+    // Both controllers' leaders die mid-restore: their successors continue from the objects.
+    await eventually(
+      'the instances stopped for the restore',
+      () => (restoreStatus(SOURCE).instancesStopped ? true : undefined),
+      180,
+    );
+    for (const lease of ['pgop-cluster-controller', 'pgop-backup-controller']) {
+      const operator = (...args: string[]) => kubectlOk(localCluster(), ['-n', OPERATOR_NAMESPACE, ...args]);
+      const leader = operator('get', 'lease', lease, '-o', 'jsonpath={.spec.holderIdentity}');
+      operator('delete', 'pod', leader, '--grace-period=1', '--wait=false');
+    }
     const done = await restorePhase('rewind', 'Succeeded');
     assert.ok((done.restoredTo?.timeline ?? 0) > timelineBefore, JSON.stringify(done));
     await waitRunning(ns, SOURCE, 2, 300);

@@ -179,7 +179,7 @@ describe('cluster controller (integration)', () => {
     );
   });
 
-  it('restores from a source that appears after the cluster: nothing created before, then the restore Job', async () => {
+  it('restores from a source that appears after the cluster: nothing created before, then the pre-flight check Job', async () => {
     apply(
       cluster('restored', {
         replicas: 2,
@@ -208,24 +208,34 @@ describe('cluster controller (integration)', () => {
       metadata: { name: 'later' },
       spec: { clusterName: 'origin' },
     });
-    await until('the restore Job', () =>
-      restoredObjects().includes('job.batch/restored-restore') ? true : undefined,
+    // The pre-flight check reads the repository first (its result and the restore itself need a
+    // kubelet: e2e/end-to-end/restore.test.ts).
+    await until('the check Job', () =>
+      restoredObjects().includes('job.batch/restored-restore-check') ? true : undefined,
     );
     assert.equal(
-      restoredObjects().split(/\s+/).filter(Boolean).sort().join(' '),
-      'job.batch/restored-restore persistentvolumeclaim/pgdata-restored-0',
-      'the first volume and the Job; no StatefulSet until the data is restored',
+      restoredObjects().trim(),
+      'job.batch/restored-restore-check',
+      'only the check Job: no volume, no restore Job, no StatefulSet before the target is checked',
     );
     const restore = (json<{ status?: { restore?: { phase: string; source: string } } }>('pgc', 'restored')
       .status?.restore ?? {}) as { phase?: string; source?: string };
-    assert.deepEqual(restore.phase, 'Restoring');
+    assert.deepEqual(restore.phase, 'Checking');
     assert.equal(restore.source, `s3://pg-backups/pgbackrest/${NS}/origin`);
-    const job = json<{ spec: { template: { spec: { containers: { command: string[] }[] } } } }>(
-      'job',
-      'restored-restore',
-    );
-    assert.ok(job.spec.template.spec.containers[0]!.command.includes('--target=2026-01-01 00:00:00+00'));
-    assert.equal(status('restored').phase, 'Creating');
+    type Job = {
+      spec: {
+        template: {
+          spec: { containers: { command: string[] }[]; volumes: { persistentVolumeClaim?: object }[] };
+        };
+      };
+    };
+    const job = json<Job>('job', 'restored-restore-check');
+    assert.deepEqual(job.spec.template.spec.containers[0]!.command, [
+      'python3',
+      '/etc/pgbackrest-source/check.py',
+    ]);
+    assert.ok(!job.spec.template.spec.volumes.some((v) => v.persistentVolumeClaim));
+    assert.equal(status('restored').phase, 'Pending');
   });
 
   describe('with spec.backup', () => {

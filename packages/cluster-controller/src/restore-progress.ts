@@ -22,7 +22,10 @@ import { childNames } from './naming.js';
 import { isPodReady, patroniMember } from './patroni-member.js';
 import { checkRestoreTarget, parseRepositoryFacts } from './restore-preflight.js';
 
-/** What is asked: the restore of spec.restore (key "create") or of spec.inPlaceRestore. */
+/**
+ * What is asked: the restore of spec.restore (key "create/<cluster uid>": a cluster deleted and
+ * created again under the same name asks anew) or of spec.inPlaceRestore (its requestId).
+ */
 export interface RestoreRequest {
   key: string;
   /** spec.inPlaceRestore.requestId; status.restore.requestId echoes it. */
@@ -51,7 +54,8 @@ export function restoreRequestOf(cluster: PostgresCluster): RestoreRequest | und
   if (inPlace) return { key: inPlace.requestId, id: inPlace.requestId, inPlace: true, target: inPlace };
   const create = cluster.spec.restore;
   // An in-place restore reported on status.restore after the cluster's creation: the creation's is over.
-  if (create && !cluster.status?.restore?.requestId) return { key: 'create', inPlace: false, target: create };
+  if (create && !cluster.status?.restore?.requestId)
+    return { key: `create/${cluster.metadata.uid}`, inPlace: false, target: create };
   return undefined;
 }
 

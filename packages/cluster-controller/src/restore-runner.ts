@@ -75,10 +75,14 @@ export class RestoreRunner {
     const job = this.jobOf(cluster, restoreJobName(cluster.metadata.name!));
     const stale = [checkJob, job].filter(
       (j) =>
-        j && (j.metadata?.deletionTimestamp || j.metadata?.annotations?.[REQUEST_ANNOTATION] !== request.key),
+        j &&
+        (j.metadata?.deletionTimestamp ||
+          !j.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ||
+          j.metadata?.annotations?.[REQUEST_ANNOTATION] !== request.key),
     );
     if (stale.length > 0) {
-      // Left by an earlier request, or going: gone before this one creates Jobs of the same names.
+      // Left by an earlier request or an earlier cluster of this name (its garbage collection may
+      // lag), or going: gone before this one creates Jobs of the same names.
       for (const j of stale) await this.deleteJob(cluster, j!.metadata!.name!);
       const status = current ?? reported;
       return { ...(status ? { status } : {}), instances: reported?.instancesStopped ? 'none' : 'normal' };
@@ -196,9 +200,10 @@ export class RestoreRunner {
     );
   }
 
+  /** The restore Job of that name made for a cluster of this name (this one or an earlier). */
   private jobOf(cluster: PostgresCluster, name: string): V1Job | undefined {
     const job = this.deps.jobs.get(name, cluster.metadata.namespace);
-    return job?.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ? job : undefined;
+    return job?.metadata?.labels?.[CLUSTER_LABEL] === cluster.metadata.name ? job : undefined;
   }
 
   private podOf(job: V1Job | undefined): V1Pod | undefined {

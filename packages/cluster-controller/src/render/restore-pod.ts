@@ -19,7 +19,7 @@ import { DATA_VOLUME, resourceRequirements } from './statefulset.js';
 export const RESTORE_SOURCE_DIR = '/etc/pgbackrest-source';
 const CONFIG_KEY = 'pgbackrest.conf';
 
-/** On the restore's Jobs: the request they belong to ("create", or an in-place requestId). */
+/** On the restore's Jobs: the request they belong to (restore-progress.ts, RestoreRequest.key). */
 export const REQUEST_ANNOTATION = RESTORE_REQUEST_ANNOTATION;
 
 /** The first instance's volume, named as the StatefulSet's claim template names it. */
