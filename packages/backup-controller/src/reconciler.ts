@@ -274,12 +274,16 @@ export class BackupReconciler {
     return decision.status;
   }
 
+  /** What the Job's last pod wrote into its termination message (a retried Job has several). */
   private jobPodMessage(job: V1Job | undefined): string | undefined {
     if (!job) return undefined;
-    const pod = this.deps.caches.pods
+    const pods = this.deps.caches.pods
       .list(job.metadata?.namespace)
-      .find((p) => p.metadata?.labels?.['job-name'] === job.metadata?.name);
-    return pod?.status?.containerStatuses?.[0]?.state?.terminated?.message;
+      .filter((p) => p.metadata?.labels?.['job-name'] === job.metadata?.name)
+      .sort((a, b) =>
+        String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
+      );
+    return pods.at(-1)?.status?.containerStatuses?.[0]?.state?.terminated?.message;
   }
 
   /** BackupVerified: the last verification's outcome; a running one keeps the previous. */
@@ -342,14 +346,7 @@ export class BackupReconciler {
     for (const job of this.ownedJobs(backup)) {
       const state = finishedState(job);
       if (!state) continue;
-      const pods = this.deps.caches.pods
-        .list(backup.metadata.namespace)
-        .filter((p) => p.metadata?.labels?.['job-name'] === job.metadata?.name)
-        .sort((a, b) =>
-          String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
-        );
-      const message = pods.at(-1)?.status?.containerStatuses?.[0]?.state?.terminated?.message;
-      const result = decodeJobResult(message);
+      const result = decodeJobResult(this.jobPodMessage(job));
       finished.push({ job, ...state, ...(result ? { result } : {}) });
     }
     return finished.sort((a, b) => a.completedAt.localeCompare(b.completedAt));
