@@ -17,7 +17,12 @@
  * before the next begins, so a restart of the controller resumes where it was.
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import type { ClusterRestoreStatus, PostgresCluster, RestoreTarget } from '@pgop/api';
+import {
+  RESTORE_REQUEST_ANNOTATION,
+  type ClusterRestoreStatus,
+  type PostgresCluster,
+  type RestoreTarget,
+} from '@pgop/api';
 import { childNames } from './naming.js';
 import { isPodReady, patroniMember } from './patroni-member.js';
 import { checkRestoreTarget, parseRepositoryFacts } from './restore-preflight.js';
@@ -39,6 +44,8 @@ export type RestoreInstances = 'none' | 'first' | 'normal';
 
 export type RestoreStep = { instances: RestoreInstances; status?: ClusterRestoreStatus } & (
   | { type: 'none' }
+  /** Jobs of the same names left by an earlier request or cluster: gone before new ones start. */
+  | { type: 'removeStale'; jobs: string[] }
   | { type: 'check' }
   | { type: 'wait' }
   | { type: 'failed' }
@@ -73,7 +80,7 @@ export interface RestoreObservation {
   request: RestoreRequest;
   /** The source repository's URL. */
   source: string;
-  /** The request's Jobs and their pods (for their termination messages). */
+  /** The Jobs of the restore's names (stale ones included) and their pods (termination messages). */
   checkJob?: V1Job;
   checkPod?: V1Pod;
   job?: V1Job;
@@ -125,6 +132,24 @@ function running(status: ClusterRestoreStatus): ClusterRestoreStatus {
   return copy;
 }
 
+/**
+ * How many instances run while the data is not (yet) being replaced: an in-place restore leaves
+ * the cluster running, unless an earlier one stopped it (its volumes then hold part of a restore,
+ * or nothing, and start again only on restored data); a new cluster has none.
+ */
+export function untouchedInstances(request: RestoreRequest, cluster: PostgresCluster): RestoreInstances {
+  return request.inPlace && cluster.status?.restore?.instancesStopped !== true ? 'normal' : 'none';
+}
+
+/** A Job of an earlier request, or of an earlier cluster of this name (its collection may lag), or going. */
+function isStale(job: V1Job, cluster: PostgresCluster, request: RestoreRequest): boolean {
+  return (
+    job.metadata?.deletionTimestamp !== undefined ||
+    !job.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ||
+    job.metadata?.annotations?.[RESTORE_REQUEST_ANNOTATION] !== request.key
+  );
+}
+
 const jobFailed = (job: V1Job | undefined) => (job?.status?.failed ?? 0) > 0;
 const jobSucceeded = (job: V1Job | undefined) => (job?.status?.succeeded ?? 0) > 0;
 
@@ -133,14 +158,17 @@ export function decideRestore(o: RestoreObservation): RestoreStep {
   const reported = cluster.status?.restore;
   const current = reported?.requestId === request.id ? reported : undefined;
   if (current?.phase === 'Restored') return { type: 'none', instances: 'normal' };
-  // Instances stopped for an in-place restore start again only on restored data: after a failed
-  // restore their volumes hold part of a restore (or nothing), whatever is asked next.
   const stopped = reported?.instancesStopped === true;
-  const untouched: RestoreInstances = request.inPlace && !stopped ? 'normal' : 'none';
+  const untouched = untouchedInstances(request, cluster);
   if (current?.phase === 'Failed')
     return untouched === 'normal'
       ? { type: 'none', instances: 'normal' }
       : { type: 'failed', status: current, instances: 'none' };
+  const stale = [o.checkJob, o.job].filter(
+    (j): j is V1Job => j !== undefined && isStale(j, cluster, request),
+  );
+  if (stale.length > 0)
+    return { type: 'removeStale', jobs: stale.map((j) => j.metadata!.name!), instances: untouched };
   const base = {
     source: o.source,
     ...(request.id ? { requestId: request.id } : {}),

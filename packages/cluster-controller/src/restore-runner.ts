@@ -18,10 +18,11 @@ import { childNames } from './naming.js';
 import { ownRepository, repositoryUrlOf, type RepositoryOf } from './render/pgbackrest.js';
 import { renderRestoreCheckJob, restoreCheckJobName } from './render/restore-check-job.js';
 import { renderFirstInstanceVolume, renderRestoreJob, restoreJobName } from './render/restore-job.js';
-import { firstInstanceVolume, REQUEST_ANNOTATION } from './render/restore-pod.js';
+import { firstInstanceVolume } from './render/restore-pod.js';
 import {
   decideRestore,
   restoreRequestOf,
+  untouchedInstances,
   type RestoreInstances,
   type RestoreRequest,
 } from './restore-progress.js';
@@ -69,24 +70,10 @@ export class RestoreRunner {
     const source = this.sourceOf(cluster, request);
     // Checked before anything exists; once the data is restored the source no longer matters.
     if (isBlocker(source) && !current)
-      return { blocker: source, instances: request.inPlace ? 'normal' : 'none' };
+      return { blocker: source, instances: untouchedInstances(request, cluster) };
 
     const checkJob = this.jobOf(cluster, restoreCheckJobName(cluster.metadata.name!));
     const job = this.jobOf(cluster, restoreJobName(cluster.metadata.name!));
-    const stale = [checkJob, job].filter(
-      (j) =>
-        j &&
-        (j.metadata?.deletionTimestamp ||
-          !j.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid) ||
-          j.metadata?.annotations?.[REQUEST_ANNOTATION] !== request.key),
-    );
-    if (stale.length > 0) {
-      // Left by an earlier request or an earlier cluster of this name (its garbage collection may
-      // lag), or going: gone before this one creates Jobs of the same names.
-      for (const j of stale) await this.deleteJob(cluster, j!.metadata!.name!);
-      const status = current ?? reported;
-      return { ...(status ? { status } : {}), instances: reported?.instancesStopped ? 'none' : 'normal' };
-    }
     if (current && current.phase !== 'Checking' && checkJob)
       await this.removeJobs(cluster, [restoreCheckJobName]);
 
@@ -110,6 +97,9 @@ export class RestoreRunner {
     const needsSource = step.type === 'check' || step.type === 'restore';
     if (needsSource && isBlocker(source)) return { ...progress, blocker: source };
     switch (step.type) {
+      case 'removeStale':
+        for (const name of step.jobs) await this.deleteJob(cluster, name);
+        return progress;
       case 'check':
         for (const child of renderRestoreCheckJob(
           cluster,

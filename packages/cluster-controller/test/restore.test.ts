@@ -223,16 +223,29 @@ describe('decideRestore', () => {
     version: String(c.spec.version),
     wal: { segment: '000000010000000000000009', time: 1764066600 },
   });
+  /** The Jobs given are the request's own (owned by the cluster, marked with the request). */
   const observe = (over: Partial<RestoreObservation> = {}): RestoreObservation => {
     const cl = over.cluster ?? c;
+    const request = restoreRequestOf(cl)!;
+    const own = (j: V1Job | undefined) =>
+      j && {
+        ...j,
+        metadata: {
+          ...j.metadata,
+          ownerReferences: [{ uid: cl.metadata.uid! } as never],
+          annotations: { 'postgres.example.com/restore-request': request.key },
+        },
+      };
     return {
       cluster: cl,
-      request: restoreRequestOf(cl)!,
+      request,
       source: 's3://backups/x',
       statefulSet: { exists: false, replicas: 0 },
       pods: [],
       now: new Date('2026-11-25T12:00:00Z'),
       ...over,
+      checkJob: own(over.checkJob),
+      job: own(over.job),
     };
   };
   const withRestore = (cl: PostgresCluster, restore: object) =>
@@ -260,6 +273,29 @@ describe('decideRestore', () => {
       ['Failed', 'RepositoryUnreachable'],
     );
     assert.match(unreachable.status!.message!, /ERROR \[039\]/);
+  });
+
+  it("removes Jobs of an earlier request or cluster first, without starting a new cluster's instances", () => {
+    const earlier = (metadata: V1Job['metadata']): RestoreObservation => ({
+      ...observe(),
+      checkJob: { metadata: { name: 'restored-restore-check', ...metadata }, status: { failed: 1 } },
+    });
+    const ofEarlierCluster = decideRestore(earlier({ ownerReferences: [{ uid: 'gone' } as never] }));
+    assert.deepEqual(ofEarlierCluster, {
+      type: 'removeStale',
+      jobs: ['restored-restore-check'],
+      instances: 'none',
+    });
+    const key = restoreRequestOf(c)!.key;
+    const ownerReferences = [{ uid: c.metadata.uid! } as never];
+    const ofEarlierRequest = decideRestore(
+      earlier({ ownerReferences, annotations: { 'postgres.example.com/restore-request': 'x/1' } }),
+    );
+    assert.equal(ofEarlierRequest.type, 'removeStale');
+    const current = decideRestore(
+      earlier({ ownerReferences, annotations: { 'postgres.example.com/restore-request': key } }),
+    );
+    assert.equal(current.status?.reason, 'RepositoryUnreachable', 'its own check Job is read, not removed');
   });
 
   it('a new cluster: creates the Job, waits for it, and reports a failure with its message', () => {

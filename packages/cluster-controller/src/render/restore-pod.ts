@@ -19,9 +19,6 @@ import { DATA_VOLUME, resourceRequirements } from './statefulset.js';
 export const RESTORE_SOURCE_DIR = '/etc/pgbackrest-source';
 const CONFIG_KEY = 'pgbackrest.conf';
 
-/** On the restore's Jobs: the request they belong to (restore-progress.ts, RestoreRequest.key). */
-export const REQUEST_ANNOTATION = RESTORE_REQUEST_ANNOTATION;
-
 /** The first instance's volume, named as the StatefulSet's claim template names it. */
 export function firstInstanceVolume(clusterName: string): string {
   return `${DATA_VOLUME}-${clusterName}-0`;
@@ -42,7 +39,7 @@ export function restoreSourceConf(source: RepositoryOf): string {
 
 export interface RestoreJobParameters {
   name: string;
-  /** The request the Job belongs to (REQUEST_ANNOTATION). */
+  /** The request the Job belongs to (RESTORE_REQUEST_ANNOTATION; restore-progress.ts, RestoreRequest.key). */
   requestKey: string;
   source: RepositoryOf;
   image: string;
@@ -71,7 +68,7 @@ export function renderRestoreStepJob(
     kind: 'Job',
     metadata: {
       ...childMetadata(cluster, p.name, 'restore'),
-      annotations: { [REQUEST_ANNOTATION]: p.requestKey },
+      annotations: { [RESTORE_REQUEST_ANNOTATION]: p.requestKey },
     },
     spec: {
       // Its causes (a target outside the WAL, a repository refusing access) do not go away by
