@@ -88,7 +88,12 @@ pg_ctl -D "$PGDATA" -l /tmp/postgres.log -w -t 3600 start -o "-c listen_addresse
   fail "PostgreSQL did not start on the restored data: $(tail -n 5 /tmp/postgres.log)"
 sql() { psql -h /tmp -d postgres -XAtq "$@"; }
 while [ "$(sql -c 'SELECT pg_is_in_recovery()' 2>/dev/null || echo gone)" != f ]; do
-  pg_ctl -D "$PGDATA" status > /dev/null || fail "recovery failed: $(tail -n 5 /tmp/postgres.log)"
+  if ! pg_ctl -D "$PGDATA" status > /dev/null; then
+    # The archive holds no commit after the target yet (docs/restore.md, "Pre-flight checks").
+    grep -q 'recovery ended before configured recovery target was reached' /tmp/postgres.log &&
+      fail "recovery failed: no transaction committed after the target time is archived yet; retry once newer WAL is archived (archive_timeout), or restore the latest point"
+    fail "recovery failed: $(tail -n 5 /tmp/postgres.log)"
+  fi
   sleep 1
 done
 # The new cluster's own credentials (Patroni does not set them on existing data). Generated
