@@ -118,7 +118,11 @@ Backups (Ticket 3; docs/backup.md):
   ${kubectlPath} -n ${NAMESPACE} apply -f examples/backup-schedule.yaml
   ${kubectlPath} -n ${NAMESPACE} annotate postgresbackup my-cluster-backup backup.postgres.example.com/trigger=now
   ${kubectlPath} -n ${NAMESPACE} get postgresbackup -w
-  ${kubectlPath} -n ${NAMESPACE} exec ${name}-0 -- pgbackrest info`
+  ${kubectlPath} -n ${NAMESPACE} exec ${name}-0 -- pgbackrest info
+  ${kubectlPath} -n ${NAMESPACE} annotate postgresbackup my-cluster-backup backup.postgres.example.com/verify=now
+Restore (docs/restore.md; set the target time in the file first):
+  ${kubectlPath} -n ${NAMESPACE} apply -f examples/restore-pitr.yaml
+  ${kubectlPath} -n ${NAMESPACE} get postgresrestore -w`
     : ''
 }
 Remove the demo: ${kubectlPath} delete namespace ${NAMESPACE}; the local Kubernetes: npm run cluster:down`);
