@@ -2,8 +2,8 @@
 # Stops or starts the local cluster's kube-apiserver (for the "API server down" drill).
 # Usage: apiserver.sh stop|start
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
-source "$CLUSTER_SCRIPTS/control-plane.sh"
+source "$(dirname "$0")/lib/common.sh"
+source "$CLUSTER_SCRIPTS/lib/control-plane.sh"
 NODE_IP=$(cat "$CLUSTER_DIR/node-ip")
 case "${1:-}" in
   stop) stop_daemon kube-apiserver ;;

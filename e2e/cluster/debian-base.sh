@@ -17,7 +17,8 @@ if [ ! -f "$cache" ]; then
   echo "debootstrap $suite (minbase) ..." >&2
   rootfs=$(mktemp -d "${TMPDIR:-/tmp}/pgop-debootstrap.XXXXXX")
   trap 'rm -rf "$rootfs"' EXIT
-  debootstrap --variant=minbase "$suite" "$rootfs" "$DEBIAN_MIRROR" >"$rootfs.log" 2>&1 ||
+  mirror=$(debian_mirror)
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 ||
     { tail -20 "$rootfs.log" >&2; exit 1; }
   rm -f "$rootfs.log"
   # Like the official image: no cached package lists, no pending apt state.

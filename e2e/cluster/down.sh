@@ -3,7 +3,7 @@
 # volumes, containerd's store, certificates, iptables rules, the CNI bridge). Idempotent.
 # Built binaries and images stay cached (~/.cache/pgop, podman's store), so the next up is warm.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 [ "$(id -u)" = 0 ] || die "run it as root (it stops containerd and removes iptables rules)"
 
 stop_daemon kube-proxy

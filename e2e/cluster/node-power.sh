@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Kills or restarts a node of the local cluster (for the lost-node drill).
-# Usage: node-power.sh kill|start <node number>
+# Usage: node-power.sh kill|kill-kubelet|start <node number>
 #   kill:  SIGKILL the node's kubelet, every container on it, its containerd and shims.
+#   kill-kubelet: SIGKILL only its kubelet: the node goes NotReady, its containers run on.
 #   start: start its containerd and kubelet again and wait until the node is Ready and schedulable.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
-source "$CLUSTER_SCRIPTS/node.sh"
+source "$(dirname "$0")/lib/common.sh"
+source "$CLUSTER_SCRIPTS/lib/node.sh"
 [ "$(id -u)" = 0 ] || die "run it as root"
-[ "${2:-}" = 1 ] && [ "${1:-}" = kill ] && die "node 1 runs the operator and the add-ons: only node 2 may be killed"
+[ "${2:-}" = 1 ] && [[ "${1:-}" = kill* ]] && die "node 1 runs the operator and the add-ons: only node 2 may be killed"
 [[ " ${NODES[*]} " == *" ${2:-none} "* ]] || die "usage: $0 kill|start <node number: ${NODES[*]}>"
 select_node "$2"
 no_condition_taints() {
@@ -18,6 +19,7 @@ no_condition_taints() {
 NODE_IP=$(cat "$CLUSTER_DIR/node-ip")
 case "$1" in
   kill) kill_node ;;
+  kill-kubelet) pid=$(pid_of "kubelet$NODE_SUFFIX") && kill -KILL "$pid" && rm -f "$PIDS/kubelet$NODE_SUFFIX.pid" ;;
   start)
     start_containerd
     start_kubelet
@@ -28,5 +30,5 @@ case "$1" in
     wait_for "node $NODE_NAME without the node controller's taints" 120 "kubelet$NODE_SUFFIX" \
       no_condition_taints
     ;;
-  *) die "usage: $0 kill|start <node number>" ;;
+  *) die "usage: $0 kill|kill-kubelet|start <node number>" ;;
 esac

@@ -4,12 +4,12 @@
 # no-op. Everything is installed or built by the project's own scripts and cached outside the
 # repository; see docs/development.md.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
-source "$CLUSTER_SCRIPTS/pki.sh"
-source "$CLUSTER_SCRIPTS/control-plane.sh"
-source "$CLUSTER_SCRIPTS/node.sh"
-source "$CLUSTER_SCRIPTS/images.sh"
-source "$CLUSTER_SCRIPTS/addons.sh"
+source "$(dirname "$0")/lib/common.sh"
+source "$CLUSTER_SCRIPTS/lib/pki.sh"
+source "$CLUSTER_SCRIPTS/lib/control-plane.sh"
+source "$CLUSTER_SCRIPTS/lib/node.sh"
+source "$CLUSTER_SCRIPTS/lib/images.sh"
+source "$CLUSTER_SCRIPTS/lib/addons.sh"
 
 [ "$(id -u)" = 0 ] || die "the local cluster runs containerd, the kubelet and iptables: run it as root"
 started=$(date +%s)
@@ -33,13 +33,13 @@ MINIO_IMAGE="localhost/pgop-test/minio:${MINIO_VERSION##*-}"
 LOCAL_PATH_PROVISIONER_IMAGE="localhost/pgop-test/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION"
 HELPER_IMAGE="docker.io/library/debian:trixie"
 # shellcheck disable=SC2206
-PRODUCT_IMAGES=($(bash "$CLUSTER_SCRIPTS/build-images.sh" --list))
+PRODUCT_IMAGES=($(bash "$REPO_ROOT/images/build.sh" --list))
 
 build_image_from_files "$PAUSE_IMAGE" "$REPO_ROOT/e2e/images/pause/Dockerfile" /usr/bin/catatonit
 build_static_binary_image "$COREDNS_IMAGE" "$TOOLS_BIN_DIR/coredns"
 build_static_binary_image "$MINIO_IMAGE" "$TOOLS_BIN_DIR/minio"
 build_static_binary_image "$LOCAL_PATH_PROVISIONER_IMAGE" "$TOOLS_BIN_DIR/local-path-provisioner"
-bash "$CLUSTER_SCRIPTS/build-images.sh"
+bash "$REPO_ROOT/images/build.sh"
 
 make_pki
 prepare_host

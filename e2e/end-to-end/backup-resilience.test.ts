@@ -23,7 +23,7 @@ import {
   waitRunning,
   psqlInPod,
   type ClusterStatus,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 /** psql on the cluster's current primary, as the postgres user over the socket. */
 function sqlOnPrimary(ns: TestNamespace, cluster: string, statement: string): string {

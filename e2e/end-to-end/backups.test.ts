@@ -1,5 +1,5 @@
 /**
- * Backups on the local Kubernetes, against its S3 server (MinIO): Ticket 3's backup demo, the
+ * Backups on the local Kubernetes, against its S3 server (MinIO): the backups demo, the
  * schedule's full-then-incremental, exactly one backup per trigger value, retention with
  * pgbackrest expire, and wrong credentials made visible and then fixed without a restart.
  */
@@ -21,7 +21,7 @@ import {
   startArchivingCluster,
   waitBackup,
   waitBackupHealthy,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 describe('PostgresBackup', () => {
   let ns: TestNamespace;
@@ -34,16 +34,22 @@ describe('PostgresBackup', () => {
   });
   after(() => ns?.delete());
 
-  it("runs Ticket 3's demo: a schedule, a triggered full backup, the columns, pgbackrest info", async () => {
+  it('runs the backups demo: a schedule, a triggered full backup, the columns, pgbackrest info', async () => {
     ns.apply({
       apiVersion: 'postgres.example.com/v1',
       kind: 'PostgresBackup',
       metadata: { name: 'my-cluster-backup' },
       spec: { clusterName: 'my-cluster', schedule: '0 2 * * *', retention: { days: 14, count: 10 } },
     });
-    const cronJob = JSON.parse(ns.k('get', 'cronjob', 'my-cluster-backup-scheduled', '-o', 'json')) as {
-      spec: { schedule: string; jobTemplate: { spec: { backoffLimit: number } } };
-    };
+    // The controller makes it after the apply returns (a new operator leader may still be syncing).
+    const cronJob = await eventually('the CronJob of the schedule', () => {
+      const res = ns.try('get', 'cronjob', 'my-cluster-backup-scheduled', '-o', 'json');
+      return res.code === 0
+        ? (JSON.parse(res.stdout) as {
+            spec: { schedule: string; jobTemplate: { spec: { backoffLimit: number } } };
+          })
+        : undefined;
+    });
     assert.equal(cronJob.spec.schedule, '0 2 * * *');
     assert.equal(cronJob.spec.jobTemplate.spec.backoffLimit, 3);
 
@@ -130,6 +136,44 @@ describe('PostgresBackup', () => {
     assert.equal(s.backups![1]!.label, newest);
     const info = ns.k('exec', 'my-cluster-0', '--', 'pgbackrest', '--output=json', 'info');
     assert.equal((info.match(/"label"/g) ?? []).length, 2, 'pgBackRest itself lists two backups');
+  });
+
+  it("a one-off PostgresBackup's retention removes none of the schedule's backups: its window stays", async () => {
+    const labels = () =>
+      [
+        ...ns
+          .k('exec', 'my-cluster-0', '--', 'pgbackrest', '--output=json', 'info')
+          .matchAll(/"label"\s*:\s*"([^"]+)"/g),
+      ].map((m) => m[1]!);
+    const schedules = labels();
+    assert.equal(schedules.length, 2, "the schedule's two full backups");
+    // Before the migration: one backup, keep one. It must not cut the schedule's window.
+    ns.apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresBackup',
+      metadata: { name: 'pre-migration' },
+      spec: { clusterName: 'my-cluster', type: 'Full', retention: { count: 1 } },
+    });
+    const s = await waitBackup(
+      ns,
+      'pre-migration',
+      'the one-off backup succeeded',
+      (s) => s.oneOff?.phase === 'Succeeded',
+    );
+    assert.equal(s.backupCount, 3, `the repository keeps every backup: ${JSON.stringify(s.backups)}`);
+    const after = labels();
+    assert.deepEqual(after.slice(0, 2), schedules, "the schedule's backups, the oldest first, are all there");
+    // The schedule's own retention (count 2) counts only its own backups: the one-off stays.
+    ns.k('annotate', '--overwrite', 'pgbackup', 'my-cluster-backup', `${TRIGGER}=r3`);
+    const scheduled = await waitBackup(
+      ns,
+      'my-cluster-backup',
+      'r3 done',
+      (s) => s.lastTrigger?.value === 'r3' && s.lastTrigger.phase === 'Succeeded',
+    );
+    assert.equal(scheduled.backupCount, 3, 'its oldest went, the one-off stayed');
+    assert.ok(labels().includes(after[2]!), "the one-off's backup is still there");
+    assert.ok(!labels().includes(schedules[0]!), "the schedule's oldest went by its own count");
   });
 
   it('names a bucket that does not exist, and archives nothing', async () => {

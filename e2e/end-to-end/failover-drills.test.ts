@@ -3,7 +3,8 @@
  * samples every pod's role while the fault happens, then asserts what a user relies on, never
  * how long it took (npm run bench:failover measures that):
  * - at no sample did two pods accept writes;
- * - synchronous replication: no acknowledged row is missing afterwards;
+ * - no acknowledged row is missing afterwards (synchronous replication; and asynchronous when
+ *   the primary is fenced, which stops it with a fast shutdown that streams all WAL first);
  * - writes were acknowledged again after the fault;
  * - the cluster is whole again: Running, one primary, every replica streaming on its timeline;
  * - what pgop shows: status.primaryPod, lastFailover or lastSwitchover, the events.
@@ -18,16 +19,17 @@ import {
   drillNode,
   DRILLS,
   nodeOf,
+  outOfService,
   runDrill,
   waitWhole,
   type DrillRun,
-} from '../src/failover-drills.js';
+} from '../src/drills/failover-drills.js';
 import {
   probeOptions,
   type DrillFigures,
   type ProbeOptions,
   type ProbeRecord,
-} from '../src/failover-probe.js';
+} from '../src/drills/failover-probe.js';
 import {
   OPERATOR_NAMESPACE,
   TestNamespace,
@@ -42,7 +44,7 @@ import {
   postgresCluster,
   psqlInPod,
   type LocalCluster,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 const CLUSTER = 'drill';
 const INSTANCES = 3;
@@ -55,6 +57,18 @@ function assertSafe(record: ProbeRecord, figures: DrillFigures, wholeAt: number)
     record.acks.some(([, t]) => t > wholeAt),
     'writes are acknowledged again once the cluster is whole',
   );
+}
+
+/**
+ * After the hung-primary drill: pgop-fence stopped the old PostgreSQL and replaced the hung
+ * Patroni (its log says so), and the old primary is a replica again.
+ */
+function assertFencedAndRejoined(ns: TestNamespace, cluster: string, run: DrillRun) {
+  assert.notEqual(run.after, run.before);
+  const logs = ns.k('logs', run.before) + ns.try('logs', run.before, '--previous').stdout;
+  assert.match(logs, /pgop-fence: Patroni held the leader lock and did not renew it/);
+  assert.match(logs, /pgop-fence: starting Patroni again/);
+  assert.equal(instancePods(ns, cluster).find((p) => p.name === run.before)?.role, 'replica');
 }
 
 describe('failover drills (synchronous replication, 3 instances)', () => {
@@ -149,6 +163,19 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
     await drill(DRILLS['kill-postmaster']!.inject.bind(null, ns, CLUSTER), { movesPrimary: false });
   });
 
+  it("primary's Patroni frozen while PostgreSQL runs: fenced before a replica is promoted, nothing lost, it rejoins", async () => {
+    const run = await runDrill(
+      ns,
+      CLUSTER,
+      INSTANCES,
+      { ...options, reconnectingWriter: true },
+      (primary) => DRILLS['hang-patroni']!.inject(ns, CLUSTER, primary),
+      { movesPrimary: true },
+    );
+    assertSafe(run.record, run.figures, run.wholeAt);
+    assertFencedAndRejoined(ns, CLUSTER, run);
+  });
+
   it("primary's container SIGKILLed (Patroni and PostgreSQL together): the cluster recovers without loss", async () => {
     await drill(DRILLS['kill-container']!.inject.bind(null, ns, CLUSTER), { movesPrimary: false });
   });
@@ -184,8 +211,14 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
       );
       // waitWhole read a status written before the operator stopped; now it returns.
       scale(2);
-      const s = await eventually('lastFailover recorded after the operator returned', () =>
-        status().lastFailover?.from === before && status().primaryPod === after ? status() : undefined,
+      const s = await eventually(
+        `lastFailover from ${before} to ${after} recorded after the operator returned`,
+        () =>
+          status().lastFailover?.from === before && status().primaryPod === after ? status() : undefined,
+        180,
+        () =>
+          `status ${JSON.stringify(status())}\npods ${ns.try('get', 'pods', '-o', 'wide', '--show-labels').stdout}` +
+          `\noperator ${kubectlOk(cluster, ['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-o', 'wide'])}`,
       );
       assert.equal(s.lastFailover!.to, after);
     } finally {
@@ -299,6 +332,35 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
   });
 });
 
+describe('hung primary with asynchronous replication (the default mode, 3 instances)', () => {
+  const ASYNC_CLUSTER = 'async-drill';
+  let ns: TestNamespace;
+  let options: ProbeOptions;
+
+  before(async () => {
+    const cluster = localCluster();
+    installOperator(cluster);
+    ns = new TestNamespace(cluster, 'drills-async');
+    ns.apply(postgresCluster(ASYNC_CLUSTER, { replicas: INSTANCES }));
+    await waitWhole(ns, ASYNC_CLUSTER, INSTANCES);
+    options = { ...probeOptions(ns, ASYNC_CLUSTER), reconnectingWriter: true };
+  });
+  after(() => ns?.delete());
+
+  it('Patroni frozen on the primary: fenced before a replica is promoted, no acknowledged commit lost, it rejoins', async () => {
+    const run = await runDrill(
+      ns,
+      ASYNC_CLUSTER,
+      INSTANCES,
+      options,
+      (primary) => DRILLS['hang-patroni']!.inject(ns, ASYNC_CLUSTER, primary),
+      { movesPrimary: true },
+    );
+    assertSafe(run.record, run.figures, run.wholeAt);
+    assertFencedAndRejoined(ns, ASYNC_CLUSTER, run);
+  });
+});
+
 describe("lost node: the primary's node dies (synchronous replication, one instance per node)", () => {
   const LOST = 'lost-node';
   const drill = DRILLS['lose-node']!;
@@ -313,11 +375,58 @@ describe("lost node: the primary's node dies (synchronous replication, one insta
     await waitWhole(ns, LOST, 2);
   });
   after(() => {
+    outOfService('untaint');
     drillNode('start');
     ns?.delete();
   });
 
-  it('a replica takes over, pgop force-deletes the lost pod after the confirmation window, and it rejoins from the other node', async () => {
+  const nodeLostCondition = (reason: string) =>
+    eventually(
+      `NodeLost ${reason}`,
+      () => {
+        const c = condition(clusterStatus(ns, LOST), 'NodeLost');
+        return c?.status === 'True' && c.reason === reason ? c.message : undefined;
+      },
+      180,
+    );
+  const forceDeletions = () =>
+    ns.k(
+      'get',
+      'events.events.k8s.io',
+      '--field-selector',
+      'reason=PodForceDeleted',
+      '-o',
+      'jsonpath={.items[*].note}',
+    );
+
+  it('a NotReady node whose primary still runs is left alone: no force-deletion, the same primary, nothing lost', async () => {
+    await drill.prepare!(ns, LOST);
+    const primary = clusterStatus(ns, LOST).primaryPod!;
+    assert.equal(nodeOf(ns, primary), DRILL_NODE);
+    const options = probeOptions(ns, LOST);
+    const run = await runDrill(
+      ns,
+      LOST,
+      2,
+      options,
+      async () => {
+        drillNode('kill-kubelet'); // the node stops reporting; PostgreSQL and Patroni run on
+        try {
+          const message = await nodeLostCondition('LeaderLockRenewed');
+          assert.match(message, new RegExp(`${primary} still renews Patroni's leader lock`));
+          await sleep(30_000);
+          assert.equal(forceDeletions(), '', 'nothing was force-deleted');
+        } finally {
+          drillNode('start');
+        }
+      },
+      { movesPrimary: false },
+    );
+    assertSafe(run.record, run.figures, run.wholeAt);
+    assert.equal(run.after, primary, 'the primary did not change');
+  });
+
+  it('a replica takes over, the node proven gone (out-of-service taint) lets the lost pod go, and it rejoins from the other node', async () => {
     await drill.prepare!(ns, LOST);
     const options = probeOptions(ns, LOST);
     let awaiting = '';
@@ -329,21 +438,15 @@ describe("lost node: the primary's node dies (synchronous replication, one insta
       async (primary) => {
         assert.equal(nodeOf(ns, primary), DRILL_NODE);
         drillNode('kill');
-        // Once Kubernetes marks the node NotReady, pgop says it waits before force-deleting.
-        awaiting = await eventually(
-          'NodeLost AwaitingConfirmation',
-          () => {
-            const c = condition(clusterStatus(ns, LOST), 'NodeLost');
-            return c?.status === 'True' && c.reason === 'AwaitingConfirmation' ? c.message : undefined;
-          },
-          180,
-        );
+        // NotReady is no proof: pgop waits for it, and says so.
+        awaiting = await nodeLostCondition('AwaitingProof');
+        outOfService('taint');
       },
       { movesPrimary: true },
     );
     try {
       assertSafe(run.record, run.figures, run.wholeAt);
-      assert.match(awaiting, new RegExp(`${run.before} on ${DRILL_NODE}`));
+      assert.match(awaiting, new RegExp(`${run.before}: its node ${DRILL_NODE} has been NotReady`));
       // The dead primary could not relabel itself; pgop did, so -primary stopped routing to it.
       assert.match(
         ns.k(
@@ -356,16 +459,10 @@ describe("lost node: the primary's node dies (synchronous replication, one insta
         ),
         new RegExp(`from ${run.before}: Patroni's leader is ${run.after}`),
       );
-      assert.match(
-        ns.k(
-          'get',
-          'events.events.k8s.io',
-          '--field-selector',
-          'reason=PodForceDeleted',
-          '-o',
-          'jsonpath={.items[*].note}',
-        ),
-        new RegExp(run.before),
+      // pgop force-deletes it on the taint; Kubernetes' own pod garbage collector may do it first
+      // (it also acts on out-of-service), so either is fine: the pod was recreated elsewhere.
+      console.log(
+        `lost-node drill: pgop's force-deletions: ${forceDeletions() || 'none (Kubernetes was first)'}`,
       );
       const s = clusterStatus(ns, LOST);
       assert.deepEqual(

@@ -21,7 +21,7 @@ import {
   localCluster,
   copyLocalS3Credentials,
   LOCAL_S3,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 /** The image of the utility pods below. */
 const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';

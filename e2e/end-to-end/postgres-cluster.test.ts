@@ -1,5 +1,5 @@
 /**
- * The cluster controller on the local Kubernetes, installed with Helm: Ticket 2's demo and every
+ * The cluster controller on the local Kubernetes, installed with Helm: the cluster demo and every
  * change a user makes to a PostgresCluster, checked the way a user would see it (kubectl, psql).
  * The namespace enforces the `restricted` Pod Security Standard, so every pod pgop creates must
  * meet it.
@@ -24,7 +24,7 @@ import {
   waitReady,
   waitRunning,
   type InstancePod,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 const primaries = (pods: InstancePod[]) => pods.filter((p) => p.role === 'primary');
 
@@ -48,7 +48,7 @@ describe('PostgresCluster', () => {
   });
   after(() => ns?.delete());
 
-  it("runs the ticket's demo: 3 instances, Running 3/3, writes through -primary, reads through -replica", async () => {
+  it('runs the cluster demo: 3 instances, Running 3/3, writes through -primary, reads through -replica', async () => {
     ns.apply(postgresCluster('my-cluster', { replicas: 3 }));
     const seen: string[] = [];
     await eventually('my-cluster Running 3/3', () => {
@@ -421,11 +421,18 @@ describe('PostgresCluster', () => {
     waitReady(ns, 'kept');
     waitReady(ns, 'dropped');
     ns.k('delete', 'pgc', 'kept', 'dropped', '--timeout=120s');
-    for (const name of ['kept', 'dropped']) {
+    // Retained volumes keep the credentials their roles have; everything else goes.
+    const kept = ['kept-patroni-api', 'kept-replication', 'kept-superuser']
+      .map((s) => `secret/${s}`)
+      .join('\n');
+    for (const [name, left] of [
+      ['kept', kept],
+      ['dropped', ''],
+    ] as const) {
       await eventually(
         `${name}'s pods and objects gone`,
-        () => {
-          const left = ns
+        () =>
+          ns
             .k(
               'get',
               'statefulset,pod,service,configmap,secret,role,poddisruptionbudget',
@@ -434,9 +441,9 @@ describe('PostgresCluster', () => {
               '-o',
               'name',
             )
-            .trim();
-          return left === '' ? true : undefined;
-        },
+            .trim() === left
+            ? true
+            : undefined,
         120,
       );
     }

@@ -27,7 +27,7 @@ import {
   startSqlClient,
   waitBackup,
   waitRunning,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 const SOURCE = 'source';
 const BACKUP = 'source-backup';
@@ -143,6 +143,39 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     await waitRunning(ns, 'latest', 1, 420);
     assert.equal(restoreStatus('latest').phase, 'Restored');
     assert.equal(await rowsIn('latest'), Array.from({ length: 15 }, (_, i) => i + 1).join(','));
+  });
+
+  it("a deleted cluster's retained volume: a restore under its name is refused and touches nothing; a plain cluster of the name runs that data with its credentials", async () => {
+    ns.apply(postgresCluster('reborn', { replicas: 1 }));
+    await waitRunning(ns, 'reborn', 1);
+    psqlInPod(ns, 'reborn-0', "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('the retained row')");
+    const volumeUid = () => ns.k('get', 'pvc', 'pgdata-reborn-0', '-o', 'jsonpath={.metadata.uid}');
+    const volume = volumeUid();
+    ns.k('delete', 'pgc', 'reborn', '--timeout=180s');
+
+    ns.apply(postgresCluster('reborn', { replicas: 1, restore: { clusterName: SOURCE } }));
+    const refused = await eventually('reborn refused', () => {
+      const r = restoreStatus('reborn') as RestoreStatus & { reason?: string };
+      return r.phase === 'Failed' ? r : undefined;
+    });
+    assert.equal(refused.reason, 'RestoreVolumeExists');
+    assert.match(refused.message ?? '', /pgdata-reborn-0 already exists and was not made by a restore/);
+    assert.equal(
+      ns.k('get', 'jobs,statefulsets', '-l', 'postgres.example.com/cluster=reborn', '-o', 'name').trim(),
+      '',
+    );
+    assert.equal(volumeUid(), volume, 'the same volume');
+    ns.k('delete', 'pgc', 'reborn', '--timeout=180s');
+
+    // Two instances: the second clones with the replication password the data has.
+    ns.apply(postgresCluster('reborn', { replicas: 2 }));
+    await waitRunning(ns, 'reborn', 2, 300);
+    const client = await startSqlClient(ns, 'reborn');
+    assert.equal(
+      sql(ns, client, 'reborn-primary', 'SELECT v FROM kept'),
+      'the retained row',
+      'through the Service, with the Secret password',
+    );
   });
 
   it('a source that does not exist: Failed with the reason, and nothing created', async () => {

@@ -13,7 +13,13 @@ import { createBackupController } from '@pgop/backup-controller';
 import { createLogger } from '@pgop/runtime';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { eventually, kubectlOk, REPO_ROOT, startApiServer, type TestApiServer } from '../src/index.js';
+import {
+  eventually,
+  kubectlOk,
+  REPO_ROOT,
+  startApiServer,
+  type TestApiServer,
+} from '../src/harness/index.js';
 
 const NS = 'db';
 const TRIGGER = 'backup.postgres.example.com/trigger';
@@ -140,8 +146,10 @@ describe('backup controller (integration)', () => {
     assert.equal(jobs().length, 1, 'the same value after a restart started another backup');
 
     k('annotate', '--overwrite', 'pgbackup', 'nightly', `${TRIGGER}=second`);
-    await until('second Job', () => (jobs().length === 2 ? true : undefined));
-    assert.equal(status('nightly').lastTrigger?.value, 'second');
+    // The Job is created before the status that records it: wait for both.
+    await until('second Job, recorded', () =>
+      jobs().length === 2 && status('nightly').lastTrigger?.value === 'second' ? true : undefined,
+    );
   });
 
   it('takes one backup at once without a schedule, and never again', async () => {
@@ -270,8 +278,12 @@ describe('backup controller (integration)', () => {
         '-p',
         JSON.stringify({ status: { restore } }),
       );
+    /** The phase as the controller wrote it: the API server defaults a new object's phase to Pending. */
     const phase = (name: string, want: string) =>
-      until(`${name} ${want}`, () => (restoreStatus(name).phase === want ? restoreStatus(name) : undefined));
+      until(`${name} ${want}`, () => {
+        const s = restoreStatus(name);
+        return s.phase === want && s.conditions?.length ? s : undefined;
+      });
     const newClusterRestore = (
       name: string,
       clusterName: string,

@@ -16,7 +16,7 @@ import {
   kubectlOk,
   startApiServer,
   type TestApiServer,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 const NS = 'db';
 
@@ -179,6 +179,85 @@ describe('cluster controller (integration)', () => {
     );
   });
 
+  it('a deletion stuck on a pod that never stops (a lost node) says so, and ends at the bound with an event', async () => {
+    apply(cluster('delta', { replicas: 1 }));
+    await until('delta has its StatefulSet', () =>
+      kubectl(server, ['-n', NS, 'get', 'statefulset', 'delta']).code === 0 ? true : undefined,
+    );
+    // No kubelet here: a pod bound to a node never stops, as on a lost node.
+    apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'delta-0',
+        labels: { 'postgres.example.com/cluster': 'delta', 'app.kubernetes.io/component': 'database' },
+      },
+      spec: {
+        nodeName: 'lost-node',
+        containers: [{ name: 'postgres', image: 'localhost/pgop/postgres:17' }],
+      },
+    });
+    k('delete', 'pgc', 'delta', '--wait=false');
+    const waiting = await until('Ready False Deleting', () => {
+      const c = status('delta').conditions?.find((x) => x.type === 'Ready');
+      return c?.reason === 'Deleting' ? c : undefined;
+    });
+    assert.match(
+      waiting.message,
+      /waiting for the instance pods to stop: delta-0 \(on lost-node\); pgop stops waiting at /,
+    );
+    await until('delta gone', () =>
+      kubectl(server, ['-n', NS, 'get', 'pgc', 'delta']).code !== 0 ? true : undefined,
+    );
+    assert.match(
+      k(
+        'get',
+        'events.events.k8s.io',
+        '--field-selector',
+        'reason=DeletionForced',
+        '-o',
+        'jsonpath={.items[*].note}',
+      ),
+      /waited 8 s for the instance pods to stop: delta-0 \(on lost-node\)/,
+    );
+    k('delete', 'pod', 'delta-0', '--grace-period=0', '--force');
+  });
+
+  it('keeps the credentials with retained volumes, and a new cluster of the same name adopts them', async () => {
+    apply(cluster('gamma', { replicas: 1 }));
+    type Secret = {
+      data: Record<string, string>;
+      metadata: { uid: string; ownerReferences?: { uid: string }[]; annotations?: Record<string, string> };
+    };
+    const secret = () => json<Secret>('secret', 'gamma-superuser');
+    const first = await until('gamma-superuser', () =>
+      kubectl(server, ['-n', NS, 'get', 'secret', 'gamma-superuser']).code === 0 ? secret() : undefined,
+    );
+    k('delete', 'pgc', 'gamma', '--wait=false');
+    await until('gamma gone', () =>
+      kubectl(server, ['-n', NS, 'get', 'pgc', 'gamma']).code !== 0 ? true : undefined,
+    );
+    // whenDeleted: Retain (the default): no owner left for garbage collection to follow.
+    for (const name of ['gamma-superuser', 'gamma-replication', 'gamma-patroni-api']) {
+      const kept = json<Secret>('secret', name);
+      assert.deepEqual(kept.metadata.ownerReferences ?? [], [], `${name} keeps no owner`);
+      assert.match(kept.metadata.annotations?.['postgres.example.com/retained-with-volumes'] ?? '', /kept/);
+    }
+    apply(cluster('gamma', { replicas: 1 }));
+    const uid = await until(
+      'gamma again',
+      () =>
+        kubectl(server, ['-n', NS, 'get', 'pgc', 'gamma', '-o', 'jsonpath={.metadata.uid}']).stdout ||
+        undefined,
+    );
+    const adopted = await until('the kept Secret adopted', () =>
+      secret().metadata.ownerReferences?.some((r) => r.uid === uid) ? secret() : undefined,
+    );
+    assert.equal(adopted.metadata.uid, first.metadata.uid, 'the same Secret');
+    assert.equal(adopted.data.password, first.data.password, 'the password the data has');
+    assert.equal(adopted.metadata.annotations?.['postgres.example.com/retained-with-volumes'], undefined);
+  });
+
   it('restores from a source that appears after the cluster: nothing created before, then the pre-flight check Job', async () => {
     apply(
       cluster('restored', {
@@ -210,17 +289,20 @@ describe('cluster controller (integration)', () => {
     });
     // The pre-flight check reads the repository first (its result and the restore itself need a
     // kubelet: e2e/end-to-end/restore.test.ts).
-    await until('the check Job', () =>
-      restoredObjects().includes('job.batch/restored-restore-check') ? true : undefined,
+    const restoreStatus = () =>
+      (json<{ status?: { restore?: { phase: string; source: string } } }>('pgc', 'restored').status
+        ?.restore ?? {}) as { phase?: string; source?: string };
+    // The Job is created before the status that records it is written: wait for both.
+    const restore = await until('the check Job, recorded as Checking', () =>
+      restoredObjects().includes('job.batch/restored-restore-check') && restoreStatus().phase === 'Checking'
+        ? restoreStatus()
+        : undefined,
     );
     assert.equal(
       restoredObjects().trim(),
       'job.batch/restored-restore-check',
       'only the check Job: no volume, no restore Job, no StatefulSet before the target is checked',
     );
-    const restore = (json<{ status?: { restore?: { phase: string; source: string } } }>('pgc', 'restored')
-      .status?.restore ?? {}) as { phase?: string; source?: string };
-    assert.deepEqual(restore.phase, 'Checking');
     assert.equal(restore.source, `s3://pg-backups/pgbackrest/${NS}/origin`);
     type Job = {
       spec: {
@@ -339,12 +421,11 @@ describe('cluster controller (integration)', () => {
           : undefined,
       );
       apply(cluster('vol', { replicas: 2 }));
-      await until('the repository host is removed', () =>
-        kubectl(server, ['-n', NS, 'get', 'deployment,service', 'vol-repo-host']).code !== 0
-          ? true
-          : undefined,
+      // `get deployment,service` fails as soon as either is gone: wait for each of them.
+      const gone = (kind: string) => kubectl(server, ['-n', NS, 'get', kind, 'vol-repo-host']).code !== 0;
+      await until('the repository host Deployment and Service are removed', () =>
+        gone('deployment') && gone('service') ? true : undefined,
       );
-      assert.equal(kubectl(server, ['-n', NS, 'get', 'service', 'vol-repo-host']).code, 1);
       assert.match(k('get', 'pvc', 'vol-repository', '-o', 'name'), /vol-repository/, 'the backups went too');
     });
   });

@@ -4,11 +4,17 @@
  * SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT, freePort, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import {
+  REPO_ROOT,
+  kubectlOk,
+  startApiServer,
+  startControllerProcess,
+  type ControllerProcess,
+  type TestApiServer,
+} from '../src/harness/index.js';
 
 const CONTROLLERS = ['cluster-controller', 'backup-controller'] as const;
 
@@ -29,28 +35,19 @@ async function waitForStatus(url: string, expected: number, timeoutMs = 30_000):
 
 describe('controller processes', () => {
   let server: TestApiServer;
-  const running: { name: string; child: ChildProcess; port: number; output: string[] }[] = [];
+  const running: (ControllerProcess & { name: string })[] = [];
 
   before(async () => {
     server = await startApiServer();
-    for (const name of CONTROLLERS) {
-      const port = await freePort();
-      const child = spawn(process.execPath, [join(REPO_ROOT, `packages/${name}/dist/src/main.js`)], {
-        env: {
-          ...process.env,
-          KUBECONFIG: server.kubeconfigPath,
-          HEALTH_PORT: String(port),
+    for (const name of CONTROLLERS)
+      running.push({
+        name,
+        ...(await startControllerProcess(server, name, {
           // What the Helm chart gives the backup controller for its Jobs.
           PGOP_JOB_IMAGE: 'localhost/pgop/operator:dev',
           PGOP_BACKUP_JOB_CLUSTER_ROLE: 'pgop-backup-job',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        })),
       });
-      const output: string[] = [];
-      child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-      child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-      running.push({ name, child, port, output });
-    }
   });
   after(async () => {
     for (const r of running) r.child.kill('SIGKILL');
@@ -76,9 +73,8 @@ describe('controller processes', () => {
 
   it('log JSON lines naming their component and exit 0 on SIGTERM', async () => {
     for (const r of running) {
-      const exited = new Promise<number | null>((resolve) => r.child.once('exit', (code) => resolve(code)));
       r.child.kill('SIGTERM');
-      assert.equal(await exited, 0, r.output.join(''));
+      assert.equal(await r.exit, 0, r.output.join(''));
       const lines = r.output
         .join('')
         .trim()

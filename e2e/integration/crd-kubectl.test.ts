@@ -1,13 +1,13 @@
 /**
- * What a user sees with kubectl once the CRDs are installed: the ticket's demo, printer
+ * What a user sees with kubectl once the CRDs are installed: the cluster demo, printer
  * columns, short names, and the status and scale subresources.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { restoreToNewCluster, ticketBackup, ticketCluster } from '@pgop/api/testing';
-import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import { restoreToNewCluster, backupSchedule, basicCluster } from '@pgop/api/testing';
+import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/harness/index.js';
 
 /** The fields these tests read from `kubectl get -o json`. */
 interface Fetched {
@@ -46,7 +46,7 @@ describe('kubectl against the installed CRDs', () => {
   });
   after(() => server?.stop());
 
-  it('installs the CRDs and reports them established (ticket 1 demo)', () => {
+  it('installs the CRDs and reports them established (the cluster demo)', () => {
     k('apply', '--server-side', '-f', join(REPO_ROOT, 'crds'));
     k('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
     const names = k('get', 'crd', '-o', 'name').trim().split('\n').sort();
@@ -58,13 +58,13 @@ describe('kubectl against the installed CRDs', () => {
     assert.match(k('get', 'crd', 'postgresclusters.postgres.example.com'), /^NAME\s+CREATED AT\n/);
   });
 
-  it("creates the ticket's valid cluster and refuses version 13 naming the allowed values", () => {
-    assert.equal(apply(ticketCluster()), 'postgrescluster.postgres.example.com/my-cluster created');
+  it("creates the demo's valid cluster and refuses version 13 naming the allowed values", () => {
+    assert.equal(apply(basicCluster()), 'postgrescluster.postgres.example.com/my-cluster created');
     const bad = kubectl(
       server,
       ['apply', '-f', '-'],
       stringify({
-        ...ticketCluster('bad-cluster'),
+        ...basicCluster('bad-cluster'),
         spec: { version: 13, replicas: 1, storage: { size: '10Gi' } },
       }),
     );
@@ -78,7 +78,7 @@ describe('kubectl against the installed CRDs', () => {
 
   it('refuses a misspelled field instead of silently dropping it (kubectl validates strictly)', () => {
     const typo = {
-      ...ticketCluster('typo'),
+      ...basicCluster('typo'),
       spec: { version: 16, replicas: 1, storage: { size: '10Gi', storageclass: 'fast' } },
     };
     const res = kubectl(server, ['apply', '-f', '-'], stringify(typo));
@@ -149,9 +149,9 @@ describe('kubectl against the installed CRDs', () => {
     );
   });
 
-  it('prints the backup columns of ticket 3 and applies retention defaults', () => {
-    apply(ticketBackup());
-    apply({ ...ticketBackup('one-off'), spec: { clusterName: 'my-cluster' } });
+  it('prints the backup columns of the backups demo and applies retention defaults', () => {
+    apply(backupSchedule());
+    apply({ ...backupSchedule('one-off'), spec: { clusterName: 'my-cluster' } });
     mergePatch(
       'pgbackup/my-cluster-backup',
       {

@@ -10,7 +10,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-no
 import { GROUP, KINDS, VALIDATORS, VERSION } from '@pgop/api';
 import { INVALID_CASES, VALID_EXAMPLES } from '@pgop/api/testing';
 import { parse } from 'yaml';
-import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import { REPO_ROOT, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/harness/index.js';
 
 interface StatusCause {
   field?: string;

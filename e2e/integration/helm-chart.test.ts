@@ -8,7 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT, goTool, kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import {
+  REPO_ROOT,
+  eventually,
+  goTool,
+  kubectl,
+  kubectlOk,
+  startApiServer,
+  type TestApiServer,
+} from '../src/harness/index.js';
 
 const CHART = join(REPO_ROOT, 'charts/pgop');
 const NS = 'pgop-system';
@@ -78,23 +86,35 @@ describe('Helm chart', () => {
       'image.repository=registry.example/pgop',
       'image.tag=1.2.3',
       'clusterController.resources.limits.memory=1Gi',
+      'clusterController.deletionWaitSeconds=600',
     );
     const cluster = docs.find(
       (d) => d.metadata.name === 'pgop-cluster-controller' && d.kind === 'Deployment',
     )!;
     const container = (
       cluster.spec as {
-        template: { spec: { containers: { image: string; resources: { limits: { memory: string } } }[] } };
+        template: {
+          spec: {
+            containers: {
+              image: string;
+              resources: { limits: { memory: string } };
+              env: { name: string; value?: string }[];
+            }[];
+          };
+        };
       }
     ).template.spec.containers[0]!;
     assert.equal(container.image, 'registry.example/pgop:1.2.3');
     assert.equal(container.resources.limits.memory, '1Gi');
+    assert.equal(container.env.find((e) => e.name === 'PGOP_DELETION_WAIT_SECONDS')?.value, '600');
   });
 
   it('refuses bad values, naming the field', () => {
     const res = helm('template', 'pgop', CHART, '--set', 'clusterController.replicas=-1');
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /clusterController\/replicas|clusterController\.replicas/);
+    const tooShort = helm('template', 'pgop', CHART, '--set', 'clusterController.deletionWaitSeconds=5');
+    assert.match(tooShort.stderr, /clusterController\/deletionWaitSeconds': minimum: got 5, want 10/);
     const unknown = helm('template', 'pgop', CHART, '--set', 'clusterControler.replicas=2');
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /clusterControler/);
@@ -113,6 +133,8 @@ describe('Helm chart', () => {
       ['delete', 'pods', '-n', 'db'],
       ['watch', 'nodes'],
       ['create', 'secrets', '-n', 'db'],
+      // the credentials' owner reference, kept with retained volumes (docs/clusters.md)
+      ['patch', 'secrets', '-n', 'db'],
       ['create', 'roles.rbac.authorization.k8s.io', '-n', 'db'],
       ['create', 'events.events.k8s.io', '-n', 'db'],
       ['update', 'leases.coordination.k8s.io', '-n', NS],
@@ -178,5 +200,48 @@ describe('Helm chart', () => {
       ['delete', 'pods', '-n', 'db'],
     ])
       assert.equal(can('backup-controller', ...check), 'no', check.join(' '));
+  });
+
+  it('refuses to delete a PostgresCluster with spec.deletionProtection, saying why, until it is turned off', async () => {
+    kubectlOk(server, ['create', 'namespace', 'protected']);
+    const cluster = (name: string, deletionProtection: boolean) =>
+      JSON.stringify({
+        apiVersion: 'postgres.example.com/v1',
+        kind: 'PostgresCluster',
+        metadata: { name, namespace: 'protected' },
+        spec: { version: 17, replicas: 1, storage: { size: '1Gi' }, deletionProtection },
+      });
+    kubectlOk(server, ['apply', '-f', '-'], cluster('kept', true));
+    kubectlOk(server, ['apply', '-f', '-'], cluster('plain', false));
+    const del = (name: string, ...as: string[]) =>
+      kubectl(server, [...as, '-n', 'protected', 'delete', 'pgc', name, '--wait=false']);
+    // The API server enforces a new policy once its informer has it: the first refusal is awaited.
+    const refused = await eventually('the delete refused', () => {
+      const res = del('kept');
+      return res.code !== 0 ? res : undefined;
+    });
+    assert.match(
+      refused.stderr,
+      /PostgresCluster kept has spec\.deletionProtection: true; set it to false first to delete it/,
+    );
+    assert.match(kubectlOk(server, ['-n', 'protected', 'get', 'pgc', '-o', 'name']), /kept/);
+    assert.equal(del('plain').code, 0, 'an unprotected cluster is deleted as before');
+
+    kubectlOk(server, [
+      '-n',
+      'protected',
+      'patch',
+      'pgc',
+      'kept',
+      '--type=merge',
+      '-p',
+      '{"spec":{"deletionProtection":false}}',
+    ]);
+    assert.equal(del('kept').code, 0, 'deleted once protection is off');
+
+    // pgop's own deletions of the clusters it made (the backup controller's) are exempt.
+    kubectlOk(server, ['apply', '-f', '-'], cluster('made-by-pgop', true));
+    const asBackupController = `--as=system:serviceaccount:${NS}:pgop-backup-controller`;
+    assert.equal(del('made-by-pgop', asBackupController).code, 0);
   });
 });

@@ -16,7 +16,7 @@ import {
   startApiServer,
   startClusterController,
   type TestApiServer,
-} from '../src/index.js';
+} from '../src/harness/index.js';
 
 const NS = 'ha';
 
@@ -173,7 +173,12 @@ describe('high availability visibility (integration)', () => {
     await until('the stale label removed', () => (roleOf('stale-0') === '' ? true : undefined));
     assert.ok(Date.now() - acquiredAt >= 6000, 'not before a live Patroni had a loop to relabel itself');
     assert.equal(roleOf('stale-1'), 'primary');
-    assert.match(eventNotes(), /removed the primary label from stale-0: Patroni's leader is stale-1/);
+    // The event is recorded after the label is patched: wait for it too.
+    await until('StalePrimaryLabelRemoved event', () =>
+      /removed the primary label from stale-0: Patroni's leader is stale-1/.test(eventNotes())
+        ? true
+        : undefined,
+    );
   });
 
   it('answers a switchover request it cannot carry out with Failed, the reason, and a Warning event', async () => {
@@ -199,24 +204,84 @@ describe('high availability visibility (integration)', () => {
     assert.equal(JSON.stringify(status('fo').lastSwitchover), before);
   });
 
-  it('waits out the confirmation window, then force-deletes pods stuck on a NotReady node', async () => {
+  it('goes on past a Patroni configuration it cannot read: a Warning event, and the rest of the reconcile still runs', async () => {
+    twoInstances('garbled');
+    apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'garbled-config',
+        labels: { 'postgres.example.com/cluster': 'garbled' },
+        annotations: { config: '{"ttl": 20, not json' },
+      },
+    });
+    k(
+      'annotate',
+      'pgc',
+      'garbled',
+      'postgres.example.com/switchover=req-1',
+      'postgres.example.com/switchover-target=garbled-7',
+    );
+    // The switchover step comes after the configuration's: it is answered only if the reconcile went on.
+    const s = await until('lastSwitchover', () =>
+      status('garbled').lastSwitchover?.request === 'req-1' ? status('garbled').lastSwitchover : undefined,
+    );
+    assert.equal(s.phase, 'Failed');
+    await until('PatroniConfigurationUnreadable event', () =>
+      /Patroni's configuration in ConfigMap garbled-config is not a JSON object/.test(eventNotes())
+        ? true
+        : undefined,
+    );
+  });
+
+  it('by default force-deletes nothing on a NotReady node, and lets the pod go once the node is tainted out-of-service', async () => {
+    node('node-c', 'Unknown', new Date(Date.now() - 3600_000));
+    twoInstances('proof', {}, 'node-c');
+    const waiting = await until('NodeLost', () =>
+      status('proof').conditions?.find((c) => c.type === 'NodeLost' && c.status === 'True'),
+    );
+    assert.equal(waiting.reason, 'AwaitingProof');
+    assert.match(waiting.message, /proof-1: its node node-c has been NotReady since/);
+    assert.match(waiting.message, /node.kubernetes.io\/out-of-service=nodeshutdown:NoExecute/);
+    k('delete', 'pod', 'proof-1', '--wait=false');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.match(k('get', 'pods', '-o', 'name'), /pod\/proof-1/, 'an hour NotReady is still no proof');
+    kubectlOk(server, [
+      'taint',
+      'node',
+      'node-c',
+      'node.kubernetes.io/out-of-service=nodeshutdown:NoExecute',
+    ]);
+    await until('proof-1 force-deleted', () =>
+      k('get', 'pods', '-o', 'name').includes('pod/proof-1') ? undefined : true,
+    );
+    // The event is recorded after the delete: wait for it too.
+    await until('PodForceDeleted event for proof-1', () =>
+      /force-deleted proof-1: the Node node-c is tainted node.kubernetes.io\/out-of-service/.test(
+        eventNotes(),
+      )
+        ? true
+        : undefined,
+    );
+  });
+
+  it('with the opt-in window, waits it out, then force-deletes pods stuck on a NotReady node', async () => {
     node('node-b', 'Unknown', new Date());
     twoInstances('ln', { highAvailability: { lostNodeConfirmationSeconds: 10 } }, 'node-b');
     const waiting = await until('NodeLost', () =>
       status('ln').conditions?.find((c) => c.type === 'NodeLost' && c.status === 'True'),
     );
     assert.equal(waiting.reason, 'AwaitingConfirmation');
-    assert.match(waiting.message, /ln-1 on node-b/);
+    assert.match(waiting.message, /ln-1: its node node-b has been NotReady since/);
     // No kubelet confirms a graceful delete here, as on a lost node: only a force-delete removes it.
     k('delete', 'pod', 'ln-1', '--wait=false');
     await until('ln-1 force-deleted', () =>
       k('get', 'pods', '-o', 'name').includes('pod/ln-1') ? undefined : true,
     );
     assert.match(k('get', 'pods', '-o', 'name'), /pod\/ln-0/, 'the pod on the Ready node stays');
-    await until('PodForceDeleted event', () =>
-      eventReasons().includes('PodForceDeleted') ? true : undefined,
+    await until('PodForceDeleted event for ln-1', () =>
+      /force-deleted ln-1: its node node-b has been NotReady since/.test(eventNotes()) ? true : undefined,
     );
-    assert.match(eventNotes(), /force-deleted ln-1: its node node-b has been NotReady since/);
   });
 
   it('only reports lost nodes when force-delete is turned off', async () => {

@@ -1,14 +1,24 @@
 /**
  * The controller machinery against a real API server: leader election on a Lease (one leader,
- * hand-over on release and on a dead leader), the informer cache, and the object client's
+ * hand-over on release and on a dead leader, a frozen leader that no longer acts), request
+ * deadlines, the informer cache, and the object client's
  * write semantics (server-side apply, create-if-absent).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { V1ConfigMap } from '@kubernetes/client-node';
-import { createLogger, Informer, LeaderElector, ObjectClient } from '@pgop/runtime';
-import { kubectlOk, startApiServer, type TestApiServer } from '../src/index.js';
+import { createServer } from 'node:http';
+import { KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import {
+  boundApiRequests,
+  createLogger,
+  Informer,
+  LeaderElector,
+  NotLeaderError,
+  ObjectClient,
+  setWriteGuard,
+} from '@pgop/runtime';
+import { kubectl, kubectlOk, startApiServer, type TestApiServer } from '../src/harness/index.js';
 
 const logger = createLogger({ component: 'test', level: 'error' });
 const timing = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 250 };
@@ -60,6 +70,32 @@ describe('runtime (integration)', () => {
     await b.release();
   });
 
+  it('releases the lease even while a renewal is in flight, and does not take it back', async () => {
+    // Renewing without pause keeps a renewal in flight most of the time: a release written from
+    // the copy of the lease the last renewal returned conflicts with it (the CI failure above).
+    for (let round = 1; round <= 10; round++) {
+      const leader = new LeaderElector({
+        kubeConfig: server.kubeConfig,
+        namespace: 'default',
+        name: 'release-race',
+        identity: `leader-${round}`,
+        logger,
+        ...timing,
+        retryPeriodMs: 0,
+      });
+      let leading = false;
+      void leader.run(
+        () => (leading = true),
+        () => undefined,
+      );
+      while (!leading) await sleep(10);
+      await sleep(20 + round * 7);
+      await leader.release();
+      await sleep(100); // a renewal that read the lease before the release must not write it back
+      assert.equal(holder('release-race'), '', `round ${round}: the released lease has no holder`);
+    }
+  });
+
   it('takes over from a leader that stopped renewing, only after the lease expired', async () => {
     // What a killed leader leaves behind: a lease it renewed a moment ago and never will again.
     kubectlOk(
@@ -99,6 +135,83 @@ describe('runtime (integration)', () => {
       '1',
     );
     await standby.release();
+  });
+
+  it('a leader frozen past renewDeadline stops leading at once, and its writes are refused until it renews', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(server.kubeconfigPath);
+    boundApiRequests(kubeConfig);
+    const client = new ObjectClient(kubeConfig, 'test');
+    const frozen = new LeaderElector({
+      kubeConfig,
+      namespace: 'default',
+      name: 'frozen',
+      identity: 'f',
+      logger,
+      ...timing,
+    });
+    setWriteGuard(() => frozen.isLeader);
+    try {
+      let lost = false;
+      let leading = false;
+      void frozen.run(
+        () => (leading = true),
+        () => (lost = true),
+      );
+      while (!leading) await sleep(50);
+      const configMap = (name: string) => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: 'default' },
+      });
+      await client.apply(configMap('while-leading'));
+      // The whole thread stops, timers and sockets included, as under SIGSTOP.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, timing.leaseDurationMs + 500);
+      // Nothing has run since: the elector's loop has not looked at the lease yet.
+      assert.equal(lost, false);
+      assert.equal(frozen.isLeader, false, 'it does not know that it still leads');
+      await assert.rejects(client.apply(configMap('after-the-freeze')), NotLeaderError);
+      while (!lost) await sleep(50);
+      assert.equal(
+        kubectl(server, ['-n', 'default', 'get', 'configmap', 'after-the-freeze']).code,
+        1,
+        'the write never reached the API server',
+      );
+    } finally {
+      setWriteGuard(() => true);
+      await frozen.release();
+    }
+  });
+
+  it('gives every API request but a watch a deadline', async () => {
+    const kubeConfig = new KubeConfig();
+    // A server that accepts the connection and never answers: a half-open connection.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    boundApiRequests(kubeConfig, 1_000);
+    const started = Date.now();
+    await assert.rejects(
+      new ObjectClient(kubeConfig, 'test').read({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'x',
+        namespace: 'default',
+      }),
+    );
+    const waited = Date.now() - started;
+    assert.ok(
+      waited >= 900 && waited < 5_000,
+      `given up after its deadline (1 s), not before or never: ${waited} ms`,
+    );
+    silent.closeAllConnections();
+    silent.close();
   });
 
   it('keeps a cache of objects current and reports every change', async () => {

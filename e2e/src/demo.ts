@@ -3,7 +3,7 @@
  * unless $KUBECONFIG names a cluster, installs the operator with Helm, creates the 3-instance
  * cluster of examples/basic-cluster.yaml in namespace pgop-demo, shows its progression until
  * Ready, writes and reads a row through <name>-primary, and prints how to connect. On the local
- * Kubernetes the cluster also archives to its S3 server (MinIO), so Ticket 3's backup demo
+ * Kubernetes the cluster also archives to its S3 server (MinIO), so the backups demo
  * (examples/backup-schedule.yaml) works on it as written.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,11 +11,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
-import { kubectl, kubectlOk } from './kubectl.js';
-import { localCluster, RESTRICTED, type LocalCluster } from './local-cluster.js';
-import { copyLocalS3Credentials, localS3Backup } from './local-s3.js';
-import { installOperator, OPERATOR_NAMESPACE } from './operator.js';
-import { kubeBinaries, REPO_ROOT } from './paths.js';
+import { kubectl, kubectlOk } from './harness/kubectl.js';
+import { localCluster, RESTRICTED, type LocalCluster } from './harness/local-cluster.js';
+import { copyLocalS3Credentials, localS3Backup } from './harness/local-s3.js';
+import { installOperator, OPERATOR_NAMESPACE } from './harness/operator.js';
+import { kubeBinaries, REPO_ROOT } from './harness/paths.js';
 
 const NAMESPACE = 'pgop-demo';
 const step = (text: string) => console.log(`\n== ${text}`);
@@ -114,7 +114,7 @@ Connect:
 Read-only queries: service ${name}-replica. Inside the cluster: ${name}-primary.${NAMESPACE}.svc:5432.${
   local
     ? `
-Backups (Ticket 3; docs/backup.md):
+Backups (docs/backup.md):
   ${kubectlPath} -n ${NAMESPACE} apply -f examples/backup-schedule.yaml
   ${kubectlPath} -n ${NAMESPACE} annotate postgresbackup my-cluster-backup backup.postgres.example.com/trigger=now
   ${kubectlPath} -n ${NAMESPACE} get postgresbackup -w

@@ -65,7 +65,7 @@ describe('CRD schemas use only what Kubernetes accepts', () => {
     }
   });
 
-  it('CRDs carry the names, subresources and columns the tickets ask for', () => {
+  it('CRDs carry the names, subresources and columns the README shows', () => {
     interface Version {
       subresources: { scale?: { labelSelectorPath: string } };
       additionalPrinterColumns: { name: string; priority?: number }[];

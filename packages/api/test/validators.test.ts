@@ -5,8 +5,8 @@ import {
   INVALID_CASES,
   VALID_EXAMPLES,
   fullClusterWith,
-  ticketBackup,
-  ticketCluster,
+  backupSchedule,
+  basicCluster,
 } from '../src/testing/index.js';
 
 const kindOf = (o: Record<string, unknown>) => o.kind as keyof typeof VALIDATORS;
@@ -40,7 +40,7 @@ describe('ajv validators', () => {
   });
 
   it('fills defaults like the API server does, without touching the input', () => {
-    const input = ticketBackup();
+    const input = backupSchedule();
     const result = VALIDATORS.PostgresBackup({ ...input, spec: { clusterName: 'my-cluster' } });
     assert.ok(result.valid);
     assert.deepEqual(result.value.spec.retention, { days: 7, count: 5 });
@@ -68,7 +68,7 @@ describe('ajv validators', () => {
 
   it('names the field and the allowed values for a bad version', () => {
     const result = VALIDATORS.PostgresCluster({
-      ...ticketCluster(),
+      ...basicCluster(),
       spec: { version: 13, replicas: 1, storage: { size: '10Gi' } },
     });
     assert.equal(result.valid, false);

@@ -12,11 +12,19 @@ import {
   type PostgresRestore,
   VERIFY_LABEL,
 } from '@pgop/api';
-import { Controller, EventRecorder, Informer, ObjectClient, type ControllerMetrics } from '@pgop/runtime';
+import {
+  builtIn,
+  Controller,
+  EventRecorder,
+  Informer,
+  ObjectClient,
+  type ControllerMetrics,
+} from '@pgop/runtime';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from 'winston';
-import { BACKUP_LABEL, type JobSettings } from './render/backup-job.js';
-import { BackupReconciler, type BackupMetrics } from './reconciler.js';
+import type { JobSettings } from './render/backup-job.js';
+import { BACKUP_LABEL } from './naming.js';
+import { BackupReconciler, type BackupMetrics } from './backup-reconciler.js';
 import { RestoreReconciler } from './restore-reconciler.js';
 
 export const FIELD_MANAGER = 'pgop-backup-controller';
@@ -98,23 +106,17 @@ export function createBackupController(options: BackupControllerOptions) {
     }),
     jobs: new Informer<V1Job>({
       ...labelled,
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      path: '/apis/batch/v1/jobs',
+      ...builtIn('Job'),
       onChange: enqueueOwner,
     }),
     cronJobs: new Informer<V1CronJob>({
       ...labelled,
-      apiVersion: 'batch/v1',
-      kind: 'CronJob',
-      path: '/apis/batch/v1/cronjobs',
+      ...builtIn('CronJob'),
       onChange: enqueueOwner,
     }),
     pods: new Informer<V1Pod>({
       ...labelled,
-      apiVersion: 'v1',
-      kind: 'Pod',
-      path: '/api/v1/pods',
+      ...builtIn('Pod'),
       onChange: enqueueOwner,
     }),
   };

@@ -7,6 +7,8 @@ import type { BackupRecord, BackupType } from '@pgop/api';
 
 /** The annotation pgop puts on backups that retention must never remove. */
 export const KEEP_FOREVER_ANNOTATION = 'pgop-keep-forever';
+/** The annotation naming the PostgresBackup whose Job took a backup: its retention owns it. */
+export const OWNER_ANNOTATION = 'pgop-backup';
 
 export interface BackupInfo {
   label: string;
@@ -20,6 +22,8 @@ export interface BackupInfo {
   walStart?: string;
   walStop?: string;
   keepForever: boolean;
+  /** The PostgresBackup that took it (OWNER_ANNOTATION); absent for backups taken otherwise. */
+  owner?: string;
   error: boolean;
 }
 
@@ -52,6 +56,7 @@ export function parseInfo(json: string, stanza: string): BackupInfo[] {
     ...(b.archive?.start ? { walStart: b.archive.start } : {}),
     ...(b.archive?.stop ? { walStop: b.archive.stop } : {}),
     keepForever: b.annotation?.[KEEP_FOREVER_ANNOTATION] === 'true',
+    ...(b.annotation?.[OWNER_ANNOTATION] ? { owner: b.annotation[OWNER_ANNOTATION] } : {}),
     error: b.error === true,
   }));
 }

@@ -52,11 +52,10 @@ export class RestoreReconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
-    const [namespace, name] = key.split('/') as [string, string];
-    const restore = this.deps.caches.restores.get(name, namespace);
-    if (!restore) this.statusWrites.forget(key);
+    const restore = this.statusWrites.cached(key, this.deps.caches.restores);
     if (!restore || restore.metadata.deletionTimestamp || isPaused(restore.metadata)) return {};
     if (this.statusWrites.behind(key, restore.metadata.resourceVersion)) return {};
+    const { name, namespace } = restore.metadata;
     const { newCluster, inPlace } = restore.spec.destination;
     const destinationName = newCluster?.name ?? inPlace!.clusterName;
     const plan = planRestore({
@@ -127,13 +126,8 @@ export class RestoreReconciler {
   }
 
   private record(restore: PostgresRestore, type: 'Normal' | 'Warning', reason: string, note: string): void {
-    void this.deps.events.record(
-      { apiVersion: API_VERSION, kind: KINDS.PostgresRestore.kind, metadata: restore.metadata },
-      type,
-      reason,
-      'Restore',
-      note,
-    );
+    const target = { apiVersion: API_VERSION, kind: KINDS.PostgresRestore.kind, metadata: restore.metadata };
+    void this.deps.events.about(target)(type, reason, 'Restore', note);
   }
 }
 

@@ -14,6 +14,7 @@ import type {
 } from '@kubernetes/client-node';
 import { CLUSTER_LABEL, GROUP, resourceOf, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import {
+  builtIn,
   Controller,
   EventRecorder,
   Informer,
@@ -24,10 +25,12 @@ import {
 import { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'winston';
 import type { ImageCatalog } from './images.js';
-import { nodeNotReadySince } from './lost-nodes.js';
-import { podFingerprint } from './patroni-member.js';
-import { BackupRepositoryMonitor } from './backup-repository.js';
-import { ClusterReconciler, type BackupMetrics, type HaMetrics } from './reconciler.js';
+import { nodeFingerprint } from './ha/lost-nodes.js';
+import { podFingerprint } from './patroni/member.js';
+import { BackupRepositoryMonitor } from './backup/monitor.js';
+import type { BackupMetrics } from './backup/runner.js';
+import type { HaMetrics } from './ha/runner.js';
+import { ClusterReconciler } from './reconciler.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
 
@@ -39,6 +42,8 @@ export interface ClusterControllerOptions {
   identity: string;
   metrics?: ControllerMetrics;
   concurrency?: number;
+  /** How long a deletion waits for the instances to stop (lifecycle/deletion.ts); default 300. */
+  deletionWaitSeconds?: number;
 }
 
 type Meta = {
@@ -104,37 +109,27 @@ export function createClusterController(options: ClusterControllerOptions) {
     }),
     statefulSets: new Informer<V1StatefulSet>({
       ...labelled,
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      path: '/apis/apps/v1/statefulsets',
+      ...builtIn('StatefulSet'),
       onChange: enqueueCluster,
     }),
     pods: new Informer<V1Pod>({
       ...labelled,
-      apiVersion: 'v1',
-      kind: 'Pod',
-      path: '/api/v1/pods',
+      ...builtIn('Pod'),
       onChange: onRelevantChange(podFingerprint, enqueueCluster),
     }),
     configMaps: new Informer<V1ConfigMap>({
       ...labelled,
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      path: '/api/v1/configmaps',
+      ...builtIn('ConfigMap'),
       onChange: onRelevantChange(configMapFingerprint, enqueueCluster),
     }),
     secrets: new Informer<V1Secret>({
       ...labelled,
-      apiVersion: 'v1',
-      kind: 'Secret',
-      path: '/api/v1/secrets',
+      ...builtIn('Secret'),
       onChange: enqueueCluster,
     }),
     jobs: new Informer<V1Job>({
       ...labelled,
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      path: '/apis/batch/v1/jobs',
+      ...builtIn('Job'),
       onChange: enqueueCluster,
     }),
     backups: new Informer<PostgresBackup>({
@@ -146,10 +141,8 @@ export function createClusterController(options: ClusterControllerOptions) {
     nodes: new Informer<V1Node>({
       kubeConfig,
       logger,
-      apiVersion: 'v1',
-      kind: 'Node',
-      path: '/api/v1/nodes',
-      onChange: onRelevantChange((n: V1Node) => String(nodeNotReadySince(n)), enqueueClustersOnNode),
+      ...builtIn('Node'),
+      onChange: onRelevantChange(nodeFingerprint, enqueueClustersOnNode),
     }),
   };
 
@@ -163,6 +156,9 @@ export function createClusterController(options: ClusterControllerOptions) {
     }),
     images: options.images,
     logger,
+    ...(options.deletionWaitSeconds !== undefined
+      ? { deletionWaitSeconds: options.deletionWaitSeconds }
+      : {}),
     metrics: options.metrics && haMetrics(options.metrics),
     backupRepository: new BackupRepositoryMonitor(kubeConfig, logger, (key) => controller.queue.add(key)),
     backupMetrics: options.metrics && backupMetrics(options.metrics),

@@ -21,5 +21,8 @@ const { controller, informers } = createClusterController({
   images: parseImageCatalog(process.env.PGOP_POSTGRES_IMAGES),
   identity: process.env.POD_NAME ?? hostname(),
   concurrency: Number(process.env.RECONCILE_CONCURRENCY ?? 4),
+  ...(process.env.PGOP_DELETION_WAIT_SECONDS
+    ? { deletionWaitSeconds: Number(process.env.PGOP_DELETION_WAIT_SECONDS) }
+    : {}),
 });
 runAsLeader(manager, { leaseName: 'pgop-cluster-controller', informers, controllers: [controller] });

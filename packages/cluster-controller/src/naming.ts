@@ -3,6 +3,7 @@
  * renderers, the reconcile and the tests cannot disagree.
  */
 import {
+  API_VERSION,
   APP_LABELS,
   CLUSTER_LABEL,
   controllerReference,
@@ -12,6 +13,18 @@ import {
   ROLES,
   type PostgresCluster,
 } from '@pgop/api';
+
+/** Removes what Patroni itself created (its DCS ConfigMaps), which garbage collection cannot. */
+export const CLEANUP_FINALIZER = 'postgres.example.com/patroni-dcs-cleanup';
+/** The pod annotation that changes when the rendered Patroni configuration changes. */
+export const CONFIG_HASH_ANNOTATION = 'postgres.example.com/config-hash';
+/** On the StatefulSet: the PostgreSQL major its data volumes hold. */
+export const MAJOR_VERSION_LABEL = 'postgres.example.com/major-version';
+/**
+ * On a credential Secret kept with the retained volumes of a deleted cluster, until the next
+ * cluster of that name adopts it.
+ */
+export const RETAINED_ANNOTATION = 'postgres.example.com/retained-with-volumes';
 
 export const DATABASE_COMPONENT = 'database';
 export const REPOSITORY_HOST_COMPONENT = 'repo-host';
@@ -91,4 +104,24 @@ export function childMetadata(cluster: PostgresCluster, name: string, component:
     labels: clusterLabels(cluster, component),
     ownerReferences: [controllerReference(KINDS.PostgresCluster.kind, cluster.metadata)],
   };
+}
+
+/** namespace/name: the cluster's work-queue key, and its key in logs. */
+export function clusterKey(cluster: PostgresCluster): string {
+  return `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+}
+
+/** The cluster as the object of an API request (client.mergePatch, status writes). */
+export function clusterRef(cluster: PostgresCluster) {
+  return {
+    apiVersion: API_VERSION,
+    kind: KINDS.PostgresCluster.kind,
+    name: cluster.metadata.name!,
+    namespace: cluster.metadata.namespace!,
+  };
+}
+
+/** The cluster as the subject of an event. */
+export function clusterEventTarget(cluster: PostgresCluster) {
+  return { apiVersion: API_VERSION, kind: KINDS.PostgresCluster.kind, metadata: cluster.metadata };
 }

@@ -16,17 +16,12 @@ import {
   type SwitchoverStatus,
 } from '@pgop/api';
 import { mergeConditions, type Condition, type ConditionUpdate } from '@pgop/runtime';
-import type { InstancePlan } from './instance-plan.js';
+import type { Blocker } from './blocker.js';
+import type { InstancePlan } from './instances/plan.js';
 import { instanceSelector, selectorString } from './naming.js';
-import type { LostNodeDecision } from './lost-nodes.js';
-import { hasPrimaryLabel, isPodReady } from './patroni-member.js';
-import { withHistory } from './primary-change.js';
-
-/** A problem that stops pgop from applying the spec (the children are left as they are). */
-export interface Blocker {
-  reason: string;
-  message: string;
-}
+import { lostBecause, OUT_OF_SERVICE_TAINT, type LostNodeDecision } from './ha/lost-nodes.js';
+import { hasPrimaryLabel, isPodReady } from './patroni/member.js';
+import { withHistory } from './ha/primary-change.js';
 
 export interface StatusObservation {
   cluster: PostgresCluster;
@@ -43,9 +38,9 @@ export interface StatusObservation {
   /** A change of primary seen in this reconcile. */
   primaryChange?: PrimaryChange;
   lostNodes?: LostNodeDecision;
-  /** status.backup and the BackupHealthy condition (backup-health.ts); absent without spec.backup. */
+  /** status.backup and the BackupHealthy condition (backup/health.ts); absent without spec.backup. */
   backup?: { status?: BackupRepositoryStatus; health?: ConditionUpdate };
-  /** status.restore for a cluster created from a backup (restore-progress.ts). */
+  /** status.restore for a cluster created from a backup (restore/progress.ts). */
   restore?: ClusterRestoreStatus;
   now: Date;
 }
@@ -227,26 +222,42 @@ function nodeLost(decision: LostNodeDecision | undefined): ConditionUpdate {
       reason: 'NodesReady',
       message: 'every instance is on a Ready node',
     };
-  const which = lost.map((l) => `${l.pod} on ${l.node} (NotReady since ${l.notReadySince.toISOString()})`);
-  if (!decision!.forceDeleteEnabled)
-    return {
-      type: 'NodeLost',
-      status: 'True',
-      reason: 'ForceDeleteDisabled',
-      message: `${which.join(', ')}; spec.highAvailability.forceDeletePodsOnLostNodes is false: delete the pods yourself once the node is known to be down`,
-    };
-  if (decision!.noNodeReady)
-    return {
-      type: 'NodeLost',
-      status: 'True',
-      reason: 'NoNodeReady',
-      message: `${which.join(', ')}; no node in the Kubernetes cluster is Ready, which points at the control plane (API server) rather than lost nodes: pgop force-deletes nothing until a node is Ready again`,
-    };
-  const next = lost.map((l) => l.forceDeleteAt.getTime()).sort((a, b) => a - b)[0]!;
-  return {
+  const which = lost.map((l) => `${l.pod}: ${lostBecause(l)}`).join('; ');
+  const condition = (reason: string, message: string): ConditionUpdate => ({
     type: 'NodeLost',
     status: 'True',
-    reason: 'AwaitingConfirmation',
-    message: `${which.join(', ')}; force-deleted from ${new Date(next).toISOString()} if the node is still NotReady`,
-  };
+    reason,
+    message: `${which}. ${message}`,
+  });
+  if (!decision!.forceDeleteEnabled)
+    return condition(
+      'ForceDeleteDisabled',
+      'spec.highAvailability.forceDeletePodsOnLostNodes is false: delete the pods yourself once the node is known to be down',
+    );
+  const renewing = lost.filter((l) => l.renewsLeaderLock).map((l) => l.pod);
+  if (renewing.length > 0)
+    return condition(
+      'LeaderLockRenewed',
+      `${renewing.join(', ')} still renews Patroni's leader lock, so it runs: pgop force-deletes nothing Patroni keeps alive`,
+    );
+  if (decision!.windowSeconds === undefined)
+    return condition(
+      'AwaitingProof',
+      `A NotReady node may still run its pods: pgop force-deletes them only once the node is known to be gone (the Node deleted, or tainted ${OUT_OF_SERVICE_TAINT} once it is powered off: kubectl taint node <node> ${OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute)`,
+    );
+  if (decision!.noNodeReady)
+    return condition(
+      'NoNodeReady',
+      'No node in the Kubernetes cluster is Ready, which points at the control plane (API server) rather than lost nodes: pgop force-deletes nothing until a node is Ready again',
+    );
+  const next = lost
+    .map((l) => l.forceDeleteAt?.getTime())
+    .filter((t): t is number => t !== undefined)
+    .sort((a, b) => a - b)[0];
+  return condition(
+    'AwaitingConfirmation',
+    next === undefined
+      ? 'waiting'
+      : `Force-deleted from ${new Date(next).toISOString()} if the node is still NotReady (spec.highAvailability.lostNodeConfirmationSeconds)`,
+  );
 }

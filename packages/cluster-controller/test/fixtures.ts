@@ -1,11 +1,11 @@
 /** Clusters and pods for the unit tests, as the caches would hold them. */
 import type { V1Pod } from '@kubernetes/client-node';
 import { ROLE_LABEL, validatePostgresCluster, type PostgresCluster } from '@pgop/api';
-import { fullCluster, ticketCluster } from '@pgop/api/testing';
+import { fullCluster, basicCluster } from '@pgop/api/testing';
 
 /** An example cluster with the defaults the API server fills in, as a controller reads it. */
 export function cluster(
-  example: Record<string, unknown> = ticketCluster(),
+  example: Record<string, unknown> = basicCluster(),
   overrides: Partial<PostgresCluster['spec']> = {},
 ): PostgresCluster {
   const withMeta = {
@@ -23,7 +23,7 @@ export function cluster(
   return result.value;
 }
 
-export { fullCluster, ticketCluster };
+export { fullCluster, basicCluster };
 
 export interface PodOptions {
   role?: 'primary' | 'replica';

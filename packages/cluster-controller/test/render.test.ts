@@ -7,11 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { desiredChildren } from '../src/render/desired-state.js';
-import { dynamicConfiguration, HA_TIMING, patroniConfig } from '../src/render/patroni-config.js';
-import { repositoryUrl } from '../src/render/pgbackrest.js';
+import { dynamicConfiguration, HA_TIMING, patroniConfig } from '../src/patroni/config.js';
+import { archivingEnabled, repositoryUrl } from '../src/pgbackrest/repository.js';
 import { renderSecrets } from '../src/render/secrets.js';
 import { configHash, renderStatefulSet } from '../src/render/statefulset.js';
-import { cluster, fullCluster, ticketCluster } from './fixtures.js';
+import { cluster, fullCluster, basicCluster } from './fixtures.js';
 
 const goldenDir = new URL('../../test/golden/', import.meta.url);
 
@@ -26,11 +26,11 @@ function matchesGolden(name: string, objects: unknown[]): void {
   );
 }
 
-const inputs = { image: 'localhost/pgop/postgres:17', replicas: 3 };
+const inputs = { image: 'localhost/pgop/postgres:17', replicas: 3, archiving: false };
 
 describe('desired state', () => {
-  it("renders the ticket's cluster", () => {
-    matchesGolden('ticket-cluster.yaml', desiredChildren(cluster(ticketCluster(), { version: 17 }), inputs));
+  it('renders the demo cluster', () => {
+    matchesGolden('basic-cluster.yaml', desiredChildren(cluster(basicCluster(), { version: 17 }), inputs));
   });
 
   it('renders a cluster with every field set', () => {
@@ -40,11 +40,14 @@ describe('desired state', () => {
   it('renders a cluster archiving WAL to its checked repository', () => {
     const c = cluster(fullCluster());
     c.status = { backup: { repository: repositoryUrl(c) } };
-    matchesGolden('archiving-cluster.yaml', desiredChildren(c, inputs));
+    matchesGolden(
+      'archiving-cluster.yaml',
+      desiredChildren(c, { ...inputs, archiving: archivingEnabled(c) }),
+    );
   });
 
   it('renders a cluster whose repository is a PVC served by the repository host', () => {
-    const c = cluster(ticketCluster(), { backup: { pvc: { size: '20Gi', storageClass: 'fast' } } });
+    const c = cluster(basicCluster(), { backup: { pvc: { size: '20Gi', storageClass: 'fast' } } });
     matchesGolden('pvc-repository-cluster.yaml', desiredChildren(c, inputs));
   });
 
@@ -54,20 +57,20 @@ describe('desired state', () => {
   });
 
   it('lets user parameters override defaults but never the parameters pgop owns', () => {
-    const c = cluster(ticketCluster(), {
+    const c = cluster(basicCluster(), {
       postgresql: { parameters: { max_connections: 300, shared_buffers: '1GB' } },
     });
-    const parameters = dynamicConfiguration(c).postgresql.parameters;
+    const parameters = dynamicConfiguration(c, false).postgresql.parameters;
     assert.equal(parameters.max_connections, 300);
     assert.equal(parameters.shared_buffers, '1GB');
     assert.equal(parameters.wal_log_hints, 'on');
   });
 
   it('maps spec.replication to Patroni synchronous modes', () => {
-    assert.equal(dynamicConfiguration(cluster()).synchronous_mode, 'off');
-    const sync = cluster(ticketCluster(), { replication: { mode: 'Sync' } });
-    assert.equal(dynamicConfiguration(sync).synchronous_mode, 'on');
-    const quorum = dynamicConfiguration(cluster(fullCluster()));
+    assert.equal(dynamicConfiguration(cluster(), false).synchronous_mode, 'off');
+    const sync = cluster(basicCluster(), { replication: { mode: 'Sync' } });
+    assert.equal(dynamicConfiguration(sync, false).synchronous_mode, 'on');
+    const quorum = dynamicConfiguration(cluster(fullCluster()), false);
     assert.equal(quorum.synchronous_mode, 'quorum');
     assert.equal(quorum.synchronous_mode_strict, true);
     assert.equal(quorum.synchronous_node_count, 1);
@@ -75,13 +78,13 @@ describe('desired state', () => {
 
   it('runs the binaries of spec.version', () => {
     assert.equal(
-      patroniConfig(cluster(ticketCluster(), { version: 15 })).postgresql.bin_dir,
+      patroniConfig(cluster(basicCluster(), { version: 15 }), false).postgresql.bin_dir,
       '/usr/lib/postgresql/15/bin',
     );
   });
 
   it('keeps the volume size of an existing StatefulSet (claim templates are immutable)', () => {
-    const sts = renderStatefulSet(cluster(ticketCluster(), { storage: { size: '20Gi' } }), {
+    const sts = renderStatefulSet(cluster(basicCluster(), { storage: { size: '20Gi' } }), {
       ...inputs,
       configHash: 'x',
       existingVolumeSize: '10Gi',
@@ -96,7 +99,7 @@ describe('desired state', () => {
         { key: 'dedicated', operator: 'Equal' as const, value: 'db', effect: 'NoSchedule' as const },
       ],
     };
-    const pod = renderStatefulSet(cluster(ticketCluster(), { scheduling }), { ...inputs, configHash: 'x' })
+    const pod = renderStatefulSet(cluster(basicCluster(), { scheduling }), { ...inputs, configHash: 'x' })
       .spec!.template.spec!;
     assert.deepEqual(pod.nodeSelector, scheduling.nodeSelector);
     assert.deepEqual(pod.tolerations, scheduling.tolerations);
@@ -111,17 +114,17 @@ describe('desired state', () => {
 
   it('rolls the pods for a change of what a running pod uses, not for a parameter change', () => {
     const template = (c: ReturnType<typeof cluster>) =>
-      renderStatefulSet(c, { ...inputs, configHash: configHash(patroniConfig(c)) }).spec!.template.metadata!
-        .annotations;
+      renderStatefulSet(c, { ...inputs, configHash: configHash(patroniConfig(c, false)) }).spec!.template
+        .metadata!.annotations;
     const base = template(cluster());
     const parameters = { postgresql: { parameters: { work_mem: '64MB' } } };
     assert.deepEqual(
-      template(cluster(ticketCluster(), parameters)),
+      template(cluster(basicCluster(), parameters)),
       base,
       'parameters go through Patroni, not a restart',
     );
     assert.notDeepEqual(
-      template(cluster(ticketCluster(), { version: 15 })),
+      template(cluster(basicCluster(), { version: 15 })),
       base,
       'other binaries: the pods roll',
     );

@@ -109,20 +109,30 @@ describe('computeStatus', () => {
     assert.equal(switched.primaryHistory!.length, 2);
   });
 
-  it('says in NodeLost which instances are on a NotReady node and when they will be force-deleted', () => {
+  it('says in NodeLost which instances are on a NotReady node, and what pgop waits for', () => {
     const lost = {
       pod: 'my-cluster-2',
       node: 'n2',
       notReadySince: new Date('2026-11-24T11:59:30Z'),
       forceDeleteAt: new Date('2026-11-24T12:00:30Z'),
+      renewsLeaderLock: false,
     };
-    const condition = (forceDeleteEnabled: boolean, noNodeReady = false) =>
+    const condition = (
+      forceDeleteEnabled: boolean,
+      { noNodeReady = false, windowSeconds = 60 as number | null, renewsLeaderLock = false } = {},
+    ) =>
       computeStatus(
         observe(
           {
             pods: three,
             leader: 'my-cluster-0',
-            lostNodes: { due: [], waiting: [lost], forceDeleteEnabled, noNodeReady },
+            lostNodes: {
+              due: [],
+              waiting: [{ ...lost, renewsLeaderLock }],
+              forceDeleteEnabled,
+              noNodeReady,
+              ...(windowSeconds !== null ? { windowSeconds } : {}),
+            },
           },
           'Running',
         ),
@@ -131,11 +141,21 @@ describe('computeStatus', () => {
     assert.equal(condition(true).reason, 'AwaitingConfirmation');
     assert.match(
       condition(true).message,
-      /my-cluster-2 on n2 .* force-deleted from 2026-11-24T12:00:30.000Z/,
+      /my-cluster-2: its node n2 has been NotReady since .* Force-deleted from 2026-11-24T12:00:30.000Z/,
     );
+    const byDefault = condition(true, { windowSeconds: null });
+    assert.equal(byDefault.reason, 'AwaitingProof');
+    assert.match(
+      byDefault.message,
+      /kubectl taint node <node> node.kubernetes.io\/out-of-service=nodeshutdown:NoExecute/,
+    );
+    assert.equal(condition(true, { renewsLeaderLock: true }).reason, 'LeaderLockRenewed');
     assert.equal(condition(false).reason, 'ForceDeleteDisabled');
-    assert.equal(condition(true, true).reason, 'NoNodeReady');
-    assert.match(condition(true, true).message, /force-deletes nothing until a node is Ready again/);
+    assert.equal(condition(true, { noNodeReady: true }).reason, 'NoNodeReady');
+    assert.match(
+      condition(true, { noNodeReady: true }).message,
+      /force-deletes nothing until a node is Ready again/,
+    );
     const fine = computeStatus(observe({ pods: three, leader: 'my-cluster-0' }, 'Running'));
     assert.equal(fine.conditions!.find((x) => x.type === 'NodeLost')!.status, 'False');
   });

@@ -16,6 +16,9 @@ export interface EventTarget {
 
 export type EventType = 'Normal' | 'Warning';
 
+/** Events about one object: record(type, reason, action, note). */
+export type ObjectEvents = (type: EventType, reason: string, action: string, note: string) => Promise<void>;
+
 export class EventRecorder {
   private readonly api: EventsV1Api;
   private readonly lastSent = new Map<string, number>();
@@ -32,6 +35,11 @@ export class EventRecorder {
     },
   ) {
     this.api = kubeConfig.makeApiClient(EventsV1Api);
+  }
+
+  /** A recorder bound to one object, so a runner need not spell the object at every event. */
+  about(target: EventTarget): ObjectEvents {
+    return (type, reason, action, note) => this.record(target, type, reason, action, note);
   }
 
   async record(

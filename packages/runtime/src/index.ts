@@ -17,3 +17,8 @@ export * from './relevant-change.js';
 export * from './pod-exec.js';
 export * from './resource-version.js';
 export * from './status-writes.js';
+export * from './api-requests.js';
+export * from './leadership.js';
+export * from './jobs.js';
+export * from './kinds.js';
+export * from './stored.js';

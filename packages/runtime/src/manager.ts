@@ -1,9 +1,11 @@
 /**
  * What every controller process starts with: JSON logs, metrics, the health server, a
- * kubeconfig (in-cluster, or $KUBECONFIG), and shutdown on SIGTERM.
+ * kubeconfig (in-cluster, or $KUBECONFIG) whose requests have deadlines and whose writes need
+ * leadership (api-requests.ts), and shutdown on SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
+import { boundApiRequests } from './api-requests.js';
 import { HealthServer } from './health-server.js';
 import { createLogger } from './logger.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
@@ -30,6 +32,7 @@ export async function startManager({ component, port }: ManagerOptions): Promise
   const health = new HealthServer(metrics.registry);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
+  boundApiRequests(kubeConfig);
   // onShutdown reads the list when the signal arrives, so steps added later run too.
   const shutdownSteps: (() => Promise<void>)[] = [() => health.close()];
   onShutdown(logger, shutdownSteps);

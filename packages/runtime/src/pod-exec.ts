@@ -4,6 +4,7 @@
  */
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
+import { assertMayWrite } from './leadership.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -63,6 +64,8 @@ export async function execInPod(
   command: string[],
   options: ExecOptions,
 ): Promise<ExecResult> {
+  // An exec runs a command in a database pod: an action, taken only while this process may act.
+  assertMayWrite(`exec in ${target.namespace}/${target.pod}`);
   const stdout = collector(options.onOutput);
   const stderr = collector(options.onOutput);
   return new Promise<ExecResult>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Controller } from './controller.js';
 import type { Informer } from './informer.js';
 import { LeaderElector } from './leader-election.js';
+import { setWriteGuard } from './leadership.js';
 import type { Manager } from './manager.js';
 
 export interface RunAsLeaderOptions {
@@ -32,6 +33,7 @@ export function runAsLeader(
     identity: process.env.POD_NAME ?? hostname(),
     logger,
   });
+  setWriteGuard(() => elector.isLeader);
   let caches = false;
   manager.health.addReadinessCheck('caches-synced-when-leading', () => !elector.isLeader || caches);
   manager.shutdownSteps.push(

@@ -4,7 +4,9 @@
  * write yet (and must not act on the older status, e.g. start a backup it already recorded).
  */
 import { isStatus, type ObjectClient, type ObjectRef } from './object-client.js';
+import type { Informer } from './informer.js';
 import { cacheBehind } from './resource-version.js';
+import { asStored, type Stored } from './stored.js';
 
 export class StatusWrites {
   private readonly written = new Map<string, string>();
@@ -21,6 +23,20 @@ export class StatusWrites {
 
   forget(key: string): void {
     this.written.delete(key);
+  }
+
+  /**
+   * The reconcile preamble: the cached object of key (namespace/name), typed as stored; when it
+   * is gone, undefined, and what was remembered of it is forgotten.
+   */
+  cached<T extends { metadata?: { name?: string; namespace?: string; uid?: string } }>(
+    key: string,
+    cache: Informer<T>,
+  ): Stored<T> | undefined {
+    const [namespace, name] = key.split('/') as [string, string];
+    const found = asStored(cache.get(name, namespace));
+    if (!found) this.forget(key);
+    return found;
   }
 
   /** Applies the status; false when the object is gone (deleted since the cache saw it). */

@@ -42,3 +42,17 @@ export const ConditionsSchema = Type.Array(ConditionSchema, {
   'x-kubernetes-list-type': 'map',
   'x-kubernetes-list-map-keys': ['type'],
 });
+
+/** The fields that end every kind's status: what generation it describes, and its conditions. */
+export function statusTail() {
+  return {
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        description: 'The metadata.generation this status describes.',
+        format: 'int64',
+        minimum: 0,
+      }),
+    ),
+    conditions: Type.Optional(ConditionsSchema),
+  };
+}

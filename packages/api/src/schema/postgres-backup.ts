@@ -1,7 +1,7 @@
 /** PostgresBackup: a backup schedule, retention and on-demand trigger for one cluster's repository. */
 import { Type, type Static } from '@sinclair/typebox';
 import { BACKUP_TRIGGER_ANNOTATION, VERIFY_TRIGGER_ANNOTATION } from '../labels.js';
-import { ConditionsSchema } from './condition.js';
+import { statusTail } from './condition.js';
 import { CRON_PATTERN } from './cron.js';
 import { cel, stringEnum } from './k8s.js';
 import type { CustomObject } from './meta.js';
@@ -226,14 +226,7 @@ export const PostgresBackupStatusSchema = Type.Object(
       ),
     ),
     verification: Type.Optional(VerificationStatusSchema),
-    observedGeneration: Type.Optional(
-      Type.Integer({
-        description: 'The metadata.generation this status describes.',
-        format: 'int64',
-        minimum: 0,
-      }),
-    ),
-    conditions: Type.Optional(ConditionsSchema),
+    ...statusTail(),
   },
   { description: 'Observed state of the backups, written by the backup controller.' },
 );

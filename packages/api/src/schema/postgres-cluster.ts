@@ -1,6 +1,6 @@
 /** PostgresCluster: a PostgreSQL cluster of one primary and streaming replicas under Patroni. */
 import { Type, type Static } from '@sinclair/typebox';
-import { ConditionsSchema } from './condition.js';
+import { statusTail } from './condition.js';
 import {
   cel,
   intOrString,
@@ -23,32 +23,46 @@ export const MIN_REPLICAS = 1;
 export const MAX_REPLICAS = 10;
 
 /**
- * PostgreSQL parameters pgop sets itself: the pod layout, replication, archiving and recovery
- * depend on them, so a user value would break HA or backups. Rejected at apply time.
+ * PostgreSQL parameters users may not set: pgop sets them itself (the pod layout, replication,
+ * archiving and recovery depend on them, so a user value would break HA or backups), or they make
+ * the server run a command or load code from a path, which a spec must not be able to do.
+ * Compared without case, as PostgreSQL compares parameter names. Rejected at apply time (CEL)
+ * and again by the controllers (ownedParameterIssues).
  */
 export const OPERATOR_OWNED_PARAMETERS = [
   'archive_command',
+  'archive_library',
   'archive_mode',
   'archive_cleanup_command',
   'cluster_name',
   'config_file',
   'data_directory',
+  'dynamic_library_path',
   'external_pid_file',
   'hba_file',
   'hot_standby',
   'ident_file',
+  'krb_server_keyfile',
   'listen_addresses',
   'port',
   'primary_conninfo',
   'primary_slot_name',
   'promote_trigger_file',
+  'recovery_end_command',
   'restore_command',
+  'ssl',
   'ssl_ca_file',
   'ssl_cert_file',
+  'ssl_crl_dir',
   'ssl_crl_file',
+  'ssl_dh_params_file',
   'ssl_key_file',
+  'ssl_passphrase_command',
+  'ssl_passphrase_command_supports_reload',
   'synchronous_standby_names',
   'unix_socket_directories',
+  'unix_socket_group',
+  'unix_socket_permissions',
   'wal_log_hints',
 ] as const;
 /** Parameters starting with these prefixes are owned by pgop too (recovery targets are set by a restore). */
@@ -56,7 +70,16 @@ export const OPERATOR_OWNED_PARAMETER_PREFIXES = ['recovery_target'] as const;
 
 const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
 const ownedParameter = (k: string) =>
-  `(${k} in ${celList(OPERATOR_OWNED_PARAMETERS)} || ${OPERATOR_OWNED_PARAMETER_PREFIXES.map((p) => `${k}.startsWith('${p}')`).join(' || ')})`;
+  `(${k}.lowerAscii() in ${celList(OPERATOR_OWNED_PARAMETERS)} || ${OPERATOR_OWNED_PARAMETER_PREFIXES.map((p) => `${k}.lowerAscii().startsWith('${p}')`).join(' || ')})`;
+
+/** Whether users may not set this parameter (any case). */
+export function isOwnedParameter(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (
+    (OPERATOR_OWNED_PARAMETERS as readonly string[]).includes(lower) ||
+    OPERATOR_OWNED_PARAMETER_PREFIXES.some((p) => lower.startsWith(p))
+  );
+}
 
 const ResourceListSchema = Type.Object(
   {
@@ -126,8 +149,8 @@ export const PostgresqlSchema = Type.Object(
         intOrString({ description: 'Value of the parameter; write booleans as strings ("on", "off").' }),
         {
           description:
-            'postgresql.conf parameters, e.g. max_connections: 200, shared_buffers: 1GB. Parameters pgop owns ' +
-            `(${OPERATOR_OWNED_PARAMETERS.join(', ')}, recovery_target*) are rejected. Changing a parameter that needs a restart rolls the pods.`,
+            'postgresql.conf parameters, e.g. max_connections: 200, shared_buffers: 1GB. Parameters pgop owns, or that make the server run a command or load code from a path ' +
+            `(${OPERATOR_OWNED_PARAMETERS.join(', ')}, recovery_target*; in any case) are rejected. Changing a parameter that needs a restart rolls the pods.`,
           maxProperties: 128,
           'x-kubernetes-validations': [
             {
@@ -207,15 +230,14 @@ export const HighAvailabilitySchema = Type.Object(
     forceDeletePodsOnLostNodes: Type.Optional(
       Type.Boolean({
         description:
-          'Force-delete an instance pod whose node has been NotReady for lostNodeConfirmationSeconds, so the StatefulSet can recreate it (its replacement starts where its volume can be attached). Turn off when the storage could still be written from the lost node. Default: true.',
+          "Force-delete an instance pod whose node is proven gone, so the StatefulSet can recreate it elsewhere: the Node object deleted, or tainted node.kubernetes.io/out-of-service (or the provider's shutdown taint). Never while its Patroni still renews the leader lock. Default: true.",
         default: true,
       }),
     ),
     lostNodeConfirmationSeconds: Type.Optional(
       Type.Integer({
         description:
-          "How long a node must have been NotReady (counted from its Ready condition's last transition) before its instance pods are force-deleted. Default: 60.",
-        default: 60,
+          "Opt-in: also force-delete an instance pod whose node has been NotReady this long (counted from its Ready condition's last transition), without proof that the node is gone. A NotReady node may be alive and cut off from the API server: on storage that does not fence, two PostgreSQL servers can then write one volume (docs/ha.md). Unset (the default): only on proof.",
         minimum: 10,
         maximum: 86400,
       }),
@@ -310,7 +332,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     image: Type.Optional(
       Type.String({
         description:
-          "Container image with PostgreSQL, Patroni and pgBackRest for this major version. Default: the operator's image for spec.version.",
+          "Container image with PostgreSQL, Patroni, pgBackRest and /usr/local/bin/pgop-fence (images/postgres; Patroni's watchdog, required) for this major version. Default: the operator's image for spec.version.",
         minLength: 1,
         maxLength: 512,
       }),
@@ -321,6 +343,13 @@ export const PostgresClusterSpecSchema = Type.Object(
     replication: Type.Optional(ReplicationSchema),
     backup: Type.Optional(RepositorySchema),
     persistentVolumeClaimRetentionPolicy: Type.Optional(PvcRetentionPolicySchema),
+    deletionProtection: Type.Optional(
+      Type.Boolean({
+        description:
+          "While true, deleting this PostgresCluster is refused by the API server (the chart's ValidatingAdmissionPolicy), also through its namespace's deletion; set it to false first. pgop's own deletions of the clusters it made (a failed restore's, a verification's) are exempt.",
+        default: false,
+      }),
+    ),
     highAvailability: Type.Optional(HighAvailabilitySchema),
     scheduling: Type.Optional(SchedulingSchema),
     restore: Type.Optional(ClusterRestoreSchema),
@@ -485,14 +514,7 @@ export const PostgresClusterStatusSchema = Type.Object(
         maxLength: 1024,
       }),
     ),
-    observedGeneration: Type.Optional(
-      Type.Integer({
-        description: 'The metadata.generation this status describes.',
-        format: 'int64',
-        minimum: 0,
-      }),
-    ),
-    conditions: Type.Optional(ConditionsSchema),
+    ...statusTail(),
   },
   { description: 'Observed state of the cluster, written by the cluster controller.', default: {} },
 );

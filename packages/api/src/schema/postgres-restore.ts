@@ -1,6 +1,6 @@
 /** PostgresRestore: restore a cluster's backups into a new cluster or, confirmed, in place. */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { ConditionsSchema } from './condition.js';
+import { statusTail } from './condition.js';
 import { cel, stringEnum } from './k8s.js';
 import type { CustomObject } from './meta.js';
 import { clusterNameField } from './names.js';
@@ -169,14 +169,7 @@ export const PostgresRestoreStatusSchema = Type.Object(
         { description: 'The point the data was restored to.' },
       ),
     ),
-    observedGeneration: Type.Optional(
-      Type.Integer({
-        description: 'The metadata.generation this status describes.',
-        format: 'int64',
-        minimum: 0,
-      }),
-    ),
-    conditions: Type.Optional(ConditionsSchema),
+    ...statusTail(),
   },
   { description: 'Observed state of the restore, written by the backup controller.', default: {} },
 );

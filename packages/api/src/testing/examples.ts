@@ -1,5 +1,5 @@
 /**
- * Valid objects of the three kinds: the spec tickets' examples and one of each kind with every
+ * Valid objects of the three kinds: the README's demo objects and one of each kind with every
  * field set. Tests check that both the API server and the ajv validators accept them.
  */
 import { API_VERSION, type KindName } from '../group.js';
@@ -14,8 +14,8 @@ function customObject(kind: KindName, name: string, spec: Record<string, unknown
   return { apiVersion: API_VERSION, kind, metadata: { name }, spec };
 }
 
-/** Ticket 1's demo cluster. */
-export function ticketCluster(name = 'my-cluster'): Record<string, unknown> {
+/** The demo cluster (examples/basic-cluster.yaml). */
+export function basicCluster(name = 'my-cluster'): Record<string, unknown> {
   return customObject('PostgresCluster', name, { version: 16, replicas: 3, storage: { size: '10Gi' } });
 }
 
@@ -67,8 +67,8 @@ export function fullCluster(name = 'full-cluster'): Record<string, unknown> {
   });
 }
 
-/** Ticket 3's demo backup schedule. */
-export function ticketBackup(name = 'my-cluster-backup'): Record<string, unknown> {
+/** The demo backup schedule (examples/backup-schedule.yaml). */
+export function backupSchedule(name = 'my-cluster-backup'): Record<string, unknown> {
   return customObject('PostgresBackup', name, {
     clusterName: 'my-cluster',
     schedule: '0 2 * * *',
@@ -128,19 +128,19 @@ export function restoreFromRepository(name = 'restore-dr'): Record<string, unkno
 }
 
 export const VALID_EXAMPLES: Example[] = [
-  { name: 'ticket 1 cluster', object: ticketCluster() },
+  { name: 'the demo cluster', object: basicCluster() },
   { name: 'cluster with every field', object: fullCluster() },
   {
     name: 'cluster with a PVC repository',
     object: {
-      ...ticketCluster('pvc-repo'),
+      ...basicCluster('pvc-repo'),
       spec: { version: 15, replicas: 1, storage: { size: '1Gi' }, backup: { pvc: { size: '5Gi' } } },
     },
   },
   {
-    name: "ticket 3's restored cluster (spec.restore)",
+    name: 'the demo restored cluster (spec.restore)',
     object: {
-      ...ticketCluster('restored-cluster'),
+      ...basicCluster('restored-cluster'),
       spec: {
         version: 17,
         replicas: 1,
@@ -149,11 +149,11 @@ export const VALID_EXAMPLES: Example[] = [
       },
     },
   },
-  { name: 'ticket 3 backup', object: ticketBackup() },
+  { name: 'the demo backup schedule', object: backupSchedule() },
   { name: 'backup with every field', object: fullBackup() },
   {
     name: 'one-off backup (no schedule)',
-    object: { ...ticketBackup('one-off'), spec: { clusterName: 'my-cluster' } },
+    object: { ...backupSchedule('one-off'), spec: { clusterName: 'my-cluster' } },
   },
   { name: 'restore to a new cluster at a time', object: restoreToNewCluster() },
   { name: 'restore in place to a backup', object: restoreInPlace() },

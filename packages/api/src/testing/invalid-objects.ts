@@ -5,7 +5,13 @@
  * rules written in CEL are enforced only by the server (docs/api.md, "Validation").
  */
 import type { KindName } from '../group.js';
-import { fullCluster, restoreInPlace, restoreToNewCluster, ticketBackup, ticketCluster } from './examples.js';
+import {
+  fullCluster,
+  restoreInPlace,
+  restoreToNewCluster,
+  backupSchedule,
+  basicCluster,
+} from './examples.js';
 
 export interface InvalidCase {
   name: string;
@@ -39,8 +45,8 @@ function set(obj: Record<string, unknown>, path: string, value: unknown): Record
   return copy;
 }
 
-const cluster = (path: string, value: unknown, base = ticketCluster('invalid')) => set(base, path, value);
-const backup = (path: string, value: unknown) => set(ticketBackup('invalid'), path, value);
+const cluster = (path: string, value: unknown, base = basicCluster('invalid')) => set(base, path, value);
+const backup = (path: string, value: unknown) => set(backupSchedule('invalid'), path, value);
 const restore = (path: string, value: unknown, base = restoreToNewCluster('invalid')) =>
   set(base, path, value);
 const s3 = {
@@ -55,7 +61,7 @@ const B = 'PostgresBackup' as const;
 const R = 'PostgresRestore' as const;
 
 export const INVALID_CASES: InvalidCase[] = [
-  // PostgresCluster: required fields and the ticket's ranges.
+  // PostgresCluster: required fields and the allowed ranges.
   {
     name: 'version missing',
     kind: C,
@@ -224,7 +230,7 @@ export const INVALID_CASES: InvalidCase[] = [
     object: cluster('spec.postgresql.parameters', { archive_command: '/bin/true' }),
     field: 'spec.postgresql.parameters',
     message: 'parameter archive_command is managed by pgop and cannot be set',
-    ajv: false,
+    ajv: true,
   },
   {
     name: 'parameter port (owned by pgop)',
@@ -232,7 +238,7 @@ export const INVALID_CASES: InvalidCase[] = [
     object: cluster('spec.postgresql.parameters', { max_connections: 100, port: 5433 }),
     field: 'spec.postgresql.parameters',
     message: 'parameter port is managed by pgop and cannot be set',
-    ajv: false,
+    ajv: true,
   },
   {
     name: 'parameter recovery_target_time (owned by pgop)',
@@ -240,7 +246,49 @@ export const INVALID_CASES: InvalidCase[] = [
     object: cluster('spec.postgresql.parameters', { recovery_target_time: '2024-01-01 00:00:00' }),
     field: 'spec.postgresql.parameters',
     message: 'parameter recovery_target_time is managed by pgop',
-    ajv: false,
+    ajv: true,
+  },
+  {
+    name: 'parameter ARCHIVE_COMMAND (owned by pgop; PostgreSQL parameter names ignore case)',
+    kind: C,
+    object: cluster('spec.postgresql.parameters', { ARCHIVE_COMMAND: '/bin/true' }),
+    field: 'spec.postgresql.parameters',
+    message: 'parameter ARCHIVE_COMMAND is managed by pgop and cannot be set',
+    ajv: true,
+  },
+  {
+    name: 'parameter Archive_Library (a server-side archiver instead of pgBackRest)',
+    kind: C,
+    object: cluster('spec.postgresql.parameters', { Archive_Library: 'basic_archive' }),
+    field: 'spec.postgresql.parameters',
+    message: 'parameter Archive_Library is managed by pgop and cannot be set',
+    ajv: true,
+  },
+  {
+    name: 'parameter ssl_passphrase_command (a shell command the server runs)',
+    kind: C,
+    object: cluster('spec.postgresql.parameters', { ssl_passphrase_command: 'sh -c id' }),
+    field: 'spec.postgresql.parameters',
+    message: 'parameter ssl_passphrase_command is managed by pgop and cannot be set',
+    ajv: true,
+  },
+  {
+    name: 'parameter dynamic_library_path (libraries loaded from anywhere)',
+    kind: C,
+    object: cluster('spec.postgresql.parameters', { dynamic_library_path: '/tmp' }),
+    field: 'spec.postgresql.parameters',
+    message: 'parameter dynamic_library_path is managed by pgop and cannot be set',
+    ajv: true,
+  },
+  {
+    name: "parameter Recovery_Target_Name in a restore's new cluster",
+    kind: R,
+    object: restore('spec.destination.newCluster.spec.postgresql', {
+      parameters: { Recovery_Target_Name: 'x' },
+    }),
+    field: 'spec.destination.newCluster.spec.postgresql.parameters',
+    message: 'parameter Recovery_Target_Name is managed by pgop and cannot be set',
+    ajv: true,
   },
   {
     name: 'wal_level minimal',
@@ -460,7 +508,7 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'cluster name starting with a digit',
     kind: C,
-    object: ticketCluster('1cluster'),
+    object: basicCluster('1cluster'),
     field: '<nil>',
     message: 'metadata.name must be a lowercase letter first',
     ajv: false,
@@ -468,7 +516,7 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'cluster name of 51 characters',
     kind: C,
-    object: ticketCluster(`c${'x'.repeat(50)}`),
+    object: basicCluster(`c${'x'.repeat(50)}`),
     field: '<nil>',
     message: 'at most 50 characters',
     ajv: false,
@@ -477,8 +525,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'version lowered',
     kind: C,
-    object: cluster('spec.version', 17, ticketCluster('downgrade')),
-    update: cluster('spec.version', 16, ticketCluster('downgrade')),
+    object: cluster('spec.version', 17, basicCluster('downgrade')),
+    update: cluster('spec.version', 16, basicCluster('downgrade')),
     field: 'spec.version',
     message: 'version cannot be lowered',
     ajv: false,
@@ -486,8 +534,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'storageClass changed',
     kind: C,
-    object: cluster('spec.storage.storageClass', 'fast', ticketCluster('sc-change')),
-    update: cluster('spec.storage.storageClass', 'slow', ticketCluster('sc-change')),
+    object: cluster('spec.storage.storageClass', 'fast', basicCluster('sc-change')),
+    update: cluster('spec.storage.storageClass', 'slow', basicCluster('sc-change')),
     field: 'spec.storage.storageClass',
     message: 'storageClass is immutable',
     ajv: false,
@@ -495,8 +543,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'storageClass added later',
     kind: C,
-    object: ticketCluster('sc-add'),
-    update: cluster('spec.storage.storageClass', 'fast', ticketCluster('sc-add')),
+    object: basicCluster('sc-add'),
+    update: cluster('spec.storage.storageClass', 'fast', basicCluster('sc-add')),
     field: 'spec.storage.storageClass',
     message: 'storageClass is immutable',
     ajv: false,
@@ -504,8 +552,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'storage.size shrunk',
     kind: C,
-    object: ticketCluster('shrink'),
-    update: cluster('spec.storage.size', '5Gi', ticketCluster('shrink')),
+    object: basicCluster('shrink'),
+    update: cluster('spec.storage.size', '5Gi', basicCluster('shrink')),
     field: 'spec.storage.size',
     message: 'size cannot be decreased',
     ajv: false,
@@ -513,8 +561,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'backup pvc storageClass changed',
     kind: C,
-    object: cluster('spec.backup', { pvc: { size: '1Gi', storageClass: 'a' } }, ticketCluster('repo-sc')),
-    update: cluster('spec.backup', { pvc: { size: '1Gi', storageClass: 'b' } }, ticketCluster('repo-sc')),
+    object: cluster('spec.backup', { pvc: { size: '1Gi', storageClass: 'a' } }, basicCluster('repo-sc')),
+    update: cluster('spec.backup', { pvc: { size: '1Gi', storageClass: 'b' } }, basicCluster('repo-sc')),
     field: 'spec.backup.pvc.storageClass',
     message: 'storageClass is immutable',
     ajv: false,
@@ -636,8 +684,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'clusterName changed',
     kind: B,
-    object: ticketBackup('moved'),
-    update: set(ticketBackup('moved'), 'spec.clusterName', 'other-cluster'),
+    object: backupSchedule('moved'),
+    update: set(backupSchedule('moved'), 'spec.clusterName', 'other-cluster'),
     field: 'spec.clusterName',
     message: 'clusterName is immutable',
     ajv: false,
@@ -683,8 +731,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'restore added to an existing cluster',
     kind: C,
-    object: ticketCluster('restore-later'),
-    update: cluster('spec.restore', { clusterName: 'a' }, ticketCluster('restore-later')),
+    object: basicCluster('restore-later'),
+    update: cluster('spec.restore', { clusterName: 'a' }, basicCluster('restore-later')),
     field: 'spec.restore',
     message: 'restore can only be set when the cluster is created',
     ajv: false,
@@ -692,8 +740,8 @@ export const INVALID_CASES: InvalidCase[] = [
   {
     name: 'restore changed',
     kind: C,
-    object: cluster('spec.restore', { clusterName: 'a' }, ticketCluster('restore-changed')),
-    update: cluster('spec.restore', { clusterName: 'b' }, ticketCluster('restore-changed')),
+    object: cluster('spec.restore', { clusterName: 'a' }, basicCluster('restore-changed')),
+    update: cluster('spec.restore', { clusterName: 'b' }, basicCluster('restore-changed')),
     field: 'spec.restore',
     message: 'restore can only be set when the cluster is created',
     ajv: false,
@@ -862,7 +910,7 @@ export const INVALID_CASES: InvalidCase[] = [
     object: restore('spec.destination.newCluster.spec.postgresql', { parameters: { restore_command: 'cp' } }),
     field: 'spec.destination.newCluster.spec.postgresql.parameters',
     message: 'parameter restore_command is managed by pgop',
-    ajv: false,
+    ajv: true,
   },
 ];
 

@@ -12,7 +12,7 @@ import { openApiSchemaOf, type KindDefinition } from '../crd/build-crd.js';
 import { POSTGRES_BACKUP, POSTGRES_CLUSTER, POSTGRES_RESTORE } from '../crd/definitions.js';
 import { KUBERNETES_EXTENSION_KEYWORDS } from '../schema/k8s.js';
 import type { PostgresBackup } from '../schema/postgres-backup.js';
-import type { PostgresCluster } from '../schema/postgres-cluster.js';
+import { isOwnedParameter, type PostgresCluster } from '../schema/postgres-cluster.js';
 import type { PostgresRestore } from '../schema/postgres-restore.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives as the module object.
@@ -49,20 +49,47 @@ function toIssue(e: ErrorObject): ValidationIssue {
   return { field, message: e.message ?? 'is invalid' };
 }
 
-function validatorFor<T>(ajv: Ajv, def: KindDefinition): (obj: unknown) => ValidationResult<T> {
+function validatorFor<T>(
+  ajv: Ajv,
+  def: KindDefinition,
+  /** Rules the API server runs in CEL that the controllers must not trust to have run. */
+  recheck: (value: T) => ValidationIssue[] = () => [],
+): (obj: unknown) => ValidationResult<T> {
   const fn: ValidateFunction = ajv.compile(openApiSchemaOf(def));
   return (obj: unknown) => {
     // useDefaults fills defaults in place, like the API server does: validate a copy.
     const copy = structuredClone(obj);
-    if (fn(copy)) return { valid: true, value: copy as T };
-    return { valid: false, issues: (fn.errors ?? []).map(toIssue) };
+    if (!fn(copy)) return { valid: false, issues: (fn.errors ?? []).map(toIssue) };
+    const issues = recheck(copy as T);
+    return issues.length === 0 ? { valid: true, value: copy as T } : { valid: false, issues };
   };
 }
 
+/**
+ * Parameters users may not set, as the CEL rule on the field words them: a parameter that makes
+ * the server run a command must not reach it because a CEL rule was skipped (an older CRD, an
+ * object stored before the rule).
+ */
+function ownedParameterIssues(
+  parameters: Record<string, unknown> | undefined,
+  field: string,
+): ValidationIssue[] {
+  return Object.keys(parameters ?? {})
+    .filter(isOwnedParameter)
+    .map((name) => ({ field, message: `parameter ${name} is managed by pgop and cannot be set` }));
+}
+
 const ajv = newAjv();
-export const validatePostgresCluster = validatorFor<PostgresCluster>(ajv, POSTGRES_CLUSTER);
+export const validatePostgresCluster = validatorFor<PostgresCluster>(ajv, POSTGRES_CLUSTER, (c) =>
+  ownedParameterIssues(c.spec.postgresql?.parameters, 'spec.postgresql.parameters'),
+);
 export const validatePostgresBackup = validatorFor<PostgresBackup>(ajv, POSTGRES_BACKUP);
-export const validatePostgresRestore = validatorFor<PostgresRestore>(ajv, POSTGRES_RESTORE);
+export const validatePostgresRestore = validatorFor<PostgresRestore>(ajv, POSTGRES_RESTORE, (r) =>
+  ownedParameterIssues(
+    r.spec.destination.newCluster?.spec.postgresql?.parameters,
+    'spec.destination.newCluster.spec.postgresql.parameters',
+  ),
+);
 
 export const VALIDATORS = {
   PostgresCluster: validatePostgresCluster,

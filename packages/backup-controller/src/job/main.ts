@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The backup Job: runs pgBackRest in the current primary's postgres container (where the data,
- * the configuration and the credentials are), then applies retention with `pgbackrest expire`,
+ * the configuration and the credentials are), then applies this PostgresBackup's retention to its
+ * own backups with `pgbackrest expire --set`,
  * and reports the repository's backups in its termination message for the controller.
  * A non-zero exit makes the Job retry (backoffLimit); the controller sees the final failure.
  *
@@ -13,12 +14,14 @@ import { execInPod } from '@pgop/runtime';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeJobResult, type JobResult } from '../job-result.js';
-import { KEEP_FOREVER_ANNOTATION, parseInfo, toRecord } from '../pgbackrest-info.js';
+import { KEEP_FOREVER_ANNOTATION, OWNER_ANNOTATION, parseInfo, toRecord } from '../pgbackrest-info.js';
 import { decideRetention } from '../retention.js';
 import { env, primaryPod } from './primary-pod.js';
 
 const namespace = env('PGOP_NAMESPACE');
 const clusterName = env('PGOP_CLUSTER');
+/** The PostgresBackup this Job runs for: its backups carry the name, its retention owns only those. */
+const owner = env('PGOP_BACKUP');
 const backupType = env('PGOP_BACKUP_TYPE', ''); // full, diff, incr, or empty: pgBackRest's incr (full first)
 const keepForever = env('PGOP_KEEP_FOREVER', 'false') === 'true';
 const policy = { count: Number(env('PGOP_RETENTION_COUNT')), days: Number(env('PGOP_RETENTION_DAYS')) };
@@ -48,6 +51,7 @@ async function run(): Promise<JobResult> {
   const backupArgs = [
     '--log-level-console=info',
     ...(backupType ? [`--type=${backupType}`] : []),
+    `--annotation=${OWNER_ANNOTATION}=${owner}`,
     ...(keepForever ? [`--annotation=${KEEP_FOREVER_ANNOTATION}=true`] : []),
     'backup',
   ];
@@ -77,7 +81,7 @@ async function run(): Promise<JobResult> {
   };
   const before = await info();
   const label = before.at(-1)?.label;
-  const decision = decideRetention(before, policy, Date.now() / 1000);
+  const decision = decideRetention(before, policy, Date.now() / 1000, owner);
   for (const [kept, why] of Object.entries(decision.keptBecause))
     console.log(`retention keeps ${kept}: ${why}`);
   for (const set of decision.expire) {

@@ -2,14 +2,14 @@
 /**
  * The verification Job: runs spec.verify.query as the superuser in the primary of the temporary
  * cluster a backup was restored into, and reports the outcome in its termination message
- * (verify-result.ts). It runs as the PostgresBackup's Job identity, which may exec into pods of
+ * (verification/result.ts). It runs as the PostgresBackup's Job identity, which may exec into pods of
  * its namespace and nothing more.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { DATABASE_CONTAINER } from '@pgop/api';
 import { execInPod } from '@pgop/runtime';
 import { writeFileSync } from 'node:fs';
-import { encodeVerifyResult, type VerifyResult } from '../verify-result.js';
+import { encodeVerifyResult, type VerifyResult } from '../verification/result.js';
 import { env, primaryPod } from './primary-pod.js';
 
 const namespace = env('PGOP_NAMESPACE');

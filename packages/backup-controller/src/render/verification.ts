@@ -13,15 +13,8 @@ import {
   type PostgresBackup,
   type PostgresCluster,
 } from '@pgop/api';
-import {
-  BACKUP_REASON_LABEL,
-  metadata,
-  names,
-  runSpec,
-  VERIFY_JOB_ENTRYPOINT,
-  VERIFY_REASON,
-  type JobSettings,
-} from './backup-job.js';
+import { metadata, runSpec, VERIFY_JOB_ENTRYPOINT, type JobSettings } from './backup-job.js';
+import { BACKUP_REASON_LABEL, names, VERIFY_REASON } from '../naming.js';
 
 /**
  * One instance of the source's version, image, storage and resources, with no repository of its

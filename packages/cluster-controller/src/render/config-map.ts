@@ -7,7 +7,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { childMetadata, childNames } from '../naming.js';
 import { stringify } from 'yaml';
-import { PATRONI_CONFIG_FILE, type patroniConfig } from './patroni-config.js';
+import { PATRONI_CONFIG_FILE, type patroniConfig } from '../patroni/config.js';
 import {
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_WRAPPER,
@@ -15,7 +15,7 @@ import {
   pgbackrestConf,
   REPOSITORY_HOST_CONFIG_KEY,
   repositoryHostConf,
-} from './pgbackrest.js';
+} from '../pgbackrest/config.js';
 
 export function renderPatroniConfigMap(
   cluster: PostgresCluster,

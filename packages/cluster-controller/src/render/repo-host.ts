@@ -22,7 +22,7 @@ import {
   REPOSITORY_HOST_COMPONENT,
   repositoryHostSelector,
 } from '../naming.js';
-import type { RepositoryCertificates } from '../repository-certificates.js';
+import type { RepositoryCertificates } from '../pgbackrest/certificates.js';
 import {
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_DIR,
@@ -32,9 +32,10 @@ import {
   repositoryHostConf,
   repositoryTlsSource,
   TLS_FILES,
-} from './pgbackrest.js';
+} from '../pgbackrest/config.js';
 import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
-import { CONFIG_HASH_ANNOTATION, contentHash } from './statefulset.js';
+import { CONFIG_HASH_ANNOTATION } from '../naming.js';
+import { contentHash } from './statefulset.js';
 
 /** The CA and the server's and client's certificates and keys; created once, never rewritten. */
 export function renderRepositoryTlsSecret(cluster: PostgresCluster, certs: RepositoryCertificates): V1Secret {

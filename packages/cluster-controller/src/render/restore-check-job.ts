@@ -1,11 +1,11 @@
 /**
  * The pre-flight check of a restore: a Job that reads the source repository (pgbackrest info,
  * and the newest archived WAL segment's time) before anything is touched. It reports facts,
- * not a verdict: restore-preflight.ts decides whether the target lies inside what they show.
+ * not a verdict: restore/preflight.ts decides whether the target lies inside what they show.
  * Its exit status says only whether the repository could be read.
  */
 import { PGBACKREST_STANZA, type PostgresCluster, type RestoreTarget } from '@pgop/api';
-import type { RepositoryOf } from './pgbackrest.js';
+import type { RepositoryOf } from '../pgbackrest/repository.js';
 import { RESTORE_SOURCE_DIR, renderRestoreStepJob } from './restore-pod.js';
 
 export function restoreCheckJobName(clusterName: string): string {

@@ -7,9 +7,14 @@
  * is stopped (in place).
  */
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { PGBACKREST_STANZA, type PostgresCluster, type RestoreTarget } from '@pgop/api';
+import {
+  PGBACKREST_STANZA,
+  RESTORE_REQUEST_ANNOTATION,
+  type PostgresCluster,
+  type RestoreTarget,
+} from '@pgop/api';
 import { childNames, clusterLabels, DATABASE_COMPONENT } from '../naming.js';
-import type { RepositoryOf } from './pgbackrest.js';
+import type { RepositoryOf } from '../pgbackrest/repository.js';
 import { firstInstanceVolume, renderRestoreStepJob, RESTORE_SOURCE_DIR } from './restore-pod.js';
 import { REPLICATION_USER, SUPERUSER } from './secrets.js';
 
@@ -126,16 +131,22 @@ export function restoreJobName(clusterName: string): string {
 }
 
 /** The first instance's volume, created before the StatefulSet so the Job can fill it. */
-export function renderFirstInstanceVolume(cluster: PostgresCluster): V1PersistentVolumeClaim {
+export function renderFirstInstanceVolume(
+  cluster: PostgresCluster,
+  requestKey: string,
+): V1PersistentVolumeClaim {
   const storage = cluster.spec.storage;
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    // Labels as the StatefulSet's claim template; the StatefulSet adopts it by name.
+    // Labels as the StatefulSet's claim template; the StatefulSet adopts it by name. The
+    // annotation marks a volume a restore made and may write (removed once the cluster runs on
+    // it): a volume without it holds data pgop never overwrites (restore/progress.ts).
     metadata: {
       name: firstInstanceVolume(cluster.metadata.name!),
       namespace: cluster.metadata.namespace!,
       labels: clusterLabels(cluster, DATABASE_COMPONENT),
+      annotations: { [RESTORE_REQUEST_ANNOTATION]: requestKey },
     },
     spec: {
       accessModes: ['ReadWriteOnce'],

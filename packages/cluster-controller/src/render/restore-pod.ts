@@ -10,8 +10,9 @@
 import type { V1ConfigMap, V1EnvVar, V1Job } from '@kubernetes/client-node';
 import { PGBACKREST_STANZA, RESTORE_REQUEST_ANNOTATION, type PostgresCluster } from '@pgop/api';
 import { childMetadata, clusterLabels } from '../naming.js';
-import { DATA_VOLUME_MOUNT, PGDATA } from './instance-paths.js';
-import { ini, repositoryOptions, repositorySecretSources, type RepositoryOf } from './pgbackrest.js';
+import { DATA_VOLUME_MOUNT, PGDATA } from '../instance-paths.js';
+import { ini, repositoryOptions, repositorySecretSources } from '../pgbackrest/config.js';
+import { type RepositoryOf } from '../pgbackrest/repository.js';
 import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 import { DATA_VOLUME, resourceRequirements } from './statefulset.js';
 
@@ -39,7 +40,7 @@ export function restoreSourceConf(source: RepositoryOf): string {
 
 export interface RestoreJobParameters {
   name: string;
-  /** The request the Job belongs to (RESTORE_REQUEST_ANNOTATION; restore-progress.ts, RestoreRequest.key). */
+  /** The request the Job belongs to (RESTORE_REQUEST_ANNOTATION; restore/progress.ts, RestoreRequest.key). */
   requestKey: string;
   source: RepositoryOf;
   image: string;

@@ -7,7 +7,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { randomBytes } from 'node:crypto';
 import { childMetadata, childNames } from '../naming.js';
-import { POSTGRES_PORT } from './patroni-config.js';
+import { POSTGRES_PORT } from '../instance-paths.js';
 
 export const SUPERUSER = 'postgres';
 export const REPLICATION_USER = 'replicator';

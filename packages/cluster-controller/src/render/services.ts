@@ -6,7 +6,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { childMetadata, childNames, instanceSelector, roleSelector } from '../naming.js';
-import { PATRONI_PORT, POSTGRES_PORT } from './patroni-config.js';
+import { PATRONI_PORT, POSTGRES_PORT } from '../instance-paths.js';
 
 const postgresPort = { name: 'postgresql', port: POSTGRES_PORT, targetPort: 'postgresql', protocol: 'TCP' };
 

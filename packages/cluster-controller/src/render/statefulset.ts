@@ -6,31 +6,35 @@
 import type { V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { createHash } from 'node:crypto';
-import { childMetadata, childNames, clusterLabels, DATABASE_COMPONENT, instanceSelector } from '../naming.js';
+import {
+  childMetadata,
+  childNames,
+  clusterLabels,
+  CONFIG_HASH_ANNOTATION,
+  DATABASE_COMPONENT,
+  instanceSelector,
+  MAJOR_VERSION_LABEL,
+} from '../naming.js';
 import {
   DATA_VOLUME_MOUNT,
-  PATRONI_CONFIG_DIR,
-  PATRONI_CONFIG_FILE,
+  FENCE_COMMAND,
   PATRONI_PORT,
   PGDATA,
   POSTGRES_PORT,
   SOCKET_DIR,
-  HA_TIMING,
-} from './patroni-config.js';
+  WATCHDOG_DEVICE,
+} from '../instance-paths.js';
+import { PATRONI_CONFIG_DIR, PATRONI_CONFIG_FILE, HA_TIMING, FENCE_HOLD_SECONDS } from '../patroni/config.js';
 import {
   PGBACKREST_BIN_DIR,
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_DIR,
   PGBACKREST_WRAPPER_KEY,
-  ownRepository,
   repositorySecretSources,
-} from './pgbackrest.js';
+} from '../pgbackrest/config.js';
+import { ownRepository } from '../pgbackrest/repository.js';
 import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 
-/** The pod annotation that changes when the rendered Patroni configuration changes. */
-export const CONFIG_HASH_ANNOTATION = 'postgres.example.com/config-hash';
-/** On the StatefulSet: the PostgreSQL major its data volumes hold. */
-export const MAJOR_VERSION_LABEL = 'postgres.example.com/major-version';
 export const DATA_VOLUME = 'pgdata';
 /** The image's PATH after PostgreSQL's bin directory (images/postgres/Dockerfile). */
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -162,7 +166,10 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
             {
               name: 'postgres',
               image: inputs.image,
-              command: ['patroni', `${PATRONI_CONFIG_DIR}/${PATRONI_CONFIG_FILE}`],
+              // pgop-fence runs Patroni and is its watchdog: when Patroni holds the leader lock
+              // but no longer renews it, it kills that Patroni, stops PostgreSQL and starts a
+              // fresh Patroni after the hold (images/postgres/pgop-fence).
+              command: [FENCE_COMMAND, 'patroni', `${PATRONI_CONFIG_DIR}/${PATRONI_CONFIG_FILE}`],
               env: [
                 fromField('PATRONI_NAME', 'metadata.name'),
                 fromField('PATRONI_KUBERNETES_NAMESPACE', 'metadata.namespace'),
@@ -183,6 +190,8 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 fromSecret('PATRONI_RESTAPI_PASSWORD', names.patroniApiSecret, 'password'),
                 { name: 'PGDATA', value: PGDATA },
                 { name: 'PGHOST', value: SOCKET_DIR },
+                { name: 'PGOP_WATCHDOG_DEVICE', value: WATCHDOG_DEVICE },
+                { name: 'PGOP_FENCE_HOLD_SECONDS', value: String(FENCE_HOLD_SECONDS) },
                 // The root filesystem is read-only; psql history and the like go to /tmp.
                 { name: 'HOME', value: '/tmp' },
                 ...(pgbackrest

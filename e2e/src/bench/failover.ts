@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:failover`: the write gap an application sees in each fault drill. A writer
+ * inserts 20 rows/s through <cluster>-primary and records every acknowledged commit; a sampler
+ * checks every pod's role twice a second; then a fault is injected and the cluster is waited on
+ * until it is whole again. Per run it prints the write gap, the acknowledged rows missing, and
+ * the most writable primaries seen at once; per drill the median and maximum. Results go to
+ * docs/benchmarks/failover.json, where they replace the same drills' earlier figures.
+ *
+ * Environment: PGOP_BENCH_RUNS (default 5), PGOP_BENCH_DRILLS (comma-separated, default all of
+ * DRILLS), PGOP_BENCH_REPLICATION (Sync or Async, default Sync).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DRILLS, runDrill, waitWhole } from '../drills/failover-drills.js';
+import { probeOptions, PROBE_TABLE, type DrillFigures } from '../drills/failover-probe.js';
+import { localCluster, TestNamespace } from '../harness/local-cluster.js';
+import { installOperator, postgresCluster } from '../harness/operator.js';
+import { REPO_ROOT } from '../harness/paths.js';
+import { summary } from './stats.js';
+
+const RUNS = Number(process.env.PGOP_BENCH_RUNS ?? 5);
+const DRILL_NAMES = (process.env.PGOP_BENCH_DRILLS ?? Object.keys(DRILLS).join(',')).split(',');
+const REPLICATION = process.env.PGOP_BENCH_REPLICATION ?? 'Sync';
+const CLUSTER = 'bench';
+const DEFAULT_INSTANCES = 3;
+
+execFileSync('bash', [join(REPO_ROOT, 'e2e/cluster/up.sh')], { stdio: 'inherit' });
+const cluster = localCluster();
+installOperator(cluster);
+
+/** Each drill gets a cluster of the shape it needs (the lost-node drill: one instance per node). */
+async function benchDrill(name: string): Promise<DrillFigures[]> {
+  const drill = DRILLS[name];
+  if (!drill) throw new Error(`unknown drill ${name}: one of ${Object.keys(DRILLS).join(', ')}`);
+  const instances = drill.instances ?? DEFAULT_INSTANCES;
+  const ns = new TestNamespace(cluster, `pgop-bench-${name}`);
+  try {
+    ns.apply(
+      postgresCluster(CLUSTER, { replicas: instances, replication: { mode: REPLICATION }, ...drill.spec }),
+    );
+    await waitWhole(ns, CLUSTER, instances);
+    const options = { ...probeOptions(ns, CLUSTER), reconnectingWriter: drill.reconnectingWriter };
+    const runs: DrillFigures[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      await drill.prepare?.(ns, CLUSTER);
+      try {
+        const { figures } = await runDrill(
+          ns,
+          CLUSTER,
+          instances,
+          options,
+          (primary) => drill.inject(ns, CLUSTER, primary),
+          { movesPrimary: drill.movesPrimary },
+        );
+        console.log(
+          `${name} run ${run}: write gap ${(figures.writeGapMs / 1000).toFixed(2)} s, ` +
+            `${figures.acknowledged} acknowledged, ${figures.missing} missing, ` +
+            `max writable primaries ${figures.maxWritablePrimaries}, max labelled primaries ${figures.maxLabelledPrimaries}` +
+            (figures.splitBrainSamples.length
+              ? `, two writable: ${figures.splitBrainSamples.join('; ')}`
+              : ''),
+        );
+        runs.push(figures);
+      } finally {
+        await drill.recover?.();
+      }
+    }
+    return runs;
+  } finally {
+    ns.delete();
+  }
+}
+
+const results: Record<string, unknown> = {};
+for (const name of DRILL_NAMES) {
+  const runs = await benchDrill(name);
+  const gap = summary(
+    runs.map((r) => r.writeGapMs / 1000),
+    2,
+  );
+  // Sync figures under the drill's name, another mode's beside them (e.g. hang-patroni-async).
+  results[REPLICATION === 'Sync' ? name : `${name}-${REPLICATION.toLowerCase()}`] = {
+    drill: DRILLS[name]!.name,
+    measuredAt: new Date().toISOString(),
+    replication: REPLICATION,
+    target: DRILLS[name]!.target,
+    instances: DRILLS[name]!.instances ?? DEFAULT_INSTANCES,
+    writeGapSeconds: gap,
+    missingAcknowledgedRows: runs.map((r) => r.missing),
+    maxWritablePrimaries: Math.max(...runs.map((r) => r.maxWritablePrimaries)),
+    maxLabelledPrimaries: Math.max(...runs.map((r) => r.maxLabelledPrimaries)),
+    splitBrainSamples: runs.flatMap((r) => r.splitBrainSamples),
+  };
+  console.log(`${name}: write gap median ${gap.median} s, max ${gap.max} s (target ${DRILLS[name]!.target})`);
+}
+
+// Drills measured now replace their earlier figures; the others keep theirs (each says when).
+const file = join(REPO_ROOT, 'docs/benchmarks/failover.json');
+const earlier = existsSync(file)
+  ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, unknown> }).results
+  : {};
+mkdirSync(join(REPO_ROOT, 'docs/benchmarks'), { recursive: true });
+writeFileSync(
+  file,
+  JSON.stringify(
+    { writerRatePerSecond: 20, table: PROBE_TABLE, results: { ...earlier, ...results } },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`wrote ${file}`);

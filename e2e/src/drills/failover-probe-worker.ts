@@ -1,0 +1,124 @@
+/**
+ * The failover probe's worker thread (see failover-probe.ts). It runs apart from the test's
+ * thread, whose synchronous kubectl calls would otherwise stall the writer and distort the gap.
+ * - The writer inserts one row at a time at a steady rate through the <cluster>-primary Service
+ *   and records each acknowledged commit (id, time). A failed statement drops the connection;
+ *   the next tick connects again. Optionally a second writer connects anew for every row.
+ * - The sampler asks every instance pod, twice a second, whether it is a primary: Patroni's role
+ *   label (from the API) and PostgreSQL itself (pg_is_in_recovery() over the pod IP).
+ */
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import pg from 'pg';
+import { parentPort, workerData } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  RECONNECTING_WRITER_IDS,
+  type ProbeOptions,
+  type ProbeRecord,
+  type RoleSample,
+} from './failover-probe.js';
+
+const options = workerData as ProbeOptions;
+const record: ProbeRecord = { acks: [], errors: 0, samples: [] };
+let stopped = false;
+
+const connection = (host: string) => ({
+  host,
+  port: 5432,
+  user: options.user,
+  password: options.password,
+  database: 'postgres',
+  connectionTimeoutMillis: 1000,
+  query_timeout: 2000,
+});
+
+/**
+ * Inserts one row per tick. The long-lived writer keeps its connection until a statement fails
+ * (then the next tick connects again), as a pool does; the reconnecting one connects for each row.
+ */
+async function writer(firstId: number, reconnectEachWrite: boolean): Promise<void> {
+  const interval = 1000 / options.ratePerSecond;
+  let client: pg.Client | undefined;
+  let id = firstId;
+  while (!stopped) {
+    const started = Date.now();
+    id += 1;
+    try {
+      if (!client) {
+        client = new pg.Client(connection(options.primaryHost));
+        client.on('error', () => undefined); // a broken connection is seen by the next query
+        await client.connect();
+      }
+      await client.query('INSERT INTO pgop_writes (id) VALUES ($1)', [id]);
+      record.acks.push([id, Date.now()]);
+      if (reconnectEachWrite) {
+        void client.end().catch(() => undefined);
+        client = undefined;
+      }
+    } catch {
+      record.errors += 1;
+      void client?.end().catch(() => undefined);
+      client = undefined;
+    }
+    await sleep(Math.max(0, interval - (Date.now() - started)));
+  }
+  await client?.end().catch(() => undefined);
+}
+
+async function isWritablePrimary(ip: string): Promise<boolean | undefined> {
+  const client = new pg.Client(connection(ip));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const res = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    return res.rows[0]?.r === false;
+  } catch {
+    return undefined; // unreachable or not accepting connections: not counted
+  } finally {
+    void client.end().catch(() => undefined);
+  }
+}
+
+async function sampler(): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(options.kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  let pods: { name: string; ip?: string; labelledPrimary: boolean }[] = [];
+  while (!stopped) {
+    const started = Date.now();
+    let apiReachable = true;
+    try {
+      const list = await Promise.race([
+        core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.podSelector }),
+        sleep(1000).then(() => Promise.reject(new Error('timeout'))),
+      ]);
+      pods = list.items.map((p) => ({
+        name: p.metadata!.name!,
+        ip: p.status?.podIP,
+        labelledPrimary: p.metadata?.labels?.['postgres.example.com/role'] === 'primary',
+      }));
+    } catch {
+      apiReachable = false; // the API server is down: keep probing the pods last seen
+    }
+    const writable = await Promise.all(pods.map((p) => (p.ip ? isWritablePrimary(p.ip) : undefined)));
+    const sample: RoleSample = {
+      t: started,
+      apiReachable,
+      labelledPrimaries: apiReachable ? pods.filter((p) => p.labelledPrimary).map((p) => p.name) : [],
+      writablePrimaries: pods.filter((_, i) => writable[i] === true).map((p) => p.name),
+    };
+    record.samples.push(sample);
+    await sleep(Math.max(0, 500 - (Date.now() - started)));
+  }
+}
+
+const running = Promise.all([
+  writer(0, false),
+  options.reconnectingWriter ? writer(RECONNECTING_WRITER_IDS, true) : undefined,
+  sampler(),
+]);
+parentPort!.on('message', (message) => {
+  if (message !== 'stop') return;
+  stopped = true;
+  void running.then(() => parentPort!.postMessage(record));
+});

@@ -1,0 +1,164 @@
+/**
+ * Measures what an application sees during a fault: a writer at a steady rate through
+ * <cluster>-primary (optionally a second one that reconnects for every commit), and a sampler of every pod's role (failover-probe-worker.ts). analyzeDrill
+ * turns the record into the figures of docs/ha.md: the write gap, acknowledged rows missing
+ * afterwards, and the most primaries seen at once.
+ */
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import type { TestNamespace } from '../harness/local-cluster.js';
+
+export interface ProbeOptions {
+  namespace: string;
+  podSelector: string;
+  primaryHost: string;
+  user: string;
+  password: string;
+  kubeconfigPath: string;
+  ratePerSecond: number;
+  /**
+   * Besides the writer that keeps its connection until a statement fails (an application's
+   * pool), one that connects anew for every commit. Its row ids start at RECONNECTING_WRITER_IDS.
+   */
+  reconnectingWriter?: boolean;
+}
+
+/** The first row id of the reconnecting writer, apart from the long-lived writer's. */
+export const RECONNECTING_WRITER_IDS = 1_000_000_000;
+
+export interface RoleSample {
+  t: number;
+  apiReachable: boolean;
+  /** Pods Patroni labelled primary. */
+  labelledPrimaries: string[];
+  /** Pods whose PostgreSQL answered pg_is_in_recovery() = false. */
+  writablePrimaries: string[];
+}
+
+export interface ProbeRecord {
+  /** [row id, time the commit was acknowledged] */
+  acks: [number, number][];
+  errors: number;
+  samples: RoleSample[];
+}
+
+export interface DrillFigures {
+  /** The longest time between two consecutive acknowledged commits, from the last one before the fault. */
+  writeGapMs: number;
+  acknowledged: number;
+  /** Acknowledged rows absent from the table afterwards. */
+  missing: number;
+  failedStatements: number;
+  maxLabelledPrimaries: number;
+  maxWritablePrimaries: number;
+  /** Samples where two pods accepted writes, with their names (should be empty). */
+  splitBrainSamples: string[];
+}
+
+export const PROBE_TABLE = 'pgop_writes';
+export const CREATE_PROBE_TABLE = `DROP TABLE IF EXISTS ${PROBE_TABLE}; CREATE TABLE ${PROBE_TABLE} (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`;
+
+/** Where and as whom the probe connects: the -primary Service, as the cluster's superuser. */
+export function probeOptions(ns: TestNamespace, cluster: string, ratePerSecond = 20): ProbeOptions {
+  const secret = (key: string) =>
+    Buffer.from(
+      ns.k('get', 'secret', `${cluster}-superuser`, '-o', `jsonpath={.data.${key}}`),
+      'base64',
+    ).toString();
+  return {
+    namespace: ns.name,
+    podSelector: `postgres.example.com/cluster=${cluster},app.kubernetes.io/component=database`,
+    primaryHost: ns.k('get', 'service', `${cluster}-primary`, '-o', 'jsonpath={.spec.clusterIP}'),
+    user: secret('username'),
+    password: secret('password'),
+    kubeconfigPath: ns.cluster.kubeconfigPath,
+    ratePerSecond,
+  };
+}
+
+/**
+ * How long a connection refused by the primary Service is retried. Once (CI, after the API
+ * server drill) the Service refused connections right after the cluster was whole again, and
+ * into the next drill: Kubernetes' routing catching up after the control plane was down (the
+ * node controller marks pods NotReady until the kubelets report; inferred, not proven), not the
+ * database. These queries set up and read back a drill; its probe records every refused write.
+ */
+const SERVICE_ROUTING_GRACE_MS = 90_000;
+
+/** Runs statements on the primary through the Service; returns the last result's rows. */
+export async function primaryQuery(
+  options: ProbeOptions,
+  statement: string,
+): Promise<Record<string, unknown>[]> {
+  const connect = async () => {
+    const client = new pg.Client({
+      host: options.primaryHost,
+      user: options.user,
+      password: options.password,
+      database: 'postgres',
+      connectionTimeoutMillis: 5000,
+    });
+    await client.connect();
+    return client;
+  };
+  const deadline = Date.now() + SERVICE_ROUTING_GRACE_MS;
+  let client: pg.Client;
+  for (;;) {
+    try {
+      client = await connect();
+      break;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ECONNREFUSED' || Date.now() > deadline) throw err;
+      await sleep(1000);
+    }
+  }
+  try {
+    const result = (await client.query(statement)) as pg.QueryResult | pg.QueryResult[];
+    return (Array.isArray(result) ? result.at(-1)! : result).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The ids in pgop_writes now. */
+export async function probeRows(options: ProbeOptions): Promise<Set<number>> {
+  const rows = await primaryQuery(options, `SELECT id FROM ${PROBE_TABLE}`);
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/** Starts the writer and the sampler; pgop_writes must exist. stop() returns the record. */
+export function startProbe(options: ProbeOptions): { stop: () => Promise<ProbeRecord> } {
+  const worker = new Worker(new URL('./failover-probe-worker.js', import.meta.url), { workerData: options });
+  return {
+    stop: () =>
+      new Promise<ProbeRecord>((resolve, reject) => {
+        worker.once('message', (record: ProbeRecord) => {
+          void worker.terminate();
+          resolve(record);
+        });
+        worker.once('error', reject);
+        worker.postMessage('stop');
+      }),
+  };
+}
+
+export function analyzeDrill(record: ProbeRecord, faultAt: number, rowsAfter: Set<number>): DrillFigures {
+  const times = record.acks.map(([, t]) => t).sort((a, b) => a - b);
+  const from = Math.max(
+    0,
+    times.findLastIndex((t) => t <= faultAt),
+  );
+  let writeGapMs = 0;
+  for (let i = from; i + 1 < times.length; i++) writeGapMs = Math.max(writeGapMs, times[i + 1]! - times[i]!);
+  const split = record.samples.filter((s) => s.writablePrimaries.length > 1);
+  return {
+    writeGapMs,
+    acknowledged: record.acks.length,
+    missing: record.acks.filter(([id]) => !rowsAfter.has(id)).length,
+    failedStatements: record.errors,
+    maxLabelledPrimaries: Math.max(0, ...record.samples.map((s) => s.labelledPrimaries.length)),
+    maxWritablePrimaries: Math.max(0, ...record.samples.map((s) => s.writablePrimaries.length)),
+    splitBrainSamples: split.map((s) => `${new Date(s.t).toISOString()}: ${s.writablePrimaries.join(', ')}`),
+  };
+}
