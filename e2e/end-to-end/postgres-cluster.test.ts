@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import { execInPod, OUTPUT_LIMIT_BYTES } from '@pgop/runtime';
 import {
   OPERATOR_NAMESPACE,
   TestNamespace,
@@ -170,6 +172,39 @@ describe('PostgresCluster', () => {
       ),
       'restricted',
     );
+  });
+
+  it('stops a command it runs in a pod when its time is up, in the pod too, and keeps only the end of long output', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(ns.cluster.kubeconfigPath);
+    const target = { namespace: ns.name, pod: 'my-cluster-0', container: 'postgres' };
+    await assert.rejects(
+      execInPod(kubeConfig, target, ['sleep', '313'], { timeoutMs: 2_000 }),
+      /sleep in my-cluster-0 did not finish within 2000 ms/,
+    );
+    const commandLines = ns.k(
+      'exec',
+      'my-cluster-0',
+      '-c',
+      'postgres',
+      '--',
+      'sh',
+      '-c',
+      'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done',
+    );
+    assert.doesNotMatch(commandLines, /sleep 313/);
+
+    const long = await execInPod(
+      kubeConfig,
+      target,
+      ['sh', '-c', 'head -c 10000000 /dev/zero | tr "\\0" x; echo END'],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(long.exitCode, 0);
+    assert.ok(long.stdout.length < OUTPUT_LIMIT_BYTES + 100, `kept ${long.stdout.length} bytes`);
+    assert.match(long.stdout, /^\[first \d+ bytes dropped\]\nx+END\n$/);
   });
 
   it('rolls a resources change: replicas one by one, then a switchover, the old primary last; never two primaries; data intact', async () => {

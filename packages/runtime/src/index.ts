@@ -15,6 +15,7 @@ export * from './conditions.js';
 export * from './run-as-leader.js';
 export * from './relevant-change.js';
 export * from './pod-exec.js';
+export * from './bounded-output.js';
 export * from './resource-version.js';
 export * from './status-writes.js';
 export * from './api-requests.js';

@@ -1,9 +1,13 @@
 /**
  * Running a command in a container, as `kubectl exec` does (the pods/exec subresource over a
- * WebSocket), with its exit code and output collected and a time limit.
+ * WebSocket), with its exit code and output collected and a time limit. The limit holds in the
+ * pod too: closing the WebSocket does not stop the remote process, so the command runs under
+ * coreutils' `timeout`, and a retry does not pile up behind a still-running one (pgBackRest's
+ * stanza lock, for one).
  */
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
+import { BoundedOutput } from './bounded-output.js';
 import { assertMayWrite } from './leadership.js';
 
 export interface ExecResult {
@@ -28,15 +32,26 @@ function exitCodeOf(status: V1Status): number {
 }
 
 function collector(onChunk?: (chunk: string) => void) {
-  const chunks: Buffer[] = [];
+  const output = new BoundedOutput();
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
+      output.add(chunk);
       onChunk?.(chunk.toString());
       done();
     },
   });
-  return { stream, text: () => Buffer.concat(chunks).toString() };
+  return { stream, text: () => output.text() };
+}
+
+/** timeout(1)'s exit codes: the command ran out of time (124), or ignored TERM and was killed (137). */
+const TIMED_OUT = 124;
+const KILLED = 137;
+/** How long a command that ignores SIGTERM keeps running before SIGKILL. */
+const KILL_AFTER_SECONDS = 10;
+
+/** command under coreutils' timeout, so the pod stops it when the time is up. */
+export function withRemoteTimeout(command: string[], timeoutMs: number): string[] {
+  return ['timeout', `--kill-after=${KILL_AFTER_SECONDS}`, String(Math.ceil(timeoutMs / 1000)), ...command];
 }
 
 /** What went wrong, from an Error, a WebSocket ErrorEvent or an API status. */
@@ -68,27 +83,36 @@ export async function execInPod(
   assertMayWrite(`exec in ${target.namespace}/${target.pod}`);
   const stdout = collector(options.onOutput);
   const stderr = collector(options.onOutput);
+  // Only the program's name in messages: arguments are not for logs.
+  const timedOut = () =>
+    new Error(`${command[0]} in ${target.pod} did not finish within ${options.timeoutMs} ms`);
+  const started = Date.now();
   return new Promise<ExecResult>((resolve, reject) => {
     let socket: { close(): void } | undefined;
-    const timer = setTimeout(() => {
-      socket?.close();
-      reject(
-        new Error(`${command.join(' ')} in ${target.pod} did not finish within ${options.timeoutMs} ms`),
-      );
-    }, options.timeoutMs);
+    // A backstop for a pod that no longer answers; normally timeout(1) in the pod ends it first.
+    const timer = setTimeout(
+      () => {
+        socket?.close();
+        reject(timedOut());
+      },
+      options.timeoutMs + (KILL_AFTER_SECONDS + 5) * 1000,
+    );
     new Exec(kubeConfig)
       .exec(
         target.namespace,
         target.pod,
         target.container,
-        command,
+        withRemoteTimeout(command, options.timeoutMs),
         stdout.stream,
         stderr.stream,
         null,
         false,
         (status) => {
           clearTimeout(timer);
-          resolve({ exitCode: exitCodeOf(status), stdout: stdout.text(), stderr: stderr.text() });
+          const exitCode = exitCodeOf(status);
+          if (exitCode === TIMED_OUT || (exitCode === KILLED && Date.now() - started >= options.timeoutMs))
+            reject(timedOut());
+          else resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
         },
       )
       .then((ws) => {

@@ -5,7 +5,7 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
-import { assertMayWrite, type Informer, type Stored } from '@pgop/runtime';
+import { assertMayWrite, readBoundedBody, type Informer, type Stored } from '@pgop/runtime';
 import { PATRONI_PORT } from '../instance-paths.js';
 import { childNames } from '../naming.js';
 
@@ -52,7 +52,7 @@ export class PatroniClient {
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
-    const text = (await response.text()).trim();
+    const text = (await readBoundedBody(response)).trim();
     if (!response.ok)
       throw new PatroniError(`Patroni ${method} ${path} answered ${response.status}: ${text}`);
     return text;

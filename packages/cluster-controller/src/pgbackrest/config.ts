@@ -115,13 +115,28 @@ done
 exec /usr/bin/pgbackrest "$@"
 `;
 
+/**
+ * pgBackRest's INI text. A value with a line break would start a new option (a bucket name
+ * `b\nrepo1-path=/elsewhere`): the API server's rules refuse such values, and this refuses them
+ * again rather than trust that every rule ran (CEL is skipped for objects stored before a rule).
+ */
 export function ini(sections: Record<string, Record<string, string | number>>): string {
   return Object.entries(sections)
     .map(([name, options]) =>
-      [`[${name}]`, ...Object.entries(options).map(([k, v]) => `${k}=${v}`)].join('\n'),
+      [`[${name}]`, ...Object.entries(options).map(([k, v]) => `${k}=${iniValue(k, v)}`)].join('\n'),
     )
     .join('\n\n')
     .concat('\n');
+}
+
+function iniValue(option: string, value: string | number): string {
+  const text = String(value);
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(text))
+    throw new Error(
+      `pgBackRest option ${option} has a control character (a line break?) in its value; it is refused`,
+    );
+  return text;
 }
 
 function s3RepositoryOptions(s3: NonNullable<Repository['s3']>, path: string, caFile: string) {

@@ -42,24 +42,49 @@ const ACCESS_DENIED = new Set([
   'AllAccessDisabled',
 ]);
 
-/** Names the cause of a failed S3 call. Pure, so the table is unit-tested. */
+/** Why a connection failed, from Node's error codes; never the response or socket text. */
+const UNREACHABLE_CAUSES: [codes: string[], cause: string][] = [
+  [['ECONNREFUSED'], 'the connection was refused'],
+  [['ENOTFOUND', 'EAI_AGAIN'], 'the host name does not resolve'],
+  [['ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'ESOCKETTIMEDOUT'], 'no answer in time'],
+  [['ECONNRESET', 'EPIPE'], 'the connection was reset'],
+  [['EHOSTUNREACH', 'ENETUNREACH'], 'no route to the host'],
+  [
+    [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'CERT_UNTRUSTED',
+    ],
+    'its TLS certificate is not signed by a trusted CA (spec.backup.s3.tls.caSecret names one)',
+  ],
+  [['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'], 'its TLS certificate is outside its validity'],
+  [['ERR_TLS_CERT_ALTNAME_INVALID'], "its TLS certificate does not name the endpoint's host"],
+];
+
+/**
+ * Names the cause of a failed S3 call. Pure, so the table is unit-tested. Only classified
+ * reasons reach status and events: the endpoint is the user's choice, so raw response or socket
+ * text would make the controller a probe of whatever it can reach.
+ */
 export function classifyS3Error(
-  error: { name?: string; message?: string; $metadata?: { httpStatusCode?: number } },
+  error: { name?: string; code?: string; $metadata?: { httpStatusCode?: number } },
   bucket: string,
 ): { reason: RepositoryProblem; message: string } {
   const status = error.$metadata?.httpStatusCode;
   const name = error.name ?? 'Error';
   if (name === 'NoSuchBucket' || name === 'NotFound' || (status === 404 && name !== 'NoSuchKey'))
-    return { reason: 'S3BucketNotFound', message: `bucket ${bucket} does not exist (${name})` };
+    return { reason: 'S3BucketNotFound', message: `bucket ${bucket} does not exist` };
   if (ACCESS_DENIED.has(name) || status === 403 || status === 401)
     return {
       reason: 'S3AccessDenied',
-      message: `the S3 service refused the credentials for bucket ${bucket} (${name}${status ? `, HTTP ${status}` : ''})`,
+      message: `the S3 service refused the credentials for bucket ${bucket}${status ? ` (HTTP ${status})` : ''}`,
     };
-  return {
-    reason: 'S3Unreachable',
-    message: `cannot reach the S3 service: ${name}: ${error.message ?? ''}`.slice(0, 1024).trim(),
-  };
+  const cause =
+    UNREACHABLE_CAUSES.find(([codes]) => codes.includes(error.code ?? '') || codes.includes(name))?.[1] ??
+    (status ? `it answered HTTP ${status}` : 'the request failed');
+  return { reason: 'S3Unreachable', message: `cannot reach the S3 service: ${cause}` };
 }
 
 export async function checkS3Repository(

@@ -60,6 +60,12 @@ describe('pgBackRest configuration', () => {
     assert.equal(deployment!.metadata!.ownerReferences?.length, 1);
   });
 
+  it('refuses a value with a line break instead of writing a second option', () => {
+    const c = cluster(fullCluster());
+    c.spec.backup!.s3!.bucket = 'pg-backups\nrepo1-path=/elsewhere';
+    assert.throws(() => pgbackrestConf(c), /repo1-s3-bucket has a control character/);
+  });
+
   it('is absent without spec.backup', () => {
     assert.equal(pgbackrestConf(cluster(basicCluster())), undefined);
   });
