@@ -244,4 +244,45 @@ describe('Helm chart', () => {
     const asBackupController = `--as=system:serviceaccount:${NS}:pgop-backup-controller`;
     assert.equal(del('made-by-pgop', asBackupController).code, 0);
   });
+
+  it('with allowedImageRegistries, refuses at apply time a spec.image from any other registry, naming it', async () => {
+    const policy = helm(
+      'template',
+      'pgop',
+      CHART,
+      '--namespace',
+      NS,
+      '--set',
+      'allowedImageRegistries={registry.example.com,localhost/pgop}',
+      '--show-only',
+      'templates/image-registries.yaml',
+    );
+    assert.equal(policy.code, 0, policy.stderr);
+    kubectlOk(server, ['apply', '--server-side', '-f', '-'], policy.stdout);
+    kubectlOk(server, ['create', 'namespace', 'images']);
+    const cluster = (name: string, image?: string) =>
+      JSON.stringify({
+        apiVersion: 'postgres.example.com/v1',
+        kind: 'PostgresCluster',
+        metadata: { name, namespace: 'images' },
+        spec: { version: 17, replicas: 1, storage: { size: '1Gi' }, ...(image ? { image } : {}) },
+      });
+    const refused = await eventually('the foreign image refused', () => {
+      const res = kubectl(server, ['apply', '-f', '-'], cluster('hub', 'postgres:17'));
+      return res.code !== 0 ? res : undefined;
+    });
+    assert.match(
+      refused.stderr,
+      /spec\.image postgres:17 is not from a registry this operator allows \(registry\.example\.com, localhost\/pgop\)/,
+    );
+    for (const image of ['registry.example.com.evil.io/pg:17', 'localhost/pgopx/postgres:17'])
+      assert.notEqual(kubectl(server, ['apply', '-f', '-'], cluster('lookalike', image)).code, 0, image);
+    kubectlOk(server, ['apply', '-f', '-'], cluster('allowed', 'registry.example.com/pg/postgres:17'));
+    kubectlOk(server, ['apply', '-f', '-'], cluster('local', 'localhost/pgop/postgres:17'));
+    kubectlOk(server, ['apply', '-f', '-'], cluster('catalog'));
+  });
+
+  it('renders no image policy when allowedImageRegistries is empty (the default)', () => {
+    assert.ok(!render().some((d) => d.metadata.name.endsWith('image-registries')));
+  });
 });

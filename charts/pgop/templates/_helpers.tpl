@@ -84,6 +84,8 @@ spec:
               value: {{ .values.logLevel | default "info" | quote }}
             - name: PGOP_POSTGRES_IMAGES
               value: {{ include "pgop.postgresImages" .root | quote }}
+            - name: PGOP_ALLOWED_IMAGE_REGISTRIES
+              value: {{ join "," (.root.Values.allowedImageRegistries | default list) | quote }}
             {{- range $name, $value := .env }}
             - name: {{ $name }}
               value: {{ $value | quote }}

@@ -3,7 +3,7 @@
  * CRDs installed and a namespace created: what the integration tests of the controller share.
  */
 import { join } from 'node:path';
-import { createClusterController } from '@pgop/cluster-controller';
+import { createClusterController, type ClusterControllerOptions } from '@pgop/cluster-controller';
 import { createLogger, type ControllerMetrics } from '@pgop/runtime';
 import { kubectlOk } from './kubectl.js';
 import type { TestApiServer } from './envtest.js';
@@ -13,6 +13,8 @@ export async function startClusterController(
   server: TestApiServer,
   namespace: string,
   metrics?: ControllerMetrics,
+  /** Settings an install can change (Helm values), e.g. allowedImageRegistries. */
+  settings: Pick<ClusterControllerOptions, 'allowedImageRegistries'> = {},
 ): Promise<{ stop: () => Promise<void> }> {
   kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
   kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
@@ -28,6 +30,7 @@ export async function startClusterController(
     metrics,
     // Short, so a deletion stuck on a pod that never stops is seen through to the end.
     deletionWaitSeconds: 8,
+    ...settings,
   });
   for (const i of informers) await i.start();
   await Promise.all(informers.map((i) => i.synced));

@@ -38,6 +38,8 @@ export interface ClusterControllerOptions {
   kubeConfig: KubeConfig;
   logger: Logger;
   images: ImageCatalog;
+  /** Registries spec.image may name; empty or absent allows any. */
+  allowedImageRegistries?: readonly string[];
   /** This process, for events (the pod name). */
   identity: string;
   metrics?: ControllerMetrics;
@@ -155,6 +157,7 @@ export function createClusterController(options: ClusterControllerOptions) {
       logger,
     }),
     images: options.images,
+    allowedImageRegistries: options.allowedImageRegistries ?? [],
     logger,
     ...(options.deletionWaitSeconds !== undefined
       ? { deletionWaitSeconds: options.deletionWaitSeconds }

@@ -7,7 +7,7 @@ import { GROUP, KINDS, VERSION } from '@pgop/api';
 import { customResourcesServed, runAsLeader, startManager } from '@pgop/runtime';
 import { hostname } from 'node:os';
 import { createClusterController } from './cluster-controller.js';
-import { parseImageCatalog } from './images.js';
+import { parseAllowedRegistries, parseImageCatalog } from './images.js';
 
 const manager = await startManager({ component: 'cluster-controller' });
 manager.health.addReadinessCheck(
@@ -19,6 +19,7 @@ const { controller, informers } = createClusterController({
   logger: manager.logger,
   metrics: manager.metrics,
   images: parseImageCatalog(process.env.PGOP_POSTGRES_IMAGES),
+  allowedImageRegistries: parseAllowedRegistries(process.env.PGOP_ALLOWED_IMAGE_REGISTRIES),
   identity: process.env.POD_NAME ?? hostname(),
   concurrency: Number(process.env.RECONCILE_CONCURRENCY ?? 4),
   ...(process.env.PGOP_DELETION_WAIT_SECONDS

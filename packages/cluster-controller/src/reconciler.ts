@@ -41,6 +41,8 @@ export interface ReconcilerDeps {
   client: ObjectClient;
   events: EventRecorder;
   images: ImageCatalog;
+  /** Registries spec.image may name (images.ts); empty allows any. */
+  allowedImageRegistries?: readonly string[];
   logger: Logger;
   patroni?: PatroniClient;
   metrics?: HaMetrics;
@@ -100,7 +102,7 @@ export class ClusterReconciler {
     let restore: RestoreProgress | undefined;
     if (!o.paused) {
       const image = imageFor(cluster, this.deps.images);
-      blocker = checkSpec(cluster, o.statefulSet, image);
+      blocker = checkSpec(cluster, o.statefulSet, image, this.deps.allowedImageRegistries);
       if (!blocker) {
         await this.lifecycle.ensureSecrets(cluster);
         await this.backup.ensureRepositoryCertificates(o);
