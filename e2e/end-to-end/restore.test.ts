@@ -282,6 +282,8 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
   // Last: it rewinds the source every other test reads.
   it('in place, through a restart of both controllers: the running source goes back to the target, on a new timeline, and its replica streams again', async () => {
     const timelineBefore = Number(inSource('SELECT timeline_id FROM pg_control_checkpoint()'));
+    // The cluster's own opt-in: a PostgresRestore alone may not roll it back.
+    ns.k('patch', 'pgc', SOURCE, '--type=merge', '-p', '{"spec":{"allowInPlaceRestore":true}}');
     ns.apply({
       apiVersion: 'postgres.example.com/v1',
       kind: 'PostgresRestore',

@@ -402,6 +402,11 @@ describe('backup controller (integration)', () => {
           destination: { inPlace: { clusterName: 'c', confirm: 'c' } },
         },
       });
+      // The right to create a PostgresRestore is not enough: the cluster itself must allow it.
+      const waiting = await phase('in-place', 'Pending');
+      assert.equal(waiting.conditions![0]!.reason, 'InPlaceRestoreNotAllowed');
+      assert.equal(cluster('c')?.spec.inPlaceRestore, undefined, 'asked a cluster that does not allow it');
+      k('patch', 'pgc', 'c', '--type=merge', '-p', '{"spec":{"allowInPlaceRestore":true}}');
       const asked = await until('inPlaceRestore', () => cluster('c')?.spec.inPlaceRestore);
       const requestId = `${restoreUid('in-place')}/1`;
       assert.deepEqual(asked, { requestId, backupLabel: '20261125-095500F', exclusive: false });

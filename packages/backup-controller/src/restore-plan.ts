@@ -204,6 +204,15 @@ export function planRestore(world: RestoreWorld): RestorePlan {
     );
   const reported = destination.status?.restore;
   const asked = destination.spec.inPlaceRestore?.requestId;
+  if (asked !== requestId && !destination.spec.allowInPlaceRestore)
+    return {
+      action: { type: 'none' },
+      outcome: {
+        phase: 'Pending',
+        reason: 'InPlaceRestoreNotAllowed',
+        message: `PostgresCluster ${name} does not allow in-place restores: someone who may edit it sets spec.allowInPlaceRestore: true, and this restore proceeds`,
+      },
+    };
   if (asked !== requestId) {
     const busy = reported && (reported.phase === 'Checking' || reported.phase === 'Restoring');
     if (busy)

@@ -40,6 +40,8 @@ function cluster(
     restore?: ClusterRestoreStatus;
     backup?: boolean;
     inPlaceRequest?: string;
+    /** spec.allowInPlaceRestore; true unless said otherwise. */
+    allowInPlace?: boolean;
     deleting?: boolean;
   } = {},
 ): PostgresCluster {
@@ -59,6 +61,7 @@ function cluster(
       storage: { size: '1Gi' },
       ...(o.backup === false ? {} : { backup: { pvc: { size: '1Gi' } } }),
       ...(o.inPlaceRequest ? { inPlaceRestore: { requestId: o.inPlaceRequest } } : {}),
+      allowInPlaceRestore: o.allowInPlace ?? true,
     },
     ...(o.restore ? { status: { restore: o.restore } } : {}),
   } as PostgresCluster;
@@ -183,6 +186,13 @@ describe('planRestore: in place', () => {
     assert.equal(plan(r, cluster('c', { inPlaceRequest: id })).outcome.reason, 'Checking');
     const restoring = cluster('c', { inPlaceRequest: id, restore: { phase: 'Restoring', requestId: id } });
     assert.equal(plan(r, restoring).outcome.phase, 'Running');
+  });
+
+  it('waits, asking nothing, until the cluster itself allows in-place restores', () => {
+    const { action, outcome } = plan(r, cluster('c', { allowInPlace: false }));
+    assert.deepEqual(action, { type: 'none' });
+    assert.deepEqual([outcome.phase, outcome.reason], ['Pending', 'InPlaceRestoreNotAllowed']);
+    assert.match(outcome.message, /spec\.allowInPlaceRestore: true/);
   });
 
   it('waits while another request restores the cluster', () => {

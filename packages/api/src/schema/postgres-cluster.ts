@@ -343,6 +343,13 @@ export const PostgresClusterSpecSchema = Type.Object(
     replication: Type.Optional(ReplicationSchema),
     backup: Type.Optional(RepositorySchema),
     persistentVolumeClaimRetentionPolicy: Type.Optional(PvcRetentionPolicySchema),
+    allowInPlaceRestore: Type.Optional(
+      Type.Boolean({
+        description:
+          "Whether a PostgresRestore with destination.inPlace may replace this cluster's data with its backups (later commits are lost). Off by default: the right to create a PostgresRestore alone must not roll a production cluster back; whoever may edit the cluster opts in here. While false, such a restore waits (Pending, InPlaceRestoreNotAllowed).",
+        default: false,
+      }),
+    ),
     deletionProtection: Type.Optional(
       Type.Boolean({
         description:
