@@ -241,7 +241,16 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
       BACKUP,
       '--type=merge',
       '-p',
-      JSON.stringify({ spec: { verify: { schedule: '0 6 * * 0', query: 'SELECT count(*) FROM stamped' } } }),
+      JSON.stringify({
+        spec: {
+          verify: {
+            schedule: '0 6 * * 0',
+            // One row only if every row is back, and the query runs read-only without superuser.
+            query:
+              "SELECT 1 FROM stamped HAVING count(*) = 15 AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AND current_setting('transaction_read_only') = 'on'",
+          },
+        },
+      }),
     );
     ns.k('annotate', 'pgbackup', BACKUP, 'backup.postgres.example.com/verify=e2e');
     type Backup = {
@@ -268,7 +277,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     const verified = done.conditions!.find((c) => c.type === 'BackupVerified')!;
     assert.equal(done.verification!.phase, 'Succeeded', verified.message);
     assert.deepEqual([verified.status, verified.reason], ['True', 'Verified']);
-    assert.match(verified.message, /the check query returned: 15$/);
+    assert.match(verified.message, /the check query returned 1 row as the read-only role$/);
     assert.match(done.verification!.backupLabel ?? '', /^\d{8}-\d{6}F/);
     assert.ok(done.verification!.lastSucceeded && done.verification!.next);
     const temporary = done.verification!.cluster;

@@ -1,9 +1,16 @@
 /**
  * What the instance pods offer the controllers and the backup Jobs that exec into them: the
- * container's name, and the pgBackRest wrapper and stanza the cluster controller configures.
+ * container's name, the pgBackRest wrapper and stanza the cluster controller configures, and the
+ * role restore verification queries run as.
  */
 export const DATABASE_CONTAINER = 'postgres';
 /** pgop's stanza name in every repository (one cluster per repository path). */
 export const PGBACKREST_STANZA = 'db';
 /** pgBackRest with the repository credentials read from the pod's projected Secret. */
 export const PGBACKREST_COMMAND = '/etc/pgbackrest/bin/pgbackrest';
+/**
+ * The role a restore verification runs its query as: a member of pg_read_all_data, read-only
+ * by default, no superuser (so the query cannot reach the operating system). Reached through
+ * the local socket without a password: pg_ident maps the container's OS user to it.
+ */
+export const VERIFY_ROLE = 'pgop_verify';

@@ -61,7 +61,7 @@ export const VerifySchema = Type.Object(
     ),
     query: Type.Optional(
       Type.String({
-        description: `SQL run as the superuser in the database postgres of the restored data; the verification fails if it fails. Default: ${DEFAULT_VERIFY_QUERY}.`,
+        description: `SQL run in the database postgres of the restored data as pgop_verify, a read-only role that reads every table and is not a superuser. The verification passes when it runs and returns at least one row; only the row count is reported, never the rows. Default: ${DEFAULT_VERIFY_QUERY}.`,
         minLength: 1,
         maxLength: 4096,
       }),

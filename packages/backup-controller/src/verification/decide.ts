@@ -116,7 +116,7 @@ export function decideVerification(w: VerificationWorld): VerificationDecision {
       return finish(
         restored,
         'Succeeded',
-        `restored ${point}; the check query returned: ${w.result.output ?? ''}`,
+        `restored ${point}; the check query returned ${w.result.rows ?? 0} ${w.result.rows === 1 ? 'row' : 'rows'} as the read-only role`,
       );
     return finish(restored, 'Failed', `restored ${point}, but ${w.result?.error ?? 'the check Job failed'}`);
   }

@@ -1,8 +1,12 @@
-/** What a verification Job reports in its termination message (job/verify.ts). Pure. */
+/**
+ * What a verification Job reports in its termination message (job/verify.ts). Pure. A row count
+ * and an error's SQLSTATE only: the query runs on a copy of production data, and whoever may
+ * edit a PostgresBackup must not read that data through status, events or logs.
+ */
 export interface VerifyResult {
   ok: boolean;
-  /** The query's output (psql -At), shortened. */
-  output?: string;
+  /** Rows the query returned. */
+  rows?: number;
   error?: string;
 }
 
@@ -11,7 +15,7 @@ const LIMIT = 1000;
 export function encodeVerifyResult(result: VerifyResult): string {
   return JSON.stringify({
     ok: result.ok,
-    ...(result.output !== undefined ? { output: result.output.slice(0, LIMIT) } : {}),
+    ...(result.rows !== undefined ? { rows: result.rows } : {}),
     ...(result.error !== undefined ? { error: result.error.slice(-LIMIT) } : {}),
   });
 }

@@ -73,14 +73,14 @@ describe('decideVerification', () => {
     });
     assert.equal(decide({ backup: b, cluster: restored }).step.type, 'runCheck');
     const job = { status: { succeeded: 1 } };
-    const ok = decide({ backup: b, cluster: restored, job, result: { ok: true, output: '412' } });
+    const ok = decide({ backup: b, cluster: restored, job, result: { ok: true, rows: 412 } });
     assert.deepEqual(
       [ok.step.type, ok.status?.phase, ok.status?.lastSucceeded],
       ['cleanUp', 'Succeeded', '2026-11-25T06:30:00Z'],
     );
     assert.match(
       ok.status!.message!,
-      /backup 20261125-020000F, last transaction 2026-11-25T05:59:00Z; the check query returned: 412/,
+      /backup 20261125-020000F, last transaction 2026-11-25T05:59:00Z; the check query returned 412 rows as the read-only role/,
     );
     assert.equal(ok.status?.next, '2026-11-26T06:00:00Z');
   });

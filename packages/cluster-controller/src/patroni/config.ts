@@ -4,7 +4,8 @@
  * then kept in line with the spec through Patroni's REST API).
  * Credentials are not here: they reach Patroni as environment variables from Secrets.
  */
-import { CLUSTER_LABEL, ROLE_LABEL, type PostgresCluster } from '@pgop/api';
+import { CLUSTER_LABEL, ROLE_LABEL, VERIFY_ROLE, type PostgresCluster } from '@pgop/api';
+import { SUPERUSER } from '../render/secrets.js';
 import { archiveParameters, restoreCommand } from '../pgbackrest/config.js';
 import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WATCHDOG_DEVICE } from '../instance-paths.js';
 
@@ -60,14 +61,19 @@ export function postgresParameters(
 }
 
 /**
- * Client authentication. Local socket connections map the OS user to the database user (the
- * container runs as postgres); everything over the network needs a SCRAM password.
+ * Client authentication. Local socket connections map the OS user to database users through
+ * pg_ident (the container runs as postgres): to the superuser, and to the read-only role a
+ * restore verification runs its query as (backup-controller job/verify.ts), which needs no
+ * password that way. Everything over the network needs a SCRAM password.
  */
+/** The pg_ident map of local socket connections. */
+const LOCAL_IDENT_MAP = 'local';
 const PG_HBA = [
-  'local all all peer',
+  `local all all peer map=${LOCAL_IDENT_MAP}`,
   'host replication replicator all scram-sha-256',
   'host all all all scram-sha-256',
 ];
+const PG_IDENT = [`${LOCAL_IDENT_MAP} postgres ${SUPERUSER}`, `${LOCAL_IDENT_MAP} postgres ${VERIFY_ROLE}`];
 
 /** Patroni's synchronous replication settings for spec.replication. */
 function replicationSettings(cluster: PostgresCluster) {
@@ -111,6 +117,7 @@ export function dynamicConfiguration(cluster: PostgresCluster, archiving: boolea
       use_slots: true,
       parameters: postgresParameters(cluster, archiving),
       pg_hba: PG_HBA,
+      pg_ident: PG_IDENT,
       ...recoveryConf(archiving),
     },
   };
