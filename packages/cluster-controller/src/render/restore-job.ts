@@ -101,17 +101,19 @@ while [ "$(sql -c 'SELECT pg_is_in_recovery()' 2>/dev/null || echo gone)" != f ]
   fi
   sleep 1
 done
-# The new cluster's own credentials (Patroni does not set them on existing data). Generated
-# passwords are URL-safe base64: nothing to escape. Sent on stdin, not on a command line.
-sql <<SQL
+# The new cluster's own credentials (Patroni does not set them on existing data). Read by psql
+# from the environment and quoted by it (:'var'): never part of the SQL text or a command line.
+sql -v ON_ERROR_STOP=1 <<'SQL' || fail "could not set the new cluster's credentials"
 SET synchronous_commit = local;
-ALTER ROLE ${SUPERUSER} WITH PASSWORD '$SUPERUSER_PASSWORD';
-DO \\$\\$ BEGIN
+\\getenv superuser_password SUPERUSER_PASSWORD
+\\getenv replication_password REPLICATION_PASSWORD
+ALTER ROLE ${SUPERUSER} WITH PASSWORD :'superuser_password';
+DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${REPLICATION_USER}') THEN
     CREATE ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION;
   END IF;
-END \\$\\$;
-ALTER ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION PASSWORD '$REPLICATION_PASSWORD';
+END $$;
+ALTER ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION PASSWORD :'replication_password';
 ${RECOVERY_SETTINGS.map((p) => `ALTER SYSTEM RESET ${p};`).join('\n')}
 CHECKPOINT;
 SQL

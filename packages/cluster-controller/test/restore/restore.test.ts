@@ -115,6 +115,10 @@ describe('the restore Job', () => {
     // Nothing of the source's recovery or Patroni settings is left for the new cluster's Patroni.
     assert.match(RESTORE_SCRIPT, /ALTER SYSTEM RESET restore_command;/);
     assert.match(RESTORE_SCRIPT, /rm -f "\$PGDATA\/patroni.dynamic.json"/);
+    // Passwords reach SQL as psql variables it quotes itself, never as text in the statement.
+    assert.match(RESTORE_SCRIPT, /PASSWORD :'superuser_password'/);
+    assert.match(RESTORE_SCRIPT, /\\getenv replication_password REPLICATION_PASSWORD/);
+    assert.doesNotMatch(RESTORE_SCRIPT, /'\$[A-Z_]*PASSWORD'/);
     assert.ok(!env.some(([name]) => name === 'RESTORE_DELTA'), 'a new cluster starts from an empty volume');
   });
 
