@@ -109,6 +109,80 @@ describe('PostgresCluster', () => {
     assert.match(refused.stderr, /read-only transaction/);
   });
 
+  it('hands applications an unprivileged role owning database app, with ready connection strings; a changed password applies without a restart', async () => {
+    type AppSecret = { data: Record<string, string>; metadata: { annotations?: Record<string, string> } };
+    const appSecret = () => {
+      const secret = JSON.parse(ns.k('get', 'secret', 'my-cluster-app', '-o', 'json')) as AppSecret;
+      const data = Object.fromEntries(
+        Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      );
+      return { data, applied: secret.metadata.annotations?.['postgres.example.com/password-applied'] };
+    };
+    const asApp = (uri: string, statement: string) =>
+      ns.try('exec', client, '--', 'psql', uri, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', statement);
+    const first = await eventually(
+      'the application role',
+      () => (appSecret().applied ? appSecret() : undefined),
+      120,
+    );
+    const host = `my-cluster-primary.${ns.name}.svc`;
+    assert.deepEqual(
+      [first.data.username, first.data.dbname, first.data.host, first.data.port],
+      ['app', 'app', host, '5432'],
+    );
+    assert.equal(
+      first.data['jdbc-uri'],
+      `jdbc:postgresql://${host}:5432/app?user=app&password=${first.data.password}`,
+    );
+    const who = asApp(
+      first.data.uri!,
+      'SELECT current_user, current_database(), rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+    );
+    assert.equal(who.stdout.trim(), 'app|app|f|f|f', who.stderr);
+    const owns = asApp(
+      first.data.uri!,
+      'CREATE TABLE orders (id int); INSERT INTO orders VALUES (1); SELECT count(*) FROM orders',
+    );
+    assert.equal(owns.stdout.trim(), '1', owns.stderr);
+    const denied = asApp(first.data.uri!, "COPY (SELECT 1) TO PROGRAM 'true'");
+    assert.match(denied.stderr, /permission denied|must be superuser|pg_execute_server_program/);
+
+    // Rotation: a new password in the Secret reaches the role; the instances keep running.
+    const instances = () =>
+      ns.k(
+        'get',
+        'pods',
+        '-l',
+        'postgres.example.com/cluster=my-cluster,app.kubernetes.io/component=database',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}:{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end}',
+      );
+    const podsBefore = instances();
+    ns.k(
+      'patch',
+      'secret',
+      'my-cluster-app',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ stringData: { password: 'rotated-by-the-e2e-test' } }),
+    );
+    const rotated = await eventually(
+      'the new password applied',
+      () => {
+        const s = appSecret();
+        return s.applied !== first.applied && s.data.uri!.includes('rotated-by-the-e2e-test') ? s : undefined;
+      },
+      60,
+    );
+    assert.equal(asApp(rotated.data.uri!, 'SELECT count(*) FROM orders').stdout.trim(), '1');
+    assert.match(asApp(first.data.uri!, 'SELECT 1').stderr, /password authentication failed for user "app"/);
+    assert.match(
+      ns.k('get', 'events', '--field-selector', 'reason=ApplicationPasswordRotated', '-o', 'name'),
+      /event/,
+    );
+    assert.equal(instances(), podsBefore, 'no instance restarted');
+  });
+
   it('owns its children, labels them, and meets the restricted Pod Security Standard', () => {
     const uid = ns.k('get', 'pgc', 'my-cluster', '-o', 'jsonpath={.metadata.uid}');
     const kinds = 'statefulset,service,configmap,secret,serviceaccount,role,rolebinding,poddisruptionbudget';

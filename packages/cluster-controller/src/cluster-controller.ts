@@ -31,6 +31,7 @@ import { BackupRepositoryMonitor } from './backup/monitor.js';
 import type { BackupMetrics } from './backup/runner.js';
 import type { HaMetrics } from './ha/runner.js';
 import { ClusterReconciler } from './reconciler.js';
+import { execSql } from './access/runner.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
 
@@ -163,6 +164,7 @@ export function createClusterController(options: ClusterControllerOptions) {
       ? { deletionWaitSeconds: options.deletionWaitSeconds }
       : {}),
     metrics: options.metrics && haMetrics(options.metrics),
+    runSql: execSql(kubeConfig),
     backupRepository: new BackupRepositoryMonitor(kubeConfig, logger, (key) => controller.queue.add(key)),
     backupMetrics: options.metrics && backupMetrics(options.metrics),
   });

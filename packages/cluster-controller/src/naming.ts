@@ -43,6 +43,8 @@ export function childNames(clusterName: string) {
     replicaService: `${clusterName}-replica`,
     patroniConfigMap: `${clusterName}-patroni`,
     superuserSecret: `${clusterName}-superuser`,
+    /** The application role's credentials and connection strings (access/application.ts). */
+    applicationSecret: `${clusterName}-app`,
     replicationSecret: `${clusterName}-replication`,
     patroniApiSecret: `${clusterName}-patroni-api`,
     instanceServiceAccount: `${clusterName}-instance`,

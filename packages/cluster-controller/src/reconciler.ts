@@ -14,6 +14,7 @@ import {
 } from '@pgop/runtime';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
+import { AccessRunner, type RunSql } from './access/runner.js';
 import { BackupRunner, type BackupMetrics } from './backup/runner.js';
 import type { BackupRepositoryMonitor } from './backup/monitor.js';
 import { checkSpec, type Blocker } from './blocker.js';
@@ -49,6 +50,8 @@ export interface ReconcilerDeps {
   /** Absent in tests without a repository to check. */
   backupRepository?: BackupRepositoryMonitor;
   backupMetrics?: BackupMetrics;
+  /** SQL on an instance (access/runner.ts). */
+  runSql: RunSql;
   /** How long a deletion waits for the StatefulSet and its pods (lifecycle/deletion.ts). */
   deletionWaitSeconds?: number;
 }
@@ -60,6 +63,7 @@ export class ClusterReconciler {
   private readonly ha: HaRunner;
   private readonly backup: BackupRunner;
   private readonly restores: RestoreRunner;
+  private readonly access: AccessRunner;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const { caches, client, events, logger } = deps;
@@ -80,6 +84,7 @@ export class ClusterReconciler {
       metrics: deps.backupMetrics,
     });
     this.restores = new RestoreRunner({ ...deps, ...caches });
+    this.access = new AccessRunner({ ...deps, secrets: caches.secrets });
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -137,6 +142,7 @@ export class ClusterReconciler {
         await this.ha.forceDeleteLost(o, lostNodes);
         staleLabels = decideStalePrimaryLabels(o.pods, o.leader, o.leaderAcquiredAt, o.now);
         await this.ha.removeStalePrimaryLabels(o, staleLabels);
+        await this.access.ensureApplicationAccess(o);
       } else if (blocker) {
         await this.deps.events.record(
           clusterEventTarget(cluster),

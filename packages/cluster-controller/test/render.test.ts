@@ -136,8 +136,17 @@ describe('desired state', () => {
       superuser: 'S3cret-superuser',
       replication: 'S3cret-repl',
       patroniApi: 'S3cret-api',
+      application: 'S3cret-app',
     });
-    assert.equal(secrets[0]!.stringData!.password, 'S3cret-superuser');
+    assert.deepEqual(
+      secrets.map((s) => [s.metadata!.name, s.stringData!.password]),
+      [
+        ['my-cluster-app', 'S3cret-app'],
+        ['my-cluster-superuser', 'S3cret-superuser'],
+        ['my-cluster-replication', 'S3cret-repl'],
+        ['my-cluster-patroni-api', 'S3cret-api'],
+      ],
+    );
     assert.doesNotMatch(JSON.stringify(desiredChildren(c, inputs)), /S3cret/);
   });
 });

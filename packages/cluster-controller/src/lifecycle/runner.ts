@@ -44,7 +44,7 @@ export interface LifecycleRunnerDeps {
 /** The Secrets whose passwords the data's roles have. */
 function credentialSecretNames(cluster: Stored<PostgresCluster>): string[] {
   const names = childNames(cluster.metadata.name);
-  return [names.superuserSecret, names.replicationSecret, names.patroniApiSecret];
+  return [names.applicationSecret, names.superuserSecret, names.replicationSecret, names.patroniApiSecret];
 }
 
 export class LifecycleRunner {
@@ -84,6 +84,7 @@ export class LifecycleRunner {
       superuser: generatePassword(),
       replication: generatePassword(),
       patroniApi: generatePassword(),
+      application: generatePassword(),
     });
     for (const secret of secrets) {
       if (this.deps.caches.secrets.get(secret.metadata!.name!, cluster.metadata.namespace)) continue;

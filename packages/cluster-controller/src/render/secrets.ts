@@ -1,13 +1,15 @@
 /**
  * The credential Secrets of a cluster. Passwords are generated once, from the operating
  * system's cryptographic RNG, when a Secret does not exist; an existing Secret is never
- * rewritten (a reconcile must not lock clients out).
+ * rewritten by a reconcile (it must not lock clients out). The application Secret's connection
+ * strings follow a password someone changed (access/runner.ts).
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { randomBytes } from 'node:crypto';
 import { childMetadata, childNames } from '../naming.js';
 import { POSTGRES_PORT } from '../instance-paths.js';
+import { APPLICATION_DATABASE, APPLICATION_USER, connectionDetails } from '../access/application.js';
 
 export const SUPERUSER = 'postgres';
 export const REPLICATION_USER = 'replicator';
@@ -21,7 +23,7 @@ export function generatePassword(): string {
 /** The Secrets of the cluster, with the given passwords (pure: the caller generates them). */
 export function renderSecrets(
   cluster: PostgresCluster,
-  passwords: { superuser: string; replication: string; patroniApi: string },
+  passwords: { superuser: string; replication: string; patroniApi: string; application: string },
 ): V1Secret[] {
   const name = cluster.metadata.name!;
   const names = childNames(name);
@@ -34,6 +36,10 @@ export function renderSecrets(
     stringData: data,
   });
   return [
+    secret(
+      names.applicationSecret,
+      connectionDetails(cluster, APPLICATION_USER, passwords.application, APPLICATION_DATABASE),
+    ),
     secret(names.superuserSecret, {
       username: SUPERUSER,
       password: passwords.superuser,

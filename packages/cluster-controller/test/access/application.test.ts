@@ -1,0 +1,71 @@
+/** The application role: its Secret, when its password is applied, and how it is stored. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { V1Secret } from '@kubernetes/client-node';
+import {
+  applicationRoleStatements,
+  connectionDetails,
+  decideApplicationAccess,
+  PASSWORD_APPLIED_ANNOTATION,
+  passwordFingerprint,
+} from '../../src/access/application.js';
+import { scramVerifier } from '../../src/access/scram.js';
+import { basicCluster, cluster } from '../fixtures.js';
+
+const c = cluster(basicCluster());
+const secret = (password: string, applied?: string): V1Secret => ({
+  metadata: {
+    name: 'my-cluster-app',
+    ...(applied ? { annotations: { [PASSWORD_APPLIED_ANNOTATION]: applied } } : {}),
+  },
+  data: { password: Buffer.from(password).toString('base64') },
+});
+
+describe('scramVerifier', () => {
+  it("derives RFC 7677's keys for its example (user, pencil)", () => {
+    const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
+    assert.equal(
+      scramVerifier('pencil', salt),
+      'SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=',
+    );
+  });
+
+  it('salts each verifier anew', () => {
+    assert.notEqual(scramVerifier('pencil'), scramVerifier('pencil'));
+  });
+});
+
+describe('application access', () => {
+  it('hands out ready connection strings, with the password escaped where the format needs it', () => {
+    const d = connectionDetails(c, 'app', "p@ss:w/rd'", 'app');
+    assert.equal(d.host, `my-cluster-primary.${c.metadata.namespace}.svc`);
+    assert.equal(d.uri, `postgresql://app:p%40ss%3Aw%2Frd'@${d.host}:5432/app`);
+    assert.equal(d['jdbc-uri'], `jdbc:postgresql://${d.host}:5432/app?user=app&password=p%40ss%3Aw%2Frd'`);
+    assert.equal(d.pgpass, `${d.host}:5432:app:app:p@ss\\:w/rd'\n`);
+  });
+
+  it('applies a new password once, and again only when the Secret changes it', () => {
+    const first = decideApplicationAccess(c, secret('generated-password-1'));
+    assert.equal(first.type, 'apply');
+    assert.equal(first.type === 'apply' && first.rotation, false);
+    const fingerprint = passwordFingerprint('app', 'generated-password-1');
+    assert.deepEqual(decideApplicationAccess(c, secret('generated-password-1', fingerprint)), {
+      type: 'none',
+    });
+    const rotated = decideApplicationAccess(c, secret('a-new-password-2', fingerprint));
+    assert.equal(rotated.type, 'apply');
+    assert.equal(rotated.type === 'apply' && rotated.rotation, true);
+    assert.equal(rotated.type === 'apply' && rotated.data.uri!.includes('a-new-password-2'), true);
+  });
+
+  it('refuses a password too short or with a line break, keeping the current one', () => {
+    for (const bad of ['short', 'two\nlines-password'])
+      assert.equal(decideApplicationAccess(c, secret(bad)).type, 'invalid', JSON.stringify(bad));
+  });
+
+  it('never puts the password into SQL: only its SCRAM verifier', () => {
+    const sql = applicationRoleStatements(scramVerifier('generated-password-1')).join('\n');
+    assert.doesNotMatch(sql, /generated-password-1/);
+    assert.match(sql, /ALTER ROLE app WITH LOGIN NOSUPERUSER .* PASSWORD 'SCRAM-SHA-256\$4096:/);
+  });
+});
