@@ -25,6 +25,7 @@ import {
   type DrillRun,
 } from '../src/drills/failover-drills.js';
 import {
+  PROBE_DATABASE,
   probeOptions,
   type DrillFigures,
   type ProbeOptions,
@@ -92,7 +93,7 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
     ns = new TestNamespace(cluster, 'drills');
     ns.apply(postgresCluster(CLUSTER, { replicas: INSTANCES, replication: { mode: 'Sync' } }));
     await waitWhole(ns, CLUSTER, INSTANCES);
-    options = probeOptions(ns, CLUSTER);
+    options = await probeOptions(ns, CLUSTER);
   });
   after(() => ns?.delete());
 
@@ -285,7 +286,7 @@ describe('failover drills (synchronous replication, 3 instances)', () => {
           });
         // kubectl exec reaches the container through the kubelet and containerd, not the pod's
         // network, so it still works during the partition; psql uses the local socket.
-        const psqlInOld = (statement: string) => psqlInPod(ns, old, statement);
+        const psqlInOld = (statement: string) => psqlInPod(ns, old, statement, PROBE_DATABASE);
         // Everything but loopback is dropped: the API server, the replicas, the Service traffic.
         inPodNetwork(['iptables', '-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']);
         inPodNetwork(['iptables', '-I', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
@@ -343,7 +344,7 @@ describe('hung primary with asynchronous replication (the default mode, 3 instan
     ns = new TestNamespace(cluster, 'drills-async');
     ns.apply(postgresCluster(ASYNC_CLUSTER, { replicas: INSTANCES }));
     await waitWhole(ns, ASYNC_CLUSTER, INSTANCES);
-    options = { ...probeOptions(ns, ASYNC_CLUSTER), reconnectingWriter: true };
+    options = { ...(await probeOptions(ns, ASYNC_CLUSTER)), reconnectingWriter: true };
   });
   after(() => ns?.delete());
 
@@ -403,7 +404,7 @@ describe("lost node: the primary's node dies (synchronous replication, one insta
     await drill.prepare!(ns, LOST);
     const primary = clusterStatus(ns, LOST).primaryPod!;
     assert.equal(nodeOf(ns, primary), DRILL_NODE);
-    const options = probeOptions(ns, LOST);
+    const options = await probeOptions(ns, LOST);
     const run = await runDrill(
       ns,
       LOST,
@@ -428,7 +429,7 @@ describe("lost node: the primary's node dies (synchronous replication, one insta
 
   it('a replica takes over, the node proven gone (out-of-service taint) lets the lost pod go, and it rejoins from the other node', async () => {
     await drill.prepare!(ns, LOST);
-    const options = probeOptions(ns, LOST);
+    const options = await probeOptions(ns, LOST);
     let awaiting = '';
     const run = await runDrill(
       ns,

@@ -176,11 +176,57 @@ describe('PostgresCluster', () => {
     );
     assert.equal(asApp(rotated.data.uri!, 'SELECT count(*) FROM orders').stdout.trim(), '1');
     assert.match(asApp(first.data.uri!, 'SELECT 1').stderr, /password authentication failed for user "app"/);
-    assert.match(
-      ns.k('get', 'events', '--field-selector', 'reason=ApplicationPasswordRotated', '-o', 'name'),
-      /event/,
-    );
+    assert.match(ns.k('get', 'events', '--field-selector', 'reason=PasswordRotated', '-o', 'name'), /event/);
     assert.equal(instances(), podsBefore, 'no instance restarted');
+
+    // Back to the first password: the client pod of the next tests has it in its environment.
+    ns.k(
+      'patch',
+      'secret',
+      'my-cluster-app',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ stringData: { password: first.data.password } }),
+    );
+    await eventually(
+      'the first password applied again',
+      () => (appSecret().applied === first.applied ? true : undefined),
+      60,
+    );
+  });
+
+  it('lets the superuser log in over the network only with spec.superuserAccess, applied without a restart', async () => {
+    const superuser = JSON.parse(ns.k('get', 'secret', 'my-cluster-superuser', '-o', 'json')) as {
+      data: Record<string, string>;
+    };
+    const password = Buffer.from(superuser.data.password!, 'base64').toString();
+    const asSuperuser = () =>
+      ns.try(
+        'exec',
+        client,
+        '--',
+        'env',
+        `PGPASSWORD=${password}`,
+        'psql',
+        '-h',
+        'my-cluster-primary',
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-XAtc',
+        'SELECT 1',
+      );
+    assert.match(asSuperuser().stderr, /pg_hba.conf rejects connection .* user "postgres"/);
+    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"superuserAccess":true}}');
+    await eventually('the superuser let in', () => (asSuperuser().code === 0 ? true : undefined), 60);
+    ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"superuserAccess":false}}');
+    await eventually('the superuser refused again', () => (asSuperuser().code !== 0 ? true : undefined), 60);
+    assert.equal(
+      sql(ns, client, 'my-cluster-primary', 'SELECT current_user'),
+      'app',
+      'the application keeps working',
+    );
   });
 
   it('owns its children, labels them, and meets the restricted Pod Security Standard', () => {
@@ -207,8 +253,10 @@ describe('PostgresCluster', () => {
       'PodDisruptionBudget/my-cluster',
       'Role/my-cluster-instance',
       'RoleBinding/my-cluster-instance',
+      'Secret/my-cluster-app',
       'Secret/my-cluster-patroni-api',
       'Secret/my-cluster-replication',
+      'Secret/my-cluster-rewind',
       'Secret/my-cluster-superuser',
       'Service/my-cluster-pods',
       'Service/my-cluster-primary',
@@ -531,7 +579,7 @@ describe('PostgresCluster', () => {
     waitReady(ns, 'dropped');
     ns.k('delete', 'pgc', 'kept', 'dropped', '--timeout=120s');
     // Retained volumes keep the credentials their roles have; everything else goes.
-    const kept = ['kept-patroni-api', 'kept-replication', 'kept-superuser']
+    const kept = ['kept-app', 'kept-patroni-api', 'kept-replication', 'kept-rewind', 'kept-superuser']
       .map((s) => `secret/${s}`)
       .join('\n');
     for (const [name, left] of [

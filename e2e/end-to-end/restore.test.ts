@@ -103,10 +103,13 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
       .k('get', 'pgc,statefulsets,jobs,pvc', '-l', `postgres.example.com/cluster=${cluster}`, '-o', 'name')
       .trim() + ns.k('get', 'pgc', cluster, '--ignore-not-found', '-o', 'name').trim();
 
-  const rowsIn = async (name: string) => {
-    const client = await startSqlClient(ns, name);
-    return sql(ns, client, `${name}-primary`, "SELECT string_agg(id::text, ',' ORDER BY id) FROM stamped");
-  };
+  // The restored rows, read on the primary over the local socket (the table is the superuser's).
+  const rowsIn = async (name: string) =>
+    psqlInPod(
+      ns,
+      clusterStatus(ns, name).primaryPod!,
+      "SELECT string_agg(id::text, ',' ORDER BY id) FROM stamped",
+    );
 
   it("point in time, in the seed's form {backupName, targetTime}: exactly the rows committed before the target, replicas cloned", async () => {
     ns.apply(postgresCluster('pitr', { replicas: 2, restore: { backupName: BACKUP, targetTime } }));
@@ -168,9 +171,9 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     ns.k('delete', 'pgc', 'reborn', '--timeout=180s');
 
     // Two instances: the second clones with the replication password the data has.
-    ns.apply(postgresCluster('reborn', { replicas: 2 }));
+    ns.apply(postgresCluster('reborn', { replicas: 2, superuserAccess: true }));
     await waitRunning(ns, 'reborn', 2, 300);
-    const client = await startSqlClient(ns, 'reborn');
+    const client = await startSqlClient(ns, 'reborn', 'superuser');
     assert.equal(
       sql(ns, client, 'reborn-primary', 'SELECT v FROM kept'),
       'the retained row',

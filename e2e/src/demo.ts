@@ -87,18 +87,16 @@ for (;;) {
 console.log(k('get', 'pgc', name, '--no-headers').trim().replace(/\s+/g, '   '));
 console.log(`Ready after ${Math.round((Date.now() - started) / 1000)} s`);
 
-step(`Writing through ${name}-primary and reading it back`);
+step(`Writing through ${name}-primary as the application role (Secret ${name}-app) and reading it back`);
 const primary = k('get', 'pgc', name, '-o', 'jsonpath={.status.primaryPod}');
-// The password stays inside the pod: psql reads it from the container's environment.
-const psql = (statement: string) =>
-  k(
-    'exec',
-    primary,
-    '--',
-    'bash',
-    '-c',
-    `PGPASSWORD="$PATRONI_SUPERUSER_PASSWORD" psql -h ${name}-primary -U postgres -XAtc "${statement}"`,
-  ).trim();
+// pgop makes the role once the primary is ready; its Secret then records the applied password.
+while (
+  !k('get', 'secret', `${name}-app`, '-o', 'jsonpath={.metadata.annotations}').includes('password-applied')
+)
+  await sleep(1000);
+const uri = Buffer.from(k('get', 'secret', `${name}-app`, '-o', 'jsonpath={.data.uri}'), 'base64').toString();
+// A client pod of its own would do the same; the primary's pod has psql already.
+const psql = (statement: string) => k('exec', primary, '--', 'psql', uri, '-XAtc', statement).trim();
 psql('CREATE TABLE IF NOT EXISTS demo (id serial PRIMARY KEY, at timestamptz DEFAULT now())');
 psql('INSERT INTO demo DEFAULT VALUES');
 console.log(`rows in demo: ${psql('SELECT count(*) FROM demo')}; primary: ${primary}`);
@@ -109,8 +107,9 @@ Connect:
   export KUBECONFIG=${cluster.kubeconfigPath}
   ${kubectlPath} -n ${NAMESPACE} get pgc,pods
   ${kubectlPath} -n ${NAMESPACE} port-forward svc/${name}-primary 5432:5432 &
-  PGPASSWORD=$(${kubectlPath} -n ${NAMESPACE} get secret ${name}-superuser -o jsonpath='{.data.password}' | base64 -d) \\
-    psql -h 127.0.0.1 -U postgres
+  PGPASSWORD=$(${kubectlPath} -n ${NAMESPACE} get secret ${name}-app -o jsonpath='{.data.password}' | base64 -d) \\
+    psql -h 127.0.0.1 -U app app
+Applications mount Secret ${name}-app (keys uri, jdbc-uri, host, port, dbname, username, password).
 Read-only queries: service ${name}-replica. Inside the cluster: ${name}-primary.${NAMESPACE}.svc:5432.${
   local
     ? `

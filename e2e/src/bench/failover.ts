@@ -40,7 +40,7 @@ async function benchDrill(name: string): Promise<DrillFigures[]> {
       postgresCluster(CLUSTER, { replicas: instances, replication: { mode: REPLICATION }, ...drill.spec }),
     );
     await waitWhole(ns, CLUSTER, instances);
-    const options = { ...probeOptions(ns, CLUSTER), reconnectingWriter: drill.reconnectingWriter };
+    const options = { ...(await probeOptions(ns, CLUSTER)), reconnectingWriter: drill.reconnectingWriter };
     const runs: DrillFigures[] = [];
     for (let run = 1; run <= RUNS; run++) {
       await drill.prepare?.(ns, CLUSTER);

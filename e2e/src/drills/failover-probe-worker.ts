@@ -12,6 +12,7 @@ import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  PROBE_DATABASE,
   RECONNECTING_WRITER_IDS,
   type ProbeOptions,
   type ProbeRecord,
@@ -27,7 +28,7 @@ const connection = (host: string) => ({
   port: 5432,
   user: options.user,
   password: options.password,
-  database: 'postgres',
+  database: PROBE_DATABASE,
   connectionTimeoutMillis: 1000,
   query_timeout: 2000,
 });

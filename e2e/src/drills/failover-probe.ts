@@ -8,6 +8,7 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { TestNamespace } from '../harness/local-cluster.js';
+import { waitForApplicationRole } from '../harness/operator.js';
 
 export interface ProbeOptions {
   namespace: string;
@@ -57,13 +58,23 @@ export interface DrillFigures {
 }
 
 export const PROBE_TABLE = 'pgop_writes';
+/** The application role's database, where the probe's table lives. */
+export const PROBE_DATABASE = 'app';
 export const CREATE_PROBE_TABLE = `DROP TABLE IF EXISTS ${PROBE_TABLE}; CREATE TABLE ${PROBE_TABLE} (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`;
 
-/** Where and as whom the probe connects: the -primary Service, as the cluster's superuser. */
-export function probeOptions(ns: TestNamespace, cluster: string, ratePerSecond = 20): ProbeOptions {
+/**
+ * Where and as whom the probe connects: the -primary Service, as the application role into its
+ * database (what an application gets; the superuser may not log in over the network).
+ */
+export async function probeOptions(
+  ns: TestNamespace,
+  cluster: string,
+  ratePerSecond = 20,
+): Promise<ProbeOptions> {
+  await waitForApplicationRole(ns, cluster);
   const secret = (key: string) =>
     Buffer.from(
-      ns.k('get', 'secret', `${cluster}-superuser`, '-o', `jsonpath={.data.${key}}`),
+      ns.k('get', 'secret', `${cluster}-app`, '-o', `jsonpath={.data.${key}}`),
       'base64',
     ).toString();
   return {
@@ -96,7 +107,7 @@ export async function primaryQuery(
       host: options.primaryHost,
       user: options.user,
       password: options.password,
-      database: 'postgres',
+      database: PROBE_DATABASE,
       connectionTimeoutMillis: 5000,
     });
     await client.connect();

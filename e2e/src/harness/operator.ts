@@ -139,10 +139,34 @@ export function instancePods(ns: TestNamespace, name: string): InstancePod[] {
 }
 
 /**
- * A pod with psql that logs in as the cluster's superuser, the password coming from the
- * cluster's Secret (as an application would get it): `sql()` runs statements through a Service.
+ * Waits until pgop has made the cluster's application role (access/roles.ts): its Secret records
+ * the applied password. Before that, logging in as it fails.
  */
-export async function startSqlClient(ns: TestNamespace, clusterName: string): Promise<string> {
+export async function waitForApplicationRole(ns: TestNamespace, clusterName: string): Promise<void> {
+  await eventually(
+    `${clusterName}'s application role`,
+    () => {
+      const res = ns.try('get', 'secret', `${clusterName}-app`, '-o', 'json');
+      if (res.code !== 0) return undefined;
+      const secret = JSON.parse(res.stdout) as { metadata: { annotations?: Record<string, string> } };
+      return secret.metadata.annotations?.['postgres.example.com/password-applied'];
+    },
+    120,
+  );
+}
+
+/**
+ * A pod with psql that logs in as an application would: the application role into its database,
+ * the password coming from the cluster's Secret. `sql()` runs statements through a Service. As
+ * the superuser (database postgres) only for a cluster with spec.superuserAccess.
+ */
+export async function startSqlClient(
+  ns: TestNamespace,
+  clusterName: string,
+  as: 'app' | 'superuser' = 'app',
+): Promise<string> {
+  if (as === 'app') await waitForApplicationRole(ns, clusterName);
+  const secret = `${clusterName}-${as}`;
   const pod = `${clusterName}-client`;
   ns.apply({
     apiVersion: 'v1',
@@ -156,14 +180,9 @@ export async function startSqlClient(ns: TestNamespace, clusterName: string): Pr
           imagePullPolicy: 'Never',
           command: ['sleep', 'infinity'],
           env: [
-            {
-              name: 'PGUSER',
-              valueFrom: { secretKeyRef: { name: `${clusterName}-superuser`, key: 'username' } },
-            },
-            {
-              name: 'PGPASSWORD',
-              valueFrom: { secretKeyRef: { name: `${clusterName}-superuser`, key: 'password' } },
-            },
+            { name: 'PGUSER', valueFrom: { secretKeyRef: { name: secret, key: 'username' } } },
+            { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
+            { name: 'PGDATABASE', value: as === 'app' ? 'app' : 'postgres' },
             { name: 'PGCONNECT_TIMEOUT', value: '5' },
           ],
           securityContext: RESTRICTED_CONTAINER,
@@ -178,7 +197,7 @@ export async function startSqlClient(ns: TestNamespace, clusterName: string): Pr
 
 /** Runs SQL through a Service (e.g. my-cluster-primary) from the client pod; psql's exit code and output. */
 export function trySql(ns: TestNamespace, client: string, service: string, statement: string) {
-  const psql = ['psql', '-h', service, '-d', 'postgres', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', statement];
+  const psql = ['psql', '-h', service, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', statement];
   return ns.try('exec', client, '--', ...psql);
 }
 
@@ -193,8 +212,8 @@ export function sql(ns: TestNamespace, client: string, service: string, statemen
  * psql inside an instance pod as the postgres user, over the local socket (kubectl exec goes
  * through the kubelet, not the pod's network); its unaligned output, or an error with psql's.
  */
-export function psqlInPod(ns: TestNamespace, pod: string, statement: string): string {
-  const psql = ['psql', '-h', '/var/run/postgresql', '-d', 'postgres', '-XAtq', '-v', 'ON_ERROR_STOP=1'];
+export function psqlInPod(ns: TestNamespace, pod: string, statement: string, database = 'postgres'): string {
+  const psql = ['psql', '-h', '/var/run/postgresql', '-d', database, '-XAtq', '-v', 'ON_ERROR_STOP=1'];
   const res = ns.try('exec', pod, '--', ...psql, '-c', statement);
   if (res.code !== 0) throw new Error(`psql in ${pod} failed (${res.code}): ${res.stderr}`);
   return res.stdout.trim();

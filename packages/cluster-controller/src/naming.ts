@@ -45,6 +45,8 @@ export function childNames(clusterName: string) {
     superuserSecret: `${clusterName}-superuser`,
     /** The application role's credentials and connection strings (access/application.ts). */
     applicationSecret: `${clusterName}-app`,
+    /** The role Patroni runs pg_rewind as (access/roles.ts). */
+    rewindSecret: `${clusterName}-rewind`,
     replicationSecret: `${clusterName}-replication`,
     patroniApiSecret: `${clusterName}-patroni-api`,
     instanceServiceAccount: `${clusterName}-instance`,

@@ -142,7 +142,7 @@ export class ClusterReconciler {
         await this.ha.forceDeleteLost(o, lostNodes);
         staleLabels = decideStalePrimaryLabels(o.pods, o.leader, o.leaderAcquiredAt, o.now);
         await this.ha.removeStalePrimaryLabels(o, staleLabels);
-        await this.access.ensureApplicationAccess(o);
+        await this.access.ensureRoles(o);
       } else if (blocker) {
         await this.deps.events.record(
           clusterEventTarget(cluster),

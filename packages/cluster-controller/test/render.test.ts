@@ -137,6 +137,7 @@ describe('desired state', () => {
       replication: 'S3cret-repl',
       patroniApi: 'S3cret-api',
       application: 'S3cret-app',
+      rewind: 'S3cret-rewind',
     });
     assert.deepEqual(
       secrets.map((s) => [s.metadata!.name, s.stringData!.password]),
@@ -145,6 +146,7 @@ describe('desired state', () => {
         ['my-cluster-superuser', 'S3cret-superuser'],
         ['my-cluster-replication', 'S3cret-repl'],
         ['my-cluster-patroni-api', 'S3cret-api'],
+        ['my-cluster-rewind', 'S3cret-rewind'],
       ],
     );
     assert.doesNotMatch(JSON.stringify(desiredChildren(c, inputs)), /S3cret/);

@@ -343,6 +343,13 @@ export const PostgresClusterSpecSchema = Type.Object(
     replication: Type.Optional(ReplicationSchema),
     backup: Type.Optional(RepositorySchema),
     persistentVolumeClaimRetentionPolicy: Type.Optional(PvcRetentionPolicySchema),
+    superuserAccess: Type.Optional(
+      Type.Boolean({
+        description:
+          'Whether the superuser (postgres, Secret <name>-superuser) may log in over the network. Off by default: applications use the application role (Secret <name>-app), and pgop and Patroni reach the superuser only through the local socket. Changing it applies without a restart.',
+        default: false,
+      }),
+    ),
     allowInPlaceRestore: Type.Optional(
       Type.Boolean({
         description:

@@ -1,27 +1,32 @@
 /**
- * Carries out decideApplicationAccess (application.ts): runs the SQL on the primary through the
- * pods/exec API (psql over the local socket as the superuser, which peer authentication allows
- * only there), then records the applied password on the Secret and rewrites its connection
- * strings. Runs when the Secret's password differs from the applied one: at creation, and after
- * someone changes it (a rotation); otherwise it does nothing and execs nothing.
+ * Carries out decideRole (roles.ts) for each managed role: runs the SQL on the primary through
+ * the pods/exec API (psql over the local socket as the superuser, which peer authentication
+ * allows only there), then records the applied password on the Secret (and rewrites the
+ * application Secret's connection strings). Runs when a Secret's password differs from the
+ * applied one: at creation, and after someone changes it (a rotation); otherwise it execs nothing.
  */
 import { DATABASE_CONTAINER } from '@pgop/api';
-import { execInPod, type EventRecorder, type ExecResult, type ObjectClient } from '@pgop/runtime';
+import {
+  execInPod,
+  type EventRecorder,
+  type ExecResult,
+  type Informer,
+  type ObjectClient,
+} from '@pgop/runtime';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
-import { childNames, clusterEventTarget } from '../naming.js';
+import { clusterEventTarget } from '../naming.js';
 import { ownedBy, type ClusterObservation } from '../observe.js';
 import { isPodReady } from '../patroni/member.js';
 import { SOCKET_DIR } from '../instance-paths.js';
-import type { Informer } from '@pgop/runtime';
 import {
-  applicationRoleStatements,
-  APPLICATION_DATABASE,
-  APPLICATION_USER,
-  CREATE_APPLICATION_DATABASE,
-  decideApplicationAccess,
+  createDatabaseStatement,
+  decideRole,
+  managedRoles,
   PASSWORD_APPLIED_ANNOTATION,
-} from './application.js';
+  roleStatements,
+  type ManagedRole,
+} from './roles.js';
 import { scramVerifier } from './scram.js';
 
 const SQL_TIMEOUT_MS = 60_000;
@@ -60,52 +65,59 @@ export interface AccessRunnerDeps {
 export class AccessRunner {
   constructor(private readonly deps: AccessRunnerDeps) {}
 
-  async ensureApplicationAccess(o: ClusterObservation): Promise<void> {
+  async ensureRoles(o: ClusterObservation): Promise<void> {
     const primary = o.pods.find((p) => p.metadata?.name === o.primary);
     if (!primary || !isPodReady(primary)) return;
-    const secretName = childNames(o.name).applicationSecret;
-    const secret = ownedBy(o.cluster, this.deps.secrets.get(secretName, o.namespace));
-    const step = decideApplicationAccess(o.cluster, secret);
+    for (const role of managedRoles(o.name)) await this.ensureRole(o, role);
+  }
+
+  private async ensureRole(o: ClusterObservation, role: ManagedRole): Promise<void> {
+    const secret = ownedBy(o.cluster, this.deps.secrets.get(role.secretName, o.namespace));
+    const step = decideRole(o.cluster, role, secret);
     const events = this.deps.events.about(clusterEventTarget(o.cluster));
     if (step.type === 'none') return;
     if (step.type === 'invalid') {
-      await events('Warning', 'ApplicationPasswordInvalid', 'Reconcile', step.message);
+      await events('Warning', 'PasswordInvalid', 'Reconcile', step.message);
       return;
     }
     const failed = async (what: string, result: ExecResult) => {
       const why = result.stderr.trim().split('\n').slice(-2).join(' ').slice(-400);
-      await events('Warning', 'ApplicationRoleFailed', 'Reconcile', `${what} on ${o.primary} failed: ${why}`);
+      await events('Warning', 'RoleNotApplied', 'Reconcile', `${what} on ${o.primary} failed: ${why}`);
     };
-    const role = await this.deps.runSql(
+    const result = await this.deps.runSql(
       o.namespace,
       o.primary!,
-      applicationRoleStatements(scramVerifier(step.password)),
+      roleStatements(role, scramVerifier(step.password)),
     );
-    if (role.exitCode !== 0) return failed(`setting role ${APPLICATION_USER}`, role);
-    if (role.stdout.trim().split('\n').at(-1) === '0') {
-      const database = await this.deps.runSql(o.namespace, o.primary!, [CREATE_APPLICATION_DATABASE]);
-      if (database.exitCode !== 0) return failed(`creating database ${APPLICATION_DATABASE}`, database);
+    if (result.exitCode !== 0) return failed(`setting role ${role.user}`, result);
+    if (role.database && result.stdout.trim().split('\n').at(-1) === '0') {
+      const database = await this.deps.runSql(o.namespace, o.primary!, [createDatabaseStatement(role)]);
+      if (database.exitCode !== 0) return failed(`creating database ${role.database}`, database);
     }
     await this.deps.client.mergePatch(
-      { apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: o.namespace },
+      { apiVersion: 'v1', kind: 'Secret', name: role.secretName, namespace: o.namespace },
       {
         metadata: { annotations: { [PASSWORD_APPLIED_ANNOTATION]: step.fingerprint } },
-        stringData: step.data,
+        ...(Object.keys(step.data).length > 0 ? { stringData: step.data } : {}),
       },
     );
-    this.deps.logger.info(
-      step.rotation ? 'applied a changed application password' : 'application role ready',
-      {
-        key: o.key,
-      },
-    );
-    await events(
-      'Normal',
-      step.rotation ? 'ApplicationPasswordRotated' : 'ApplicationRoleReady',
-      'Reconcile',
-      step.rotation
-        ? `the new password in Secret ${secretName} is set on role ${APPLICATION_USER}; its connection strings are rewritten`
-        : `role ${APPLICATION_USER} owns database ${APPLICATION_DATABASE}; connection details in Secret ${secretName}`,
-    );
+    this.deps.logger.info(step.rotation ? 'applied a changed password' : 'role ready', {
+      key: o.key,
+      role: role.user,
+    });
+    if (step.rotation)
+      await events(
+        'Normal',
+        'PasswordRotated',
+        'Reconcile',
+        `the new password in Secret ${role.secretName} is set on role ${role.user}${role.connectionDetails ? '; its connection strings are rewritten' : ''}`,
+      );
+    else if (role.database)
+      await events(
+        'Normal',
+        'ApplicationRoleReady',
+        'Reconcile',
+        `role ${role.user} owns database ${role.database}; connection details in Secret ${role.secretName}`,
+      );
   }
 }

@@ -44,7 +44,13 @@ export interface LifecycleRunnerDeps {
 /** The Secrets whose passwords the data's roles have. */
 function credentialSecretNames(cluster: Stored<PostgresCluster>): string[] {
   const names = childNames(cluster.metadata.name);
-  return [names.applicationSecret, names.superuserSecret, names.replicationSecret, names.patroniApiSecret];
+  return [
+    names.applicationSecret,
+    names.superuserSecret,
+    names.replicationSecret,
+    names.patroniApiSecret,
+    names.rewindSecret,
+  ];
 }
 
 export class LifecycleRunner {
@@ -85,6 +91,7 @@ export class LifecycleRunner {
       replication: generatePassword(),
       patroniApi: generatePassword(),
       application: generatePassword(),
+      rewind: generatePassword(),
     });
     for (const secret of secrets) {
       if (this.deps.caches.secrets.get(secret.metadata!.name!, cluster.metadata.namespace)) continue;

@@ -64,15 +64,21 @@ export function postgresParameters(
  * Client authentication. Local socket connections map the OS user to database users through
  * pg_ident (the container runs as postgres): to the superuser, and to the read-only role a
  * restore verification runs its query as (backup-controller job/verify.ts), which needs no
- * password that way. Everything over the network needs a SCRAM password.
+ * password that way. Everything over the network needs a SCRAM password, and the superuser may
+ * not log in over the network unless spec.superuserAccess says so: Patroni rewinds as its own
+ * role (access/roles.ts), and applications use the application role.
  */
 /** The pg_ident map of local socket connections. */
 const LOCAL_IDENT_MAP = 'local';
-const PG_HBA = [
-  `local all all peer map=${LOCAL_IDENT_MAP}`,
-  'host replication replicator all scram-sha-256',
-  'host all all all scram-sha-256',
-];
+
+function pgHba(cluster: PostgresCluster): string[] {
+  return [
+    `local all all peer map=${LOCAL_IDENT_MAP}`,
+    'host replication replicator all scram-sha-256',
+    ...(cluster.spec.superuserAccess ? [] : [`host all ${SUPERUSER} all reject`]),
+    'host all all all scram-sha-256',
+  ];
+}
 const PG_IDENT = [`${LOCAL_IDENT_MAP} postgres ${SUPERUSER}`, `${LOCAL_IDENT_MAP} postgres ${VERIFY_ROLE}`];
 
 /** Patroni's synchronous replication settings for spec.replication. */
@@ -116,7 +122,7 @@ export function dynamicConfiguration(cluster: PostgresCluster, archiving: boolea
       use_pg_rewind: true,
       use_slots: true,
       parameters: postgresParameters(cluster, archiving),
-      pg_hba: PG_HBA,
+      pg_hba: pgHba(cluster),
       pg_ident: PG_IDENT,
       ...recoveryConf(archiving),
     },

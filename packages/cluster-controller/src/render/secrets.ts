@@ -9,7 +9,7 @@ import type { PostgresCluster } from '@pgop/api';
 import { randomBytes } from 'node:crypto';
 import { childMetadata, childNames } from '../naming.js';
 import { POSTGRES_PORT } from '../instance-paths.js';
-import { APPLICATION_DATABASE, APPLICATION_USER, connectionDetails } from '../access/application.js';
+import { APPLICATION_DATABASE, APPLICATION_USER, connectionDetails, REWIND_USER } from '../access/roles.js';
 
 export const SUPERUSER = 'postgres';
 export const REPLICATION_USER = 'replicator';
@@ -23,7 +23,13 @@ export function generatePassword(): string {
 /** The Secrets of the cluster, with the given passwords (pure: the caller generates them). */
 export function renderSecrets(
   cluster: PostgresCluster,
-  passwords: { superuser: string; replication: string; patroniApi: string; application: string },
+  passwords: {
+    superuser: string;
+    replication: string;
+    patroniApi: string;
+    application: string;
+    rewind: string;
+  },
 ): V1Secret[] {
   const name = cluster.metadata.name!;
   const names = childNames(name);
@@ -49,5 +55,6 @@ export function renderSecrets(
     }),
     secret(names.replicationSecret, { username: REPLICATION_USER, password: passwords.replication }),
     secret(names.patroniApiSecret, { username: PATRONI_API_USER, password: passwords.patroniApi }),
+    secret(names.rewindSecret, { username: REWIND_USER, password: passwords.rewind }),
   ];
 }

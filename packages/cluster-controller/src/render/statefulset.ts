@@ -188,6 +188,8 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 fromSecret('PATRONI_REPLICATION_PASSWORD', names.replicationSecret, 'password'),
                 fromSecret('PATRONI_RESTAPI_USERNAME', names.patroniApiSecret, 'username'),
                 fromSecret('PATRONI_RESTAPI_PASSWORD', names.patroniApiSecret, 'password'),
+                fromSecret('PATRONI_REWIND_USERNAME', names.rewindSecret, 'username'),
+                fromSecret('PATRONI_REWIND_PASSWORD', names.rewindSecret, 'password'),
                 { name: 'PGDATA', value: PGDATA },
                 { name: 'PGHOST', value: SOCKET_DIR },
                 { name: 'PGOP_WATCHDOG_DEVICE', value: WATCHDOG_DEVICE },

@@ -52,3 +52,30 @@ describe('dynamicConfigPatch', () => {
     assert.equal(dynamicConfigPatch(base, undefined), undefined);
   });
 });
+
+describe('client authentication', () => {
+  const hba = (spec: Record<string, unknown> = {}) =>
+    dynamicConfiguration(cluster(basicCluster(), spec), false).postgresql.pg_hba;
+
+  it('refuses the superuser over the network unless spec.superuserAccess, before any password rule', () => {
+    const closed = hba();
+    const reject = closed.indexOf('host all postgres all reject');
+    assert.ok(reject >= 0 && reject < closed.indexOf('host all all all scram-sha-256'), closed.join('\n'));
+    assert.ok(!hba({ superuserAccess: true }).some((l) => l.includes('reject')));
+  });
+
+  it('maps the local OS user to the superuser and the verification role only', () => {
+    const config = dynamicConfiguration(cluster(), false).postgresql;
+    assert.equal(config.pg_hba[0], 'local all all peer map=local');
+    assert.deepEqual(config.pg_ident, ['local postgres postgres', 'local postgres pgop_verify']);
+  });
+
+  it('moves a superuserAccess change to Patroni as a PATCH of pg_hba', () => {
+    const open = dynamicConfiguration(cluster(basicCluster(), { superuserAccess: true }), false);
+    const patch = dynamicConfigPatch(
+      open,
+      asStoredByPatroni(dynamicConfiguration(cluster(basicCluster()), false)),
+    );
+    assert.deepEqual(Object.keys(patch ?? {}), ['postgresql']);
+  });
+});

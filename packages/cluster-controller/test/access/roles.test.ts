@@ -1,18 +1,23 @@
-/** The application role: its Secret, when its password is applied, and how it is stored. */
+/** The managed roles: their Secrets, when a password is applied, and how it is stored. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
-  applicationRoleStatements,
   connectionDetails,
-  decideApplicationAccess,
+  decideRole,
+  managedRoles,
   PASSWORD_APPLIED_ANNOTATION,
   passwordFingerprint,
-} from '../../src/access/application.js';
+  roleStatements,
+} from '../../src/access/roles.js';
 import { scramVerifier } from '../../src/access/scram.js';
 import { basicCluster, cluster } from '../fixtures.js';
 
 const c = cluster(basicCluster());
+const [app, rewind] = managedRoles('my-cluster') as [
+  ReturnType<typeof managedRoles>[0],
+  ReturnType<typeof managedRoles>[0],
+];
 const secret = (password: string, applied?: string): V1Secret => ({
   metadata: {
     name: 'my-cluster-app',
@@ -35,8 +40,21 @@ describe('scramVerifier', () => {
   });
 });
 
-describe('application access', () => {
-  it('hands out ready connection strings, with the password escaped where the format needs it', () => {
+describe('managed roles', () => {
+  it('are the application role with its database, and the rewind role with what pg_rewind reads', () => {
+    assert.deepEqual(
+      [app.user, app.secretName, app.database, rewind.user, rewind.secretName, rewind.database],
+      ['app', 'my-cluster-app', 'app', 'rewinder', 'my-cluster-rewind', undefined],
+    );
+    const sql = roleStatements(rewind, 'SCRAM-SHA-256$4096:x$y:z').join('\n');
+    assert.match(
+      sql,
+      /GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file\(text, bigint, bigint, boolean\) TO rewinder/,
+    );
+    assert.doesNotMatch(sql, /SUPERUSER(?! )|pg_database/);
+  });
+
+  it('hand out ready connection strings, with the password escaped where the format needs it', () => {
     const d = connectionDetails(c, 'app', "p@ss:w/rd'", 'app');
     assert.equal(d.host, `my-cluster-primary.${c.metadata.namespace}.svc`);
     assert.equal(d.uri, `postgresql://app:p%40ss%3Aw%2Frd'@${d.host}:5432/app`);
@@ -44,27 +62,31 @@ describe('application access', () => {
     assert.equal(d.pgpass, `${d.host}:5432:app:app:p@ss\\:w/rd'\n`);
   });
 
-  it('applies a new password once, and again only when the Secret changes it', () => {
-    const first = decideApplicationAccess(c, secret('generated-password-1'));
+  it('apply a new password once, and again only when the Secret changes it', () => {
+    const first = decideRole(c, app, secret('generated-password-1'));
     assert.equal(first.type, 'apply');
     assert.equal(first.type === 'apply' && first.rotation, false);
     const fingerprint = passwordFingerprint('app', 'generated-password-1');
-    assert.deepEqual(decideApplicationAccess(c, secret('generated-password-1', fingerprint)), {
-      type: 'none',
-    });
-    const rotated = decideApplicationAccess(c, secret('a-new-password-2', fingerprint));
+    assert.deepEqual(decideRole(c, app, secret('generated-password-1', fingerprint)), { type: 'none' });
+    const rotated = decideRole(c, app, secret('a-new-password-2', fingerprint));
     assert.equal(rotated.type, 'apply');
     assert.equal(rotated.type === 'apply' && rotated.rotation, true);
     assert.equal(rotated.type === 'apply' && rotated.data.uri!.includes('a-new-password-2'), true);
+    const rewound = decideRole(c, rewind, secret('generated-password-3'));
+    assert.deepEqual(
+      rewound.type === 'apply' && rewound.data,
+      {},
+      'no connection strings for the rewind role',
+    );
   });
 
-  it('refuses a password too short or with a line break, keeping the current one', () => {
+  it('refuse a password too short or with a line break, keeping the current one', () => {
     for (const bad of ['short', 'two\nlines-password'])
-      assert.equal(decideApplicationAccess(c, secret(bad)).type, 'invalid', JSON.stringify(bad));
+      assert.equal(decideRole(c, app, secret(bad)).type, 'invalid', JSON.stringify(bad));
   });
 
-  it('never puts the password into SQL: only its SCRAM verifier', () => {
-    const sql = applicationRoleStatements(scramVerifier('generated-password-1')).join('\n');
+  it('never put the password into SQL: only its SCRAM verifier', () => {
+    const sql = roleStatements(app, scramVerifier('generated-password-1')).join('\n');
     assert.doesNotMatch(sql, /generated-password-1/);
     assert.match(sql, /ALTER ROLE app WITH LOGIN NOSUPERUSER .* PASSWORD 'SCRAM-SHA-256\$4096:/);
   });
