@@ -267,8 +267,11 @@ describe('Helm chart', () => {
         metadata: { name, namespace: 'images' },
         spec: { version: 17, replicas: 1, storage: { size: '1Gi' }, ...(image ? { image } : {}) },
       });
+    // Until the API server has loaded the policy, the create goes through: undo it and try again
+    // (applying an unchanged object would not be admitted again).
     const refused = await eventually('the foreign image refused', () => {
       const res = kubectl(server, ['apply', '-f', '-'], cluster('hub', 'postgres:17'));
+      if (res.code === 0) kubectlOk(server, ['-n', 'images', 'delete', 'pgc', 'hub', '--wait=false']);
       return res.code !== 0 ? res : undefined;
     });
     assert.match(
@@ -284,5 +287,77 @@ describe('Helm chart', () => {
 
   it('renders no image policy when allowedImageRegistries is empty (the default)', () => {
     assert.ok(!render().some((d) => d.metadata.name.endsWith('image-registries')));
+  });
+
+  it('with watchNamespaces, binds each controller only in those namespaces (and Nodes read-only)', () => {
+    const scoped = helm(
+      'template',
+      'scoped',
+      CHART,
+      '--namespace',
+      'scoped-system',
+      '--set',
+      'watchNamespaces={team-a}',
+    );
+    assert.equal(scoped.code, 0, scoped.stderr);
+    for (const ns of ['scoped-system', 'team-a', 'team-b']) kubectlOk(server, ['create', 'namespace', ns]);
+    // The cluster-scoped admission policies are the first release's: apply only the rest.
+    const objects = parseAllDocuments(scoped.stdout)
+      .map((d) => d.toJS() as { kind: string } | null)
+      .filter((d) => d !== null && !d.kind.startsWith('ValidatingAdmissionPolicy'));
+    kubectlOk(
+      server,
+      ['apply', '--server-side', '-f', '-'],
+      objects.map((o) => JSON.stringify(o)).join('\n'),
+    );
+    const canScoped = (sa: string, ...args: string[]) =>
+      kubectl(server, [
+        'auth',
+        'can-i',
+        `--as=system:serviceaccount:scoped-system:scoped-${sa}`,
+        ...args,
+      ]).stdout.trim();
+    for (const check of [
+      ['create', 'statefulsets.apps', '-n', 'team-a'],
+      ['watch', 'secrets', '-n', 'team-a'],
+      ['create', 'pods', '--subresource=exec', '-n', 'team-a'],
+      ['watch', 'nodes'],
+      ['update', 'leases.coordination.k8s.io', '-n', 'scoped-system'],
+    ])
+      assert.equal(canScoped('cluster-controller', ...check), 'yes', check.join(' '));
+    for (const check of [
+      ['watch', 'secrets', '-A'],
+      ['get', 'secrets', '-n', 'team-b'],
+      ['create', 'statefulsets.apps', '-n', 'team-b'],
+      ['create', 'pods', '--subresource=exec', '-n', 'team-b'],
+      ['watch', 'postgresclusters.postgres.example.com', '-A'],
+      ['patch', 'nodes'],
+    ])
+      assert.equal(canScoped('cluster-controller', ...check), 'no', check.join(' '));
+    assert.equal(
+      canScoped(
+        'backup-controller',
+        'bind',
+        'clusterroles.rbac.authorization.k8s.io/scoped-backup-job',
+        '-n',
+        'team-a',
+      ),
+      'yes',
+    );
+    assert.equal(
+      canScoped('backup-controller', 'create', 'postgresclusters.postgres.example.com', '-n', 'team-a'),
+      'yes',
+    );
+    assert.equal(
+      canScoped(
+        'backup-controller',
+        'bind',
+        'clusterroles.rbac.authorization.k8s.io/scoped-backup-job',
+        '-n',
+        'team-b',
+      ),
+      'no',
+    );
+    assert.equal(canScoped('backup-controller', 'create', 'jobs.batch', '-n', 'team-b'), 'no');
   });
 });

@@ -38,8 +38,21 @@ describe('least privilege (integration)', () => {
     stop = (
       await startClusterController(server, NS, undefined, {
         allowedImageRegistries: ['registry.example.com', 'localhost/pgop'],
+        // Installed for a list of namespaces (Helm value watchNamespaces): this one only.
+        watchNamespaces: [NS],
       })
     ).stop;
+    kubectlOk(server, ['create', 'namespace', 'elsewhere']);
+    kubectlOk(
+      server,
+      ['-n', 'elsewhere', 'apply', '--server-side', '-f', '-'],
+      stringify({
+        apiVersion: 'postgres.example.com/v1',
+        kind: 'PostgresCluster',
+        metadata: { name: 'unwatched' },
+        spec: { version: 17, replicas: 1, storage: { size: '1Gi' } },
+      }),
+    );
     for (const name of ['orders', 'billing'])
       apply({
         apiVersion: 'postgres.example.com/v1',
@@ -47,10 +60,12 @@ describe('least privilege (integration)', () => {
         metadata: { name },
         spec: { version: 17, replicas: 2, storage: { size: '1Gi' } },
       });
+    // Made by the controller, and in effect: the authorizer has seen both bindings.
     await eventually(
-      'the Patroni Roles',
+      'the Patroni Roles in effect',
       () =>
-        kubectl(server, ['-n', NS, 'get', 'role', 'orders-instance', 'billing-instance']).code === 0
+        canI('orders-instance', 'get', 'pods/orders-0') === 'yes' &&
+        canI('billing-instance', 'get', 'pods/billing-0') === 'yes'
           ? true
           : undefined,
       30,
@@ -157,5 +172,21 @@ describe('least privilege (integration)', () => {
       200,
     );
     assert.equal(image, 'registry.example.com/pg/postgres:17');
+  });
+
+  it('installed for a list of namespaces, touches nothing outside them', () => {
+    // Applied before the watched clusters, which are reconciled by now.
+    assert.equal(kubectlOk(server, ['-n', 'elsewhere', 'get', 'statefulset,secret,role', '-o', 'name']), '');
+    // Only the schema's default phase: no reconcile wrote a status or added the finalizer.
+    const unwatched = kubectlOk(server, [
+      '-n',
+      'elsewhere',
+      'get',
+      'pgc',
+      'unwatched',
+      '-o',
+      'jsonpath={.status} {.metadata.finalizers}',
+    ]);
+    assert.equal(unwatched.trim(), '{"phase":"Pending"}');
   });
 });

@@ -84,6 +84,8 @@ spec:
               value: {{ .values.logLevel | default "info" | quote }}
             - name: PGOP_POSTGRES_IMAGES
               value: {{ include "pgop.postgresImages" .root | quote }}
+            - name: PGOP_WATCH_NAMESPACES
+              value: {{ join "," (.root.Values.watchNamespaces | default list) | quote }}
             - name: PGOP_ALLOWED_IMAGE_REGISTRIES
               value: {{ join "," (.root.Values.allowedImageRegistries | default list) | quote }}
             {{- range $name, $value := .env }}
@@ -159,6 +161,30 @@ subjects:
   - kind: ServiceAccount
     name: {{ $name }}
     namespace: {{ .root.Release.Namespace }}
+{{- /*
+The controller's rules (the ClusterRole of its name) apply everywhere, or, with watchNamespaces,
+only in those namespaces: one RoleBinding each to the same ClusterRole.
+*/ -}}
+{{- if .root.Values.watchNamespaces }}
+{{- range .root.Values.watchNamespaces }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name }}
+  namespace: {{ . }}
+  labels:
+    {{- include "pgop.labels" $.root | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ $name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $name }}
+    namespace: {{ $.root.Release.Namespace }}
+{{- end }}
+{{- else }}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -174,4 +200,5 @@ subjects:
   - kind: ServiceAccount
     name: {{ $name }}
     namespace: {{ .root.Release.Namespace }}
+{{- end }}
 {{- end -}}

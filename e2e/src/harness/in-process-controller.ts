@@ -14,7 +14,7 @@ export async function startClusterController(
   namespace: string,
   metrics?: ControllerMetrics,
   /** Settings an install can change (Helm values), e.g. allowedImageRegistries. */
-  settings: Pick<ClusterControllerOptions, 'allowedImageRegistries'> = {},
+  settings: Pick<ClusterControllerOptions, 'allowedImageRegistries' | 'watchNamespaces'> = {},
 ): Promise<{ stop: () => Promise<void> }> {
   kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
   kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);

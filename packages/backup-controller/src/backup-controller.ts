@@ -35,12 +35,16 @@ export interface BackupControllerOptions {
   settings: JobSettings;
   identity: string;
   metrics?: ControllerMetrics;
+  /** Namespaces to watch (Helm value watchNamespaces); absent or empty: all. */
+  watchNamespaces?: readonly string[];
 }
 
 type Meta = { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
 
 export function createBackupController(options: BackupControllerOptions) {
   const { kubeConfig, logger } = options;
+  /** Where the install has rights (watchNamespaces); undefined: the whole cluster. */
+  const namespaces = options.watchNamespaces;
   let reconciler: BackupReconciler | undefined = undefined;
   const controller = new Controller({
     name: 'postgresbackup',
@@ -78,11 +82,12 @@ export function createBackupController(options: BackupControllerOptions) {
     for (const b of caches.backups.list(cluster.metadata.namespace))
       if (b.spec.clusterName === cluster.metadata.name) enqueue(b);
   };
-  const labelled = { labelSelector: BACKUP_LABEL, kubeConfig, logger };
+  const labelled = { labelSelector: BACKUP_LABEL, kubeConfig, logger, namespaces };
   const caches = {
     backups: new Informer<PostgresBackup>({
       kubeConfig,
       logger,
+      namespaces,
       ...resourceOf('PostgresBackup'),
       onChange: (b) => {
         enqueue(b);
@@ -92,6 +97,7 @@ export function createBackupController(options: BackupControllerOptions) {
     clusters: new Informer<PostgresCluster>({
       kubeConfig,
       logger,
+      namespaces,
       ...resourceOf('PostgresCluster'),
       onChange: (c) => {
         enqueueBackupsOf(c);
@@ -101,6 +107,7 @@ export function createBackupController(options: BackupControllerOptions) {
     restores: new Informer<PostgresRestore>({
       kubeConfig,
       logger,
+      namespaces,
       ...resourceOf('PostgresRestore'),
       onChange: (r) => restoreController.queue.add(keyOf(r)),
     }),

@@ -4,7 +4,7 @@
  * holds the leader Lease.
  */
 import { GROUP, KINDS, VERSION } from '@pgop/api';
-import { customResourcesServed, runAsLeader, startManager } from '@pgop/runtime';
+import { customResourcesServed, parseWatchNamespaces, runAsLeader, startManager } from '@pgop/runtime';
 import { hostname } from 'node:os';
 import { createBackupController } from './backup-controller.js';
 
@@ -27,6 +27,7 @@ const { controllers, informers } = createBackupController({
   logger: manager.logger,
   metrics: manager.metrics,
   identity: process.env.POD_NAME ?? hostname(),
+  watchNamespaces: parseWatchNamespaces(process.env.PGOP_WATCH_NAMESPACES),
   settings: { image: required('PGOP_JOB_IMAGE'), jobClusterRole: required('PGOP_BACKUP_JOB_CLUSTER_ROLE') },
 });
 runAsLeader(manager, { leaseName: 'pgop-backup-controller', informers, controllers });

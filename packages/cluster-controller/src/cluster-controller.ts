@@ -44,6 +44,8 @@ export interface ClusterControllerOptions {
   /** This process, for events (the pod name). */
   identity: string;
   metrics?: ControllerMetrics;
+  /** Namespaces to watch (Helm value watchNamespaces); absent or empty: all. */
+  watchNamespaces?: readonly string[];
   concurrency?: number;
   /** How long a deletion waits for the instances to stop (lifecycle/deletion.ts); default 300. */
   deletionWaitSeconds?: number;
@@ -60,6 +62,8 @@ type Meta = {
 
 export function createClusterController(options: ClusterControllerOptions) {
   const { kubeConfig, logger } = options;
+  /** Where the install has rights (watchNamespaces); undefined: the whole cluster. */
+  const namespaces = options.watchNamespaces;
   let reconciler: ClusterReconciler | undefined = undefined;
   const controller = new Controller({
     name: 'postgrescluster',
@@ -99,11 +103,12 @@ export function createClusterController(options: ClusterControllerOptions) {
       if (c.spec.restore && !c.status?.restore) enqueue(c);
   };
 
-  const labelled = { labelSelector: CLUSTER_LABEL, kubeConfig, logger };
+  const labelled = { labelSelector: CLUSTER_LABEL, kubeConfig, logger, namespaces };
   const caches = {
     clusters: new Informer<PostgresCluster>({
       kubeConfig,
       logger,
+      namespaces,
       ...resourceOf('PostgresCluster'),
       onChange: (c) => {
         enqueue(c);
@@ -138,6 +143,7 @@ export function createClusterController(options: ClusterControllerOptions) {
     backups: new Informer<PostgresBackup>({
       kubeConfig,
       logger,
+      namespaces,
       ...resourceOf('PostgresBackup'),
       onChange: enqueueWaitingRestores,
     }),

@@ -4,7 +4,7 @@
  * holds the leader Lease; other replicas stand by.
  */
 import { GROUP, KINDS, VERSION } from '@pgop/api';
-import { customResourcesServed, runAsLeader, startManager } from '@pgop/runtime';
+import { customResourcesServed, parseWatchNamespaces, runAsLeader, startManager } from '@pgop/runtime';
 import { hostname } from 'node:os';
 import { createClusterController } from './cluster-controller.js';
 import { parseAllowedRegistries, parseImageCatalog } from './images.js';
@@ -21,6 +21,7 @@ const { controller, informers } = createClusterController({
   images: parseImageCatalog(process.env.PGOP_POSTGRES_IMAGES),
   allowedImageRegistries: parseAllowedRegistries(process.env.PGOP_ALLOWED_IMAGE_REGISTRIES),
   identity: process.env.POD_NAME ?? hostname(),
+  watchNamespaces: parseWatchNamespaces(process.env.PGOP_WATCH_NAMESPACES),
   concurrency: Number(process.env.RECONCILE_CONCURRENCY ?? 4),
   ...(process.env.PGOP_DELETION_WAIT_SECONDS
     ? { deletionWaitSeconds: Number(process.env.PGOP_DELETION_WAIT_SECONDS) }

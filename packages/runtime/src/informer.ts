@@ -8,6 +8,9 @@
  *   reconcile that gave up is retried without any outside trigger (controller-runtime's resync).
  * managedFields are dropped from cached objects: controllers never read them, and they are often
  * the largest part of an object.
+ *
+ * An operator installed for a list of namespaces (Helm value watchNamespaces) holds rights there
+ * only: its Informer is then one list + watch per namespace, behind the same get and list.
  */
 import {
   KubernetesObjectApi,
@@ -26,6 +29,8 @@ export interface InformerOptions<T extends object> {
   kind: string;
   /** The watch path, e.g. /api/v1/pods or /apis/apps/v1/statefulsets (all namespaces). */
   path: string;
+  /** Watch only these namespaces (absent or empty: all). Not for cluster-scoped kinds. */
+  namespaces?: readonly string[];
   labelSelector?: string;
   logger: Logger;
   /** Called for every add, update, delete and resync; must not throw (enqueue a key). */
@@ -35,6 +40,55 @@ export interface InformerOptions<T extends object> {
 }
 
 export class Informer<T extends object> {
+  private readonly scopes: Map<string | undefined, NamespaceInformer<T>>;
+  /** Resolves once the first list of every namespace has filled the cache. */
+  readonly synced: Promise<void>;
+
+  constructor(options: InformerOptions<T>) {
+    const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
+    this.scopes = new Map(namespaces.map((ns) => [ns, new NamespaceInformer<T>(options, ns)]));
+    this.synced = Promise.all([...this.scopes.values()].map((s) => s.synced)).then(() => undefined);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.scopes.values()].map((s) => s.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.scopes.values()].map((s) => s.stop()));
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    if (this.scopes.has(undefined)) return this.scopes.get(undefined)!.get(name, namespace);
+    return namespace === undefined ? undefined : this.scopes.get(namespace)?.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    if (this.scopes.has(undefined)) return this.scopes.get(undefined)!.list(namespace);
+    if (namespace !== undefined) return this.scopes.get(namespace)?.list(namespace) ?? [];
+    return [...this.scopes.values()].flatMap((s) => s.list());
+  }
+}
+
+/**
+ * PGOP_WATCH_NAMESPACES="team-a,team-b" (Helm value watchNamespaces): the namespaces an operator
+ * installed for a list of namespaces watches; empty means all.
+ */
+export function parseWatchNamespaces(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** The watch path of one namespace: /api/v1/pods → /api/v1/namespaces/db/pods. */
+export function namespacedPath(path: string, namespace: string): string {
+  const cut = path.lastIndexOf('/');
+  return `${path.slice(0, cut)}/namespaces/${encodeURIComponent(namespace)}${path.slice(cut)}`;
+}
+
+/** One list + watch: all namespaces, or one. */
+class NamespaceInformer<T extends object> {
   private readonly inner: ListWatch<KubernetesObject>;
   private readonly restartBackoff = new ExponentialBackoff(1_000, 30_000);
   private readonly timers: NodeJS.Timeout[] = [];
@@ -46,14 +100,18 @@ export class Informer<T extends object> {
   /** Resolves once the first list has filled the cache. */
   readonly synced = new Promise<void>((resolve) => (this.resolveSynced = resolve));
 
-  constructor(private readonly options: InformerOptions<T>) {
-    const { kubeConfig, apiVersion, kind, path, labelSelector } = options;
+  constructor(
+    private readonly options: InformerOptions<T>,
+    namespace: string | undefined,
+  ) {
+    const { kubeConfig, apiVersion, kind, labelSelector } = options;
+    const path = namespace === undefined ? options.path : namespacedPath(options.path, namespace);
     const api = KubernetesObjectApi.makeApiClient(kubeConfig);
     const list = async () => {
       const result = (await api.list(
         apiVersion,
         kind,
-        undefined,
+        namespace,
         undefined,
         undefined,
         undefined,
