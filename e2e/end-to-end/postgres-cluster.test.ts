@@ -195,12 +195,14 @@ describe('PostgresCluster', () => {
     );
   });
 
-  it('lets the superuser log in over the network only with spec.superuserAccess, applied without a restart', async () => {
-    const superuser = JSON.parse(ns.k('get', 'secret', 'my-cluster-superuser', '-o', 'json')) as {
-      data: Record<string, string>;
-    };
-    const password = Buffer.from(superuser.data.password!, 'base64').toString();
-    const asSuperuser = () =>
+  it('lets the superuser log in over the network only with spec.superuserAccess, applied without a restart; its password rotates from the Secret', async () => {
+    const superuserPassword = () =>
+      Buffer.from(
+        ns.k('get', 'secret', 'my-cluster-superuser', '-o', 'jsonpath={.data.password}'),
+        'base64',
+      ).toString();
+    const generated = superuserPassword();
+    const asSuperuser = (password: string) =>
       ns.try(
         'exec',
         client,
@@ -217,11 +219,50 @@ describe('PostgresCluster', () => {
         '-XAtc',
         'SELECT 1',
       );
-    assert.match(asSuperuser().stderr, /pg_hba.conf rejects connection .* user "postgres"/);
+    assert.match(asSuperuser(generated).stderr, /pg_hba.conf rejects connection .* user "postgres"/);
     ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"superuserAccess":true}}');
-    await eventually('the superuser let in', () => (asSuperuser().code === 0 ? true : undefined), 60);
+    await eventually(
+      'the superuser let in',
+      () => (asSuperuser(generated).code === 0 ? true : undefined),
+      60,
+    );
+
+    // A new password in the Secret reaches the role; the old one stops working.
+    const rotated = 'a-rotated-superuser-password-of-the-e2e-test';
+    ns.k(
+      'patch',
+      'secret',
+      'my-cluster-superuser',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ stringData: { password: rotated } }),
+    );
+    await eventually(
+      'the rotated superuser password',
+      () => (asSuperuser(rotated).code === 0 ? true : undefined),
+      60,
+    );
+    assert.match(asSuperuser(generated).stderr, /password authentication failed for user "postgres"/);
+    ns.k(
+      'patch',
+      'secret',
+      'my-cluster-superuser',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ stringData: { password: generated } }),
+    );
+    await eventually(
+      'the generated password back',
+      () => (asSuperuser(generated).code === 0 ? true : undefined),
+      60,
+    );
+
     ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"superuserAccess":false}}');
-    await eventually('the superuser refused again', () => (asSuperuser().code !== 0 ? true : undefined), 60);
+    await eventually(
+      'the superuser refused again',
+      () => (asSuperuser(generated).code !== 0 ? true : undefined),
+      60,
+    );
     assert.equal(
       sql(ns, client, 'my-cluster-primary', 'SELECT current_user'),
       'app',

@@ -1,10 +1,12 @@
 /**
  * The login roles pgop keeps in line with their Secrets: the application's (an unprivileged role
  * owning one database, with the Secret `<cluster>-app` applications mount: user, password, host,
- * port, dbname, ready connection strings) and pg_rewind's (Patroni rewinds a diverged old
- * primary as it, so the superuser never has to log in over the network). The password in a
- * Secret is the source of truth: when it changes (a rotation), pgop sets it on the role, and the
- * application Secret's connection strings follow. Pure.
+ * port, dbname, ready connection strings), pg_rewind's (Patroni rewinds a diverged old primary as
+ * it, so the superuser never has to log in over the network) and the superuser's (pgop and
+ * Patroni reach it over the local socket, where no password is asked, so its password matters
+ * only to people with spec.superuserAccess). The password in a Secret is the source of truth:
+ * when it changes (a rotation), pgop sets it on the role, and the Secret's connection strings
+ * follow. Pure.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
@@ -12,6 +14,8 @@ import { createHash } from 'node:crypto';
 import { POSTGRES_PORT } from '../instance-paths.js';
 import { childNames } from '../naming.js';
 
+export const SUPERUSER = 'postgres';
+export const REPLICATION_USER = 'replicator';
 export const APPLICATION_USER = 'app';
 export const APPLICATION_DATABASE = 'app';
 export const REWIND_USER = 'rewinder';
@@ -56,6 +60,13 @@ export function managedRoles(clusterName: string): ManagedRole[] {
       attributes: 'NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS',
       grants: REWIND_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION pg_catalog.${f} TO ${REWIND_USER}`),
       connectionDetails: false,
+    },
+    {
+      user: SUPERUSER,
+      secretName: names.superuserSecret,
+      attributes: 'SUPERUSER',
+      grants: [],
+      connectionDetails: true,
     },
   ];
 }

@@ -5,7 +5,7 @@
  * Credentials are not here: they reach Patroni as environment variables from Secrets.
  */
 import { CLUSTER_LABEL, ROLE_LABEL, VERIFY_ROLE, type PostgresCluster } from '@pgop/api';
-import { SUPERUSER } from '../render/secrets.js';
+import { SUPERUSER } from '../access/roles.js';
 import { archiveParameters, restoreCommand } from '../pgbackrest/config.js';
 import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WATCHDOG_DEVICE } from '../instance-paths.js';
 

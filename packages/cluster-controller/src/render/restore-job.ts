@@ -16,7 +16,7 @@ import {
 import { childNames, clusterLabels, DATABASE_COMPONENT } from '../naming.js';
 import type { RepositoryOf } from '../pgbackrest/repository.js';
 import { firstInstanceVolume, renderRestoreStepJob, RESTORE_SOURCE_DIR } from './restore-pod.js';
-import { REPLICATION_USER, SUPERUSER } from './secrets.js';
+import { REPLICATION_USER, SUPERUSER } from '../access/roles.js';
 
 /**
  * RFC 3339 as PostgreSQL and pgBackRest read a timestamp ("2024-01-15 01:30:00+00"): pgBackRest

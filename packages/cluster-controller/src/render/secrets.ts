@@ -8,11 +8,15 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { randomBytes } from 'node:crypto';
 import { childMetadata, childNames } from '../naming.js';
-import { POSTGRES_PORT } from '../instance-paths.js';
-import { APPLICATION_DATABASE, APPLICATION_USER, connectionDetails, REWIND_USER } from '../access/roles.js';
+import {
+  APPLICATION_DATABASE,
+  APPLICATION_USER,
+  connectionDetails,
+  REPLICATION_USER,
+  REWIND_USER,
+  SUPERUSER,
+} from '../access/roles.js';
 
-export const SUPERUSER = 'postgres';
-export const REPLICATION_USER = 'replicator';
 export const PATRONI_API_USER = 'patroni';
 
 /** 32 random bytes, URL-safe base64 (no characters that need quoting in a connection URI). */
@@ -31,9 +35,7 @@ export function renderSecrets(
     rewind: string;
   },
 ): V1Secret[] {
-  const name = cluster.metadata.name!;
-  const names = childNames(name);
-  const host = `${names.primaryService}.${cluster.metadata.namespace}.svc`;
+  const names = childNames(cluster.metadata.name!);
   const secret = (secretName: string, data: Record<string, string>): V1Secret => ({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -46,13 +48,7 @@ export function renderSecrets(
       names.applicationSecret,
       connectionDetails(cluster, APPLICATION_USER, passwords.application, APPLICATION_DATABASE),
     ),
-    secret(names.superuserSecret, {
-      username: SUPERUSER,
-      password: passwords.superuser,
-      host,
-      port: String(POSTGRES_PORT),
-      uri: `postgresql://${SUPERUSER}:${passwords.superuser}@${host}:${POSTGRES_PORT}/postgres`,
-    }),
+    secret(names.superuserSecret, connectionDetails(cluster, SUPERUSER, passwords.superuser, 'postgres')),
     secret(names.replicationSecret, { username: REPLICATION_USER, password: passwords.replication }),
     secret(names.patroniApiSecret, { username: PATRONI_API_USER, password: passwords.patroniApi }),
     secret(names.rewindSecret, { username: REWIND_USER, password: passwords.rewind }),

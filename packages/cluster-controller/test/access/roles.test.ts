@@ -41,10 +41,15 @@ describe('scramVerifier', () => {
 });
 
 describe('managed roles', () => {
-  it('are the application role with its database, and the rewind role with what pg_rewind reads', () => {
+  it('are the application role with its database, the rewind role with what pg_rewind reads, and the superuser', () => {
     assert.deepEqual(
       [app.user, app.secretName, app.database, rewind.user, rewind.secretName, rewind.database],
       ['app', 'my-cluster-app', 'app', 'rewinder', 'my-cluster-rewind', undefined],
+    );
+    const superuser = managedRoles('my-cluster')[2]!;
+    assert.deepEqual(
+      [superuser.user, superuser.secretName, superuser.attributes, superuser.connectionDetails],
+      ['postgres', 'my-cluster-superuser', 'SUPERUSER', true],
     );
     const sql = roleStatements(rewind, 'SCRAM-SHA-256$4096:x$y:z').join('\n');
     assert.match(
