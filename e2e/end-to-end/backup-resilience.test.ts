@@ -64,6 +64,7 @@ describe('a PVC repository', () => {
     };
     assert.deepEqual(Object.keys(secret.data).sort(), [
       'ca.crt',
+      'ca.key',
       'client.crt',
       'client.key',
       'repo-host.crt',
@@ -114,6 +115,63 @@ describe('a PVC repository', () => {
       () => JSON.stringify(clusterStatus(ns, 'vol').backup),
     );
     assert.equal(condition(clusterStatus(ns, 'vol'), 'BackupHealthy')?.status, 'True');
+  });
+
+  it('renews its certificates from the kept CA: the repository host rolls onto them, backups and archiving go on', async () => {
+    const hostPod = () =>
+      ns.k(
+        'get',
+        'pods',
+        '-l',
+        'postgres.example.com/cluster=vol,app.kubernetes.io/component=repo-host',
+        '-o',
+        'jsonpath={.items[*].metadata.name}',
+      );
+    const podBefore = hostPod();
+    const serverCertificate = () =>
+      ns.k('get', 'secret', 'vol-pgbackrest-tls', '-o', 'jsonpath={.data.repo-host\\.crt}');
+    const before = serverCertificate();
+    // Due leaves (here: removed) are issued again; the CA, which the instances trust, stays.
+    ns.k(
+      'patch',
+      'secret',
+      'vol-pgbackrest-tls',
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/data/repo-host.crt"},{"op":"remove","path":"/data/client.crt"}]',
+    );
+    await eventually(
+      'renewed certificates',
+      () => (serverCertificate() && serverCertificate() !== before ? true : undefined),
+      60,
+    );
+    await eventually(
+      'the repository host rolled',
+      () => {
+        const pod = hostPod();
+        return pod &&
+          pod !== podBefore &&
+          ns.try('wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=1s').code === 0
+          ? true
+          : undefined;
+      },
+      180,
+    );
+    ns.k('annotate', 'pgbackup', 'vol-backup', `${TRIGGER}=after-renewal`);
+    const s = await waitBackup(
+      ns,
+      'vol-backup',
+      'the backup after the renewal succeeded',
+      (s) => s.lastTrigger?.phase === 'Succeeded',
+    );
+    assert.equal(s.backupCount, 3);
+    const segment = sqlOnPrimary(ns, 'vol', 'select pg_walfile_name(pg_switch_wal())');
+    await eventually(
+      'WAL archived after the renewal',
+      () => ((archiving(clusterStatus(ns, 'vol'))?.lastArchivedWal ?? '') >= segment ? true : undefined),
+      120,
+      () => JSON.stringify(clusterStatus(ns, 'vol').backup),
+    );
   });
 
   it('outlives its cluster: deleting the cluster keeps the volume with the backups', async () => {

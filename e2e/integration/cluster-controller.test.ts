@@ -396,7 +396,7 @@ describe('cluster controller (integration)', () => {
       const server = new X509Certificate(pem('repo-host.crt'));
       assert.ok(server.verify(new X509Certificate(pem('ca.crt')).publicKey));
       assert.equal(server.checkHost('vol-repo-host.db.svc'), 'vol-repo-host.db.svc');
-      // Issued once: a reconcile never replaces them (instances would lose the repository).
+      // Kept while valid: a reconcile does not replace them.
       const before = tls['repo-host.crt'];
       apply(cluster('vol', { replicas: 2, backup: { pvc: { size: '5Gi', storageClass: 'standard' } } }));
       await sleep(2000);
@@ -404,6 +404,40 @@ describe('cluster controller (integration)', () => {
         json<{ data: Record<string, string> }>('secret', 'vol-pgbackrest-tls').data['repo-host.crt'],
         before,
       );
+
+      // A leaf that must go (here: gone) is issued again from the kept CA, and the repository
+      // host rolls onto it; the instances keep trusting the same CA.
+      const hostHash = () =>
+        k(
+          'get',
+          'deployment',
+          'vol-repo-host',
+          '-o',
+          "jsonpath={.spec.template.metadata.annotations['postgres\\.example\\.com/config-hash']}",
+        );
+      const hashBefore = hostHash();
+      k(
+        'patch',
+        'secret',
+        'vol-pgbackrest-tls',
+        '--type=json',
+        '-p',
+        '[{"op":"remove","path":"/data/repo-host.crt"}]',
+      );
+      const renewed = await until(
+        'a renewed server certificate',
+        () => json<{ data: Record<string, string> }>('secret', 'vol-pgbackrest-tls').data['repo-host.crt'],
+      );
+      assert.notEqual(renewed, before);
+      const renewedCert = new X509Certificate(Buffer.from(renewed, 'base64').toString());
+      assert.ok(renewedCert.verify(new X509Certificate(pem('ca.crt')).publicKey), 'signed by the same CA');
+      await until('the repository host rolled', () => (hostHash() !== hashBefore ? true : undefined));
+      await until('CertificatesRenewed event', () =>
+        k('get', 'events', '--field-selector', 'reason=CertificatesRenewed', '-o', 'name') ? true : undefined,
+      );
+      // The CA's key stays in the Secret: never mounted into a pod.
+      assert.ok(json<{ data: Record<string, string> }>('secret', 'vol-pgbackrest-tls').data['ca.key']);
+      assert.doesNotMatch(JSON.stringify(json('deployment', 'vol-repo-host')), /ca\.key/);
 
       const config = k('get', 'configmap', 'vol-patroni', '-o', 'yaml');
       assert.match(config, /repo1-host=vol-repo-host\.db\.svc/);

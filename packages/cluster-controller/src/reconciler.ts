@@ -124,6 +124,7 @@ export class ClusterReconciler {
           existingVolumeSize:
             o.statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage,
           archiving,
+          repositoryServerCertificate: this.backup.repositoryServerCertificate(o),
         });
         await this.backup.removeUnusedRepositoryHost(o);
         await this.ha.syncDynamicConfiguration(o, archiving);

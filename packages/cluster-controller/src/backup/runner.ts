@@ -11,7 +11,12 @@ import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'winston';
 import { clusterEventTarget, childNames } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
-import { issueRepositoryCertificates } from '../pgbackrest/certificates.js';
+import {
+  CA_KEY,
+  decideRepositoryCertificates,
+  issueRepositoryCertificates,
+} from '../pgbackrest/certificates.js';
+import { TLS_FILES } from '../pgbackrest/config.js';
 import { repositoryHostNames } from '../pgbackrest/repository.js';
 import { renderRepositoryTlsSecret } from '../render/repo-host.js';
 import { backupHealthCondition, repositoryStatus } from './health.js';
@@ -43,20 +48,50 @@ export interface BackupState {
 export class BackupRunner {
   constructor(private readonly deps: BackupRunnerDeps) {}
 
-  /** A PVC repository's TLS certificates: issued when the Secret does not exist, never rewritten. */
+  /**
+   * A PVC repository's TLS certificates (pgbackrest/certificates.ts decides): issued when the
+   * Secret does not exist, renewed from the kept CA when a third of their life is left. The
+   * repository host rolls onto a renewed certificate (its pod template carries its hash); the
+   * instances read theirs at each pgBackRest call.
+   */
   async ensureRepositoryCertificates(o: ClusterObservation): Promise<void> {
     if (!o.cluster.spec.backup?.pvc) return;
     const name = childNames(o.name).repositoryTlsSecret;
-    if (this.deps.secrets.get(name, o.namespace)) return;
-    const certificates = issueRepositoryCertificates(
+    const secret = this.deps.secrets.get(name, o.namespace);
+    const data = secret ? decodeData(secret) : undefined;
+    const step = decideRepositoryCertificates(data, new Date());
+    if (step.type === 'none') return;
+    const ca = step.keepCa ? { certificate: data![TLS_FILES.ca.key]!, key: data![CA_KEY]! } : undefined;
+    const certificates = await issueRepositoryCertificates(
       `${o.namespace}/${o.name} pgBackRest CA`,
       repositoryHostNames(o.name, o.namespace),
+      ca,
     );
-    if (
-      (await this.deps.client.createIfAbsent(renderRepositoryTlsSecret(o.cluster, certificates))) ===
-      'created'
-    )
-      this.deps.logger.info('issued the repository TLS certificates', { key: o.key, name });
+    const rendered = renderRepositoryTlsSecret(o.cluster, certificates);
+    if (!secret) {
+      if ((await this.deps.client.createIfAbsent(rendered)) === 'created')
+        this.deps.logger.info('issued the repository TLS certificates', { key: o.key, name });
+      return;
+    }
+    await this.deps.client.mergePatch(
+      { apiVersion: 'v1', kind: 'Secret', name, namespace: o.namespace },
+      { stringData: rendered.stringData },
+    );
+    this.deps.logger.info('renewed the repository TLS certificates', { key: o.key, name });
+    await this.deps.events.record(
+      clusterEventTarget(o.cluster),
+      'Normal',
+      'CertificatesRenewed',
+      'Reconcile',
+      `the repository TLS certificates in Secret ${name} were ${step.reason}; the repository host restarts onto them`,
+    );
+  }
+
+  /** The repository host's current server certificate, so its pods roll when it is renewed. */
+  repositoryServerCertificate(o: ClusterObservation): string | undefined {
+    if (!o.cluster.spec.backup?.pvc) return undefined;
+    const secret = this.deps.secrets.get(childNames(o.name).repositoryTlsSecret, o.namespace);
+    return secret ? decodeData(secret)[TLS_FILES.serverCertificate.key] : undefined;
   }
 
   /**
@@ -112,4 +147,10 @@ export class BackupRunner {
     } else if (health.status === 'True' && previous?.status === 'False')
       void events('Normal', 'BackupHealthy', 'BackupCheck', health.message);
   }
+}
+
+function decodeData(secret: V1Secret): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
 }

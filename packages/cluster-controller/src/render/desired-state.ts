@@ -19,16 +19,18 @@ export function desiredChildren(
   inputs: Omit<StatefulSetInputs, 'configHash'> & {
     /** WAL goes to the repository (archivingEnabled in pgbackrest/repository.ts). */
     archiving: boolean;
+    /** A PVC repository's current server certificate: its host rolls when it changes. */
+    repositoryServerCertificate?: string;
   },
 ): KubernetesObject[] {
-  const { archiving, ...statefulSetInputs } = inputs;
+  const { archiving, repositoryServerCertificate, ...statefulSetInputs } = inputs;
   const config = patroniConfig(cluster, archiving);
   return [
     ...renderInstanceAccess(cluster),
     renderPatroniConfigMap(cluster, config),
     ...renderServices(cluster),
     renderDisruptionBudget(cluster),
-    ...renderRepositoryHost(cluster, inputs.image),
+    ...renderRepositoryHost(cluster, inputs.image, repositoryServerCertificate),
     renderStatefulSet(cluster, { ...statefulSetInputs, configHash: configHash(config) }),
   ];
 }

@@ -22,7 +22,7 @@ import {
   REPOSITORY_HOST_COMPONENT,
   repositoryHostSelector,
 } from '../naming.js';
-import type { RepositoryCertificates } from '../pgbackrest/certificates.js';
+import { CA_KEY, type RepositoryCertificates } from '../pgbackrest/certificates.js';
 import {
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_DIR,
@@ -37,7 +37,7 @@ import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './s
 import { CONFIG_HASH_ANNOTATION } from '../naming.js';
 import { contentHash } from './statefulset.js';
 
-/** The CA and the server's and client's certificates and keys; created once, never rewritten. */
+/** The CA (with its key, never mounted) and the server's and client's certificates and keys. */
 export function renderRepositoryTlsSecret(cluster: PostgresCluster, certs: RepositoryCertificates): V1Secret {
   return {
     apiVersion: 'v1',
@@ -50,6 +50,7 @@ export function renderRepositoryTlsSecret(cluster: PostgresCluster, certs: Repos
     type: 'Opaque',
     stringData: {
       [TLS_FILES.ca.key]: certs.caCertificate,
+      [CA_KEY]: certs.caKey,
       [TLS_FILES.serverCertificate.key]: certs.serverCertificate,
       [TLS_FILES.serverKey.key]: certs.serverKey,
       [TLS_FILES.clientCertificate.key]: certs.clientCertificate,
@@ -61,6 +62,7 @@ export function renderRepositoryTlsSecret(cluster: PostgresCluster, certs: Repos
 export function renderRepositoryHost(
   cluster: PostgresCluster,
   image: string,
+  serverCertificate = '',
 ): [V1PersistentVolumeClaim, V1Service, V1Deployment] | [] {
   const pvc = cluster.spec.backup?.pvc;
   if (!pvc) return [];
@@ -123,7 +125,7 @@ export function renderRepositoryHost(
         metadata: {
           labels: clusterLabels(cluster, REPOSITORY_HOST_COMPONENT),
           annotations: {
-            [CONFIG_HASH_ANNOTATION]: contentHash(repositoryHostConf()),
+            [CONFIG_HASH_ANNOTATION]: contentHash(repositoryHostConf() + serverCertificate),
           },
         },
         spec: {
