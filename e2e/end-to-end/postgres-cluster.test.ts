@@ -42,6 +42,9 @@ describe('PostgresCluster', () => {
   /** A merge patch of spec, as `kubectl patch --type=merge` sends it. */
   const patchSpec = (name: string, spec: Record<string, unknown>) =>
     ns.k('patch', 'pgc', name, '--type=merge', '-p', JSON.stringify({ spec }));
+  /** A rotation as a user does it: a new password in a credentials Secret. */
+  const writePassword = (secret: string, password: string) =>
+    ns.k('patch', 'secret', secret, '--type=merge', '-p', JSON.stringify({ stringData: { password } }));
 
   before(async () => {
     const cluster = localCluster();
@@ -158,14 +161,7 @@ describe('PostgresCluster', () => {
         'jsonpath={range .items[*]}{.metadata.name}:{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end}',
       );
     const podsBefore = instances();
-    ns.k(
-      'patch',
-      'secret',
-      'my-cluster-app',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ stringData: { password: 'rotated-by-the-e2e-test' } }),
-    );
+    writePassword('my-cluster-app', 'rotated-by-the-e2e-test');
     const rotated = await eventually(
       'the new password applied',
       () => {
@@ -180,14 +176,7 @@ describe('PostgresCluster', () => {
     assert.equal(instances(), podsBefore, 'no instance restarted');
 
     // Back to the first password: the client pod of the next tests has it in its environment.
-    ns.k(
-      'patch',
-      'secret',
-      'my-cluster-app',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ stringData: { password: first.data.password } }),
-    );
+    writePassword('my-cluster-app', first.data.password!);
     await eventually(
       'the first password applied again',
       () => (appSecret().applied === first.applied ? true : undefined),
@@ -228,34 +217,17 @@ describe('PostgresCluster', () => {
     );
 
     // A new password in the Secret reaches the role; the old one stops working.
-    const rotated = 'a-rotated-superuser-password-of-the-e2e-test';
-    ns.k(
-      'patch',
-      'secret',
-      'my-cluster-superuser',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ stringData: { password: rotated } }),
-    );
-    await eventually(
-      'the rotated superuser password',
-      () => (asSuperuser(rotated).code === 0 ? true : undefined),
-      60,
-    );
+    const setPassword = async (password: string) => {
+      writePassword('my-cluster-superuser', password);
+      await eventually(
+        'the password applied',
+        () => (asSuperuser(password).code === 0 ? true : undefined),
+        60,
+      );
+    };
+    await setPassword('a-rotated-superuser-password-of-the-e2e-test');
     assert.match(asSuperuser(generated).stderr, /password authentication failed for user "postgres"/);
-    ns.k(
-      'patch',
-      'secret',
-      'my-cluster-superuser',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ stringData: { password: generated } }),
-    );
-    await eventually(
-      'the generated password back',
-      () => (asSuperuser(generated).code === 0 ? true : undefined),
-      60,
-    );
+    await setPassword(generated);
 
     ns.k('patch', 'pgc', 'my-cluster', '--type=merge', '-p', '{"spec":{"superuserAccess":false}}');
     await eventually(
