@@ -71,9 +71,16 @@ export function managedRoles(clusterName: string): ManagedRole[] {
   ];
 }
 
-/** Not the password: a digest that tells whether the Secret's password is the applied one. */
-export function passwordFingerprint(username: string, password: string): string {
-  return createHash('sha256').update(`${username}\0${password}`).digest('hex').slice(0, 32);
+/**
+ * Not the password: a digest that tells whether the Secret's password is the applied one, to
+ * the data the cluster runs now. An in-place restore brings back the roles as they were at the
+ * backup (status.restore.requestId changes with it), so every password is applied again.
+ */
+export function passwordFingerprint(username: string, password: string, dataGeneration = ''): string {
+  return createHash('sha256')
+    .update(`${username}\0${password}\0${dataGeneration}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** What a client needs to connect, derived from the user and password. */
@@ -120,7 +127,7 @@ export function decideRole(
       type: 'invalid',
       message: `Secret ${role.secretName} key password must hold at least 8 characters and no line breaks; role ${role.user} keeps its current password`,
     };
-  const fingerprint = passwordFingerprint(role.user, password);
+  const fingerprint = passwordFingerprint(role.user, password, cluster.status?.restore?.requestId);
   const applied = secret.metadata?.annotations?.[PASSWORD_APPLIED_ANNOTATION];
   if (applied === fingerprint) return { type: 'none' };
   return {

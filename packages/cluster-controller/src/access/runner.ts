@@ -110,7 +110,7 @@ export class AccessRunner {
         'Normal',
         'PasswordRotated',
         'Reconcile',
-        `the new password in Secret ${role.secretName} is set on role ${role.user}${role.connectionDetails ? '; its connection strings are rewritten' : ''}`,
+        `the password in Secret ${role.secretName} (changed, or the data restored in place) is set on role ${role.user}${role.connectionDetails ? '; its connection strings are rewritten' : ''}`,
       );
     else if (role.database)
       await events(

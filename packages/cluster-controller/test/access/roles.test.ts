@@ -85,6 +85,16 @@ describe('managed roles', () => {
     );
   });
 
+  it('apply every password again after an in-place restore brought back the old roles', () => {
+    const fingerprint = passwordFingerprint('app', 'generated-password-1');
+    const restored = cluster(basicCluster());
+    restored.status = { restore: { phase: 'Restored', requestId: 'uid/2' } } as typeof restored.status;
+    const step = decideRole(restored, app, secret('generated-password-1', fingerprint));
+    assert.equal(step.type, 'apply');
+    const again = step.type === 'apply' ? step.fingerprint : '';
+    assert.deepEqual(decideRole(restored, app, secret('generated-password-1', again)), { type: 'none' });
+  });
+
   it('refuse a password too short or with a line break, keeping the current one', () => {
     for (const bad of ['short', 'two\nlines-password'])
       assert.equal(decideRole(c, app, secret(bad)).type, 'invalid', JSON.stringify(bad));
