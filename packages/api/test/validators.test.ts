@@ -76,4 +76,39 @@ describe('ajv validators', () => {
       { field: 'spec.version', message: 'must be one of 14, 15, 16, 17, 18' },
     ]);
   });
+
+  it('refuses wal_level below replica in any spelling of its name (PostgreSQL ignores case)', () => {
+    for (const name of ['wal_level', 'WAL_LEVEL', 'Wal_Level']) {
+      const result = VALIDATORS.PostgresCluster({
+        ...basicCluster(),
+        spec: {
+          version: 17,
+          replicas: 1,
+          storage: { size: '10Gi' },
+          postgresql: { parameters: { [name]: 'minimal' } },
+        },
+      });
+      assert.deepEqual(
+        !result.valid && result.issues,
+        [
+          {
+            field: 'spec.postgresql.parameters',
+            message:
+              'wal_level must be replica or logical: streaming replicas and WAL archiving need at least replica',
+          },
+        ],
+        name,
+      );
+    }
+    const logical = VALIDATORS.PostgresCluster({
+      ...basicCluster(),
+      spec: {
+        version: 17,
+        replicas: 1,
+        storage: { size: '10Gi' },
+        postgresql: { parameters: { WAL_LEVEL: 'Logical' } },
+      },
+    });
+    assert.equal(logical.valid, true);
+  });
 });

@@ -24,26 +24,38 @@ export const MAX_REPLICAS = 10;
 
 /**
  * PostgreSQL parameters users may not set: pgop sets them itself (the pod layout, replication,
- * archiving and recovery depend on them, so a user value would break HA or backups), or they make
- * the server run a command or load code from a path, which a spec must not be able to do.
+ * archiving and recovery depend on them, so a user value would break HA or backups: pg_rewind
+ * needs full_page_writes; the server logs to stderr, which kubectl logs shows, so the log file
+ * settings are pgop's), or they make the server run a command, load code from a path or write
+ * files where it should not, which a spec must not be able to do.
  * Compared without case, as PostgreSQL compares parameter names. Rejected at apply time (CEL)
  * and again by the controllers (ownedParameterIssues).
  */
 export const OPERATOR_OWNED_PARAMETERS = [
+  'allow_alter_system',
+  'allow_system_table_mods',
+  'archive_cleanup_command',
   'archive_command',
   'archive_library',
   'archive_mode',
-  'archive_cleanup_command',
   'cluster_name',
   'config_file',
   'data_directory',
+  'data_sync_retry',
   'dynamic_library_path',
   'external_pid_file',
+  'full_page_writes',
   'hba_file',
   'hot_standby',
   'ident_file',
+  'jit_provider',
   'krb_server_keyfile',
   'listen_addresses',
+  'log_destination',
+  'log_directory',
+  'log_file_mode',
+  'log_filename',
+  'logging_collector',
   'port',
   'primary_conninfo',
   'primary_slot_name',
@@ -59,6 +71,7 @@ export const OPERATOR_OWNED_PARAMETERS = [
   'ssl_key_file',
   'ssl_passphrase_command',
   'ssl_passphrase_command_supports_reload',
+  'stats_temp_directory',
   'synchronous_standby_names',
   'unix_socket_directories',
   'unix_socket_group',
@@ -71,6 +84,11 @@ export const OPERATOR_OWNED_PARAMETER_PREFIXES = ['recovery_target'] as const;
 const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
 const ownedParameter = (k: string) =>
   `(${k}.lowerAscii() in ${celList(OPERATOR_OWNED_PARAMETERS)} || ${OPERATOR_OWNED_PARAMETER_PREFIXES.map((p) => `${k}.lowerAscii().startsWith('${p}')`).join(' || ')})`;
+
+/** wal_level values that keep streaming replication and WAL archiving working. */
+export const WAL_LEVELS = ['replica', 'logical'] as const;
+export const WAL_LEVEL_MESSAGE =
+  'wal_level must be replica or logical: streaming replicas and WAL archiving need at least replica';
 
 /** Whether users may not set this parameter (any case). */
 export function isOwnedParameter(name: string): boolean {
@@ -159,8 +177,10 @@ export const PostgresqlSchema = Type.Object(
               messageExpression: `'parameter ' + self.filter(k, ${ownedParameter('k')})[0] + ' is managed by pgop and cannot be set'`,
             },
             cel(
-              "!('wal_level' in self) || string(self['wal_level']) in ['replica', 'logical']",
-              'wal_level must be replica or logical: streaming replicas and WAL archiving need at least replica',
+              // The other spellings of the name are refused by the controllers' re-check (ajv.ts): a
+              // rule over every key's value exceeds the API server's CEL cost budget.
+              `!('wal_level' in self) || string(self['wal_level']) in ${celList(WAL_LEVELS)}`,
+              WAL_LEVEL_MESSAGE,
             ),
           ],
         },

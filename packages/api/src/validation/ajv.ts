@@ -12,7 +12,12 @@ import { openApiSchemaOf, type KindDefinition } from '../crd/build-crd.js';
 import { POSTGRES_BACKUP, POSTGRES_CLUSTER, POSTGRES_RESTORE } from '../crd/definitions.js';
 import { KUBERNETES_EXTENSION_KEYWORDS } from '../schema/k8s.js';
 import type { PostgresBackup } from '../schema/postgres-backup.js';
-import { isOwnedParameter, type PostgresCluster } from '../schema/postgres-cluster.js';
+import {
+  isOwnedParameter,
+  WAL_LEVEL_MESSAGE,
+  WAL_LEVELS,
+  type PostgresCluster,
+} from '../schema/postgres-cluster.js';
 import type { PostgresRestore } from '../schema/postgres-restore.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives as the module object.
@@ -74,9 +79,17 @@ function ownedParameterIssues(
   parameters: Record<string, unknown> | undefined,
   field: string,
 ): ValidationIssue[] {
-  return Object.keys(parameters ?? {})
+  const owned = Object.keys(parameters ?? {})
     .filter(isOwnedParameter)
     .map((name) => ({ field, message: `parameter ${name} is managed by pgop and cannot be set` }));
+  const walLevel = Object.entries(parameters ?? {})
+    .filter(
+      ([name, value]) =>
+        name.toLowerCase() === 'wal_level' &&
+        !(WAL_LEVELS as readonly string[]).includes(String(value).toLowerCase()),
+    )
+    .map(() => ({ field, message: WAL_LEVEL_MESSAGE }));
+  return [...owned, ...walLevel];
 }
 
 const ajv = newAjv();
