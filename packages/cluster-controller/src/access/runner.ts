@@ -48,6 +48,9 @@ export function execSql(kubeConfig: KubeConfig): RunSql {
         '-XAtq',
         '-v',
         'ON_ERROR_STOP=1',
+        // Errors without the statement's text: it carries a password verifier.
+        '-v',
+        'VERBOSITY=terse',
         ...statements.flatMap((s) => ['-c', s]),
       ],
       { timeoutMs: SQL_TIMEOUT_MS },
