@@ -60,22 +60,30 @@ export function postgresParameters(
   };
 }
 
+/** The pg_ident map of local socket connections. */
+const LOCAL_IDENT_MAP = 'local';
+
 /**
  * Client authentication. Local socket connections map the OS user to database users through
  * pg_ident (the container runs as postgres): to the superuser, and to the read-only role a
  * restore verification runs its query as (backup-controller job/verify.ts), which needs no
  * password that way. Everything over the network needs a SCRAM password, and the superuser may
- * not log in over the network unless spec.superuserAccess says so: Patroni rewinds as its own
- * role (access/roles.ts), and applications use the application role.
+ * not log in from another pod unless spec.superuserAccess says so (from the pod itself, over
+ * loopback, it may: Patroni connects that way). Patroni rewinds as its own role
+ * (access/roles.ts), and applications use the application role.
  */
-/** The pg_ident map of local socket connections. */
-const LOCAL_IDENT_MAP = 'local';
-
 function pgHba(cluster: PostgresCluster): string[] {
   return [
     `local all all peer map=${LOCAL_IDENT_MAP}`,
     'host replication replicator all scram-sha-256',
-    ...(cluster.spec.superuserAccess ? [] : [`host all ${SUPERUSER} all reject`]),
+    // Patroni itself connects to its PostgreSQL as the superuser over loopback TCP.
+    ...(cluster.spec.superuserAccess
+      ? []
+      : [
+          `host all ${SUPERUSER} 127.0.0.1/32 scram-sha-256`,
+          `host all ${SUPERUSER} ::1/128 scram-sha-256`,
+          `host all ${SUPERUSER} all reject`,
+        ]),
     'host all all all scram-sha-256',
   ];
 }

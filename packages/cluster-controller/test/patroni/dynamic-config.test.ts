@@ -57,10 +57,12 @@ describe('client authentication', () => {
   const hba = (spec: Record<string, unknown> = {}) =>
     dynamicConfiguration(cluster(basicCluster(), spec), false).postgresql.pg_hba;
 
-  it('refuses the superuser over the network unless spec.superuserAccess, before any password rule', () => {
+  it('refuses the superuser from other pods unless spec.superuserAccess, before any password rule; Patroni keeps loopback', () => {
     const closed = hba();
     const reject = closed.indexOf('host all postgres all reject');
     assert.ok(reject >= 0 && reject < closed.indexOf('host all all all scram-sha-256'), closed.join('\n'));
+    for (const loopback of ['127.0.0.1/32', '::1/128'])
+      assert.ok(closed.indexOf(`host all postgres ${loopback} scram-sha-256`) < reject, loopback);
     assert.ok(!hba({ superuserAccess: true }).some((l) => l.includes('reject')));
   });
 
