@@ -357,6 +357,7 @@ describe('PostgresCluster', () => {
       return pods;
     };
     patchSpec('my-cluster', { resources: { requests: { cpu: '50m', memory: '64Mi' } } });
+    const generation = Number(ns.k('get', 'pgc', 'my-cluster', '-o', 'jsonpath={.metadata.generation}'));
     await eventually(
       'every pod replaced and the cluster Running',
       () => {
@@ -365,7 +366,7 @@ describe('PostgresCluster', () => {
         return replaced.length === 3 &&
           pods.every((p) => p.ready) &&
           s.phase === 'Running' &&
-          s.observedGeneration === 2
+          s.observedGeneration === generation
           ? true
           : undefined;
       },
