@@ -366,7 +366,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     superuserAccess: Type.Optional(
       Type.Boolean({
         description:
-          'Whether the superuser (postgres, Secret <name>-superuser) may log in over the network. Off by default: applications use the application role (Secret <name>-app), and pgop and Patroni reach the superuser only through the local socket. Changing it applies without a restart.',
+          'Whether the superuser (postgres, Secret <name>-superuser) may log in from other pods. Off by default: applications use the application role (Secret <name>-app); pgop and Patroni reach the superuser from inside the pod (local socket, loopback). Changing it applies without a restart.',
         default: false,
       }),
     ),
