@@ -157,7 +157,7 @@ describe('a PVC repository', () => {
       },
       180,
     );
-    ns.k('annotate', 'pgbackup', 'vol-backup', `${TRIGGER}=after-renewal`);
+    ns.k('annotate', '--overwrite', 'pgbackup', 'vol-backup', `${TRIGGER}=after-renewal`);
     const s = await waitBackup(
       ns,
       'vol-backup',
