@@ -143,7 +143,7 @@ export class ClusterReconciler {
         await this.ha.forceDeleteLost(o, lostNodes);
         staleLabels = decideStalePrimaryLabels(o.pods, o.leader, o.leaderAcquiredAt, o.now);
         await this.ha.removeStalePrimaryLabels(o, staleLabels);
-        await this.access.ensureRoles(o);
+        this.access.ensureRoles(o);
       } else if (blocker) {
         await this.deps.events.record(
           clusterEventTarget(cluster),

@@ -97,6 +97,8 @@ export async function execInPod(
       },
       options.timeoutMs + (KILL_AFTER_SECONDS + 5) * 1000,
     );
+    // A pending exec alone does not keep the process alive (a stopping controller, a test run).
+    timer.unref();
     new Exec(kubeConfig)
       .exec(
         target.namespace,

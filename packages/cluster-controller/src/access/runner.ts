@@ -66,15 +66,40 @@ export interface AccessRunnerDeps {
 }
 
 export class AccessRunner {
+  /** Clusters whose roles are being applied now: one run at a time each. */
+  private readonly running = new Set<string>();
+
   constructor(private readonly deps: AccessRunnerDeps) {}
 
-  async ensureRoles(o: ClusterObservation): Promise<void> {
+  /**
+   * Starts applying the roles whose Secrets changed, in the background: an exec can take long
+   * (a pod whose node is gone answers after the exec's time limit), and a reconcile must not
+   * wait for it. The Secret's annotation, written when done, brings the cluster back.
+   */
+  ensureRoles(o: ClusterObservation): void {
     const primary = o.pods.find((p) => p.metadata?.name === o.primary);
-    if (!primary || !isPodReady(primary)) return;
-    for (const role of managedRoles(o.name)) await this.ensureRole(o, role);
+    if (!primary || !isPodReady(primary) || this.running.has(o.key)) return;
+    const due = managedRoles(o.name).filter(
+      (role) =>
+        decideRole(o.cluster, role, ownedBy(o.cluster, this.deps.secrets.get(role.secretName, o.namespace)))
+          .type !== 'none',
+    );
+    if (due.length === 0) return;
+    this.running.add(o.key);
+    void (async () => {
+      for (const role of due) await this.ensureRole(o, role);
+    })()
+      .catch((err: unknown) =>
+        this.deps.logger.warn('applying roles failed; retried on the next reconcile', {
+          key: o.key,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      )
+      .finally(() => this.running.delete(o.key));
   }
 
   private async ensureRole(o: ClusterObservation, role: ManagedRole): Promise<void> {
+    // Read again: the Secret may have changed since the run started.
     const secret = ownedBy(o.cluster, this.deps.secrets.get(role.secretName, o.namespace));
     const step = decideRole(o.cluster, role, secret);
     const events = this.deps.events.about(clusterEventTarget(o.cluster));
