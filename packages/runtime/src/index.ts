@@ -23,3 +23,4 @@ export * from './leadership.js';
 export * from './jobs.js';
 export * from './kinds.js';
 export * from './stored.js';
+export * from './secret-data.js';

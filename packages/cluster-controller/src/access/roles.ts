@@ -10,6 +10,7 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
+import { secretData } from '@pgop/runtime';
 import { createHash } from 'node:crypto';
 import { POSTGRES_PORT } from '../instance-paths.js';
 import { childNames } from '../naming.js';
@@ -121,7 +122,7 @@ export function decideRole(
   secret: V1Secret | undefined,
 ): RoleStep {
   if (!secret) return { type: 'none' }; // created by the credentials step first
-  const password = Buffer.from(secret.data?.password ?? '', 'base64').toString('utf8');
+  const password = secretData(secret).password ?? '';
   if (password.length < 8 || /[\0\r\n]/.test(password))
     return {
       type: 'invalid',

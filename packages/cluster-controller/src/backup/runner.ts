@@ -6,7 +6,14 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { BACKUP_HEALTHY_CONDITION, type BackupRepositoryStatus, type PostgresCluster } from '@pgop/api';
-import type { ConditionUpdate, EventRecorder, Informer, ObjectClient, Stored } from '@pgop/runtime';
+import {
+  secretData,
+  type ConditionUpdate,
+  type EventRecorder,
+  type Informer,
+  type ObjectClient,
+  type Stored,
+} from '@pgop/runtime';
 import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'winston';
 import { clusterEventTarget, childNames } from '../naming.js';
@@ -58,7 +65,7 @@ export class BackupRunner {
     if (!o.cluster.spec.backup?.pvc) return;
     const name = childNames(o.name).repositoryTlsSecret;
     const secret = this.deps.secrets.get(name, o.namespace);
-    const data = secret ? decodeData(secret) : undefined;
+    const data = secret ? secretData(secret) : undefined;
     const step = decideRepositoryCertificates(data, new Date());
     if (step.type === 'none') return;
     const ca = step.keepCa ? { certificate: data![TLS_FILES.ca.key]!, key: data![CA_KEY]! } : undefined;
@@ -91,7 +98,7 @@ export class BackupRunner {
   repositoryServerCertificate(o: ClusterObservation): string | undefined {
     if (!o.cluster.spec.backup?.pvc) return undefined;
     const secret = this.deps.secrets.get(childNames(o.name).repositoryTlsSecret, o.namespace);
-    return secret ? decodeData(secret)[TLS_FILES.serverCertificate.key] : undefined;
+    return secret ? secretData(secret)[TLS_FILES.serverCertificate.key] : undefined;
   }
 
   /**
@@ -147,10 +154,4 @@ export class BackupRunner {
     } else if (health.status === 'True' && previous?.status === 'False')
       void events('Normal', 'BackupHealthy', 'BackupCheck', health.message);
   }
-}
-
-function decodeData(secret: V1Secret): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-  );
 }

@@ -5,7 +5,7 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
-import { assertMayWrite, readBoundedBody, type Informer, type Stored } from '@pgop/runtime';
+import { assertMayWrite, readBoundedBody, secretData, type Informer, type Stored } from '@pgop/runtime';
 import { PATRONI_PORT } from '../instance-paths.js';
 import { childNames } from '../naming.js';
 
@@ -64,8 +64,8 @@ export function patroniCredentials(
   cluster: Stored<PostgresCluster>,
   secrets: Informer<V1Secret>,
 ): PatroniCredentials {
-  const data =
-    secrets.get(childNames(cluster.metadata.name).patroniApiSecret, cluster.metadata.namespace)?.data ?? {};
-  const decode = (k: string) => Buffer.from(data[k] ?? '', 'base64').toString('utf8');
-  return { username: decode('username'), password: decode('password') };
+  const data = secretData(
+    secrets.get(childNames(cluster.metadata.name).patroniApiSecret, cluster.metadata.namespace),
+  );
+  return { username: data.username ?? '', password: data.password ?? '' };
 }
