@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
+import { issueLeaf } from '@pgop/cluster-controller/tls';
 import { execInPod, OUTPUT_LIMIT_BYTES } from '@pgop/runtime';
+import { X509Certificate } from 'node:crypto';
+import pg from 'pg';
 import {
   OPERATOR_NAMESPACE,
   TestNamespace,
@@ -19,7 +22,11 @@ import {
   instancePods,
   kubectlOk,
   localCluster,
+  patroniApi,
   postgresCluster,
+  psqlInPod,
+  secretValue,
+  servedCertificateSerial,
   sql,
   startSqlClient,
   trySql,
@@ -135,7 +142,7 @@ describe('PostgresCluster', () => {
     );
     assert.equal(
       first.data['jdbc-uri'],
-      `jdbc:postgresql://${host}:5432/app?user=app&password=${first.data.password}`,
+      `jdbc:postgresql://${host}:5432/app?user=app&password=${first.data.password}&sslmode=verify-full`,
     );
     const who = asApp(
       first.data.uri!,
@@ -242,6 +249,149 @@ describe('PostgresCluster', () => {
     );
   });
 
+  it('speaks TLS only: plaintext refused, verify-full through -primary and -replica, replication by client certificate, Patroni over HTTPS', async () => {
+    const viaService = (service: string, env: string[] = []) =>
+      ns.try(
+        'exec',
+        client,
+        '--',
+        'env',
+        ...env,
+        'psql',
+        '-h',
+        service,
+        '-XAtc',
+        'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      );
+    assert.match(
+      viaService('my-cluster-primary', ['PGSSLMODE=disable']).stderr,
+      /no pg_hba.conf entry for host .* no encryption/,
+    );
+    // The client pod verifies the server (PGSSLMODE=verify-full, the CA from the Secret).
+    for (const service of ['my-cluster-primary', 'my-cluster-replica', `my-cluster-primary.${ns.name}.svc`])
+      assert.equal(viaService(service).stdout.trim(), 't', service);
+    // ... and verify-full is checked: a pod IP is in no certificate.
+    const primary = clusterStatus(ns, 'my-cluster').primaryPod!;
+    const primaryIp = instancePods(ns, 'my-cluster').find((p) => p.name === primary)!.ip!;
+    assert.match(viaService(primaryIp).stderr, /does not match host name/);
+
+    const replication = psqlInPod(
+      ns,
+      primary,
+      "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl AND s.client_dn = '/CN=replicator'",
+    );
+    assert.equal(replication, '2', 'both replicas stream over TLS, authenticated by their certificate');
+
+    const ca = secretValue(ns, 'my-cluster-app', 'ca.crt');
+    const read = await patroniApi(primaryIp, 'GET', '/patroni', { ca });
+    assert.equal(read.status, 200);
+    assert.equal((JSON.parse(read.body) as { role: string }).role, 'primary');
+    const restart = await patroniApi(primaryIp, 'POST', '/restart', { ca });
+    assert.equal(restart.status, 403, 'a change needs a client certificate from the cluster CA');
+    await assert.rejects(
+      fetch(`http://${primaryIp}:8008/patroni`, { signal: AbortSignal.timeout(5000) }),
+      'no plain HTTP',
+    );
+  });
+
+  it('renews its certificates and serves them without a restart while a client keeps working', async () => {
+    const primary = clusterStatus(ns, 'my-cluster').primaryPod!;
+    const primaryService = ns.k('get', 'service', 'my-cluster-primary', '-o', 'jsonpath={.spec.clusterIP}');
+    const serverName = `my-cluster-primary.${ns.name}.svc`;
+    const tlsData = () => ({
+      ca: secretValue(ns, 'my-cluster-tls', 'ca.crt'),
+      caKey: secretValue(ns, 'my-cluster-tls', 'ca.key'),
+      serial: new X509Certificate(secretValue(ns, 'my-cluster-tls', 'tls.crt')).serialNumber,
+    });
+    const before = tlsData();
+    assert.equal(await servedCertificateSerial(primaryService, serverName, before.ca), before.serial);
+    const restarts = () =>
+      instancePods(ns, 'my-cluster')
+        .map((p) => `${p.name}:${p.restarts}`)
+        .join(' ');
+    const restartsBefore = restarts();
+    const startedAt = psqlInPod(ns, primary, 'SELECT pg_postmaster_start_time()');
+
+    // A client connected across the renewal.
+    const app = (key: string) => secretValue(ns, 'my-cluster-app', key);
+    const connection = new pg.Client({
+      host: primaryService,
+      user: app('username'),
+      password: app('password'),
+      database: 'app',
+      ssl: { ca: before.ca, servername: serverName },
+    });
+    await connection.connect();
+    try {
+      const pid = (await connection.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      // A certificate close to its end (short validity, as the test needs), signed by the cluster's
+      // CA: pgop sees it due and renews it.
+      const expiring = await issueLeaf(
+        { certificate: before.ca, key: before.caKey },
+        {
+          commonName: serverName,
+          dnsNames: [serverName],
+          usages: ['server', 'client'],
+          validityDays: 1 / 1440,
+        },
+      );
+      ns.k(
+        'patch',
+        'secret',
+        'my-cluster-tls',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ stringData: { 'tls.crt': expiring.certificate, 'tls.key': expiring.key } }),
+      );
+      const renewed = await eventually(
+        'pgop renews the certificate',
+        () => {
+          const now = tlsData();
+          return now.serial !== before.serial &&
+            now.serial !== new X509Certificate(expiring.certificate).serialNumber
+            ? now
+            : undefined;
+        },
+        60,
+      );
+      assert.equal(renewed.ca, before.ca, 'renewed from the same CA: clients keep trusting it');
+      await eventually(
+        'every instance serves the renewed certificate',
+        async () => {
+          for (const pod of instancePods(ns, 'my-cluster')) {
+            const name = `${pod.name}.my-cluster-pods.${ns.name}.svc`;
+            if ((await servedCertificateSerial(pod.ip!, name, before.ca)) !== renewed.serial)
+              return undefined;
+          }
+          return true;
+        },
+        240,
+      );
+      assert.equal(await servedCertificateSerial(primaryService, serverName, before.ca), renewed.serial);
+      const after = await connection.query('SELECT pg_backend_pid() AS pid, 1 AS ok');
+      assert.deepEqual(after.rows[0], { pid, ok: 1 }, 'the connection made before the renewal keeps working');
+    } finally {
+      await connection.end();
+    }
+    assert.equal(restarts(), restartsBefore, 'no container restarted');
+    assert.equal(
+      psqlInPod(ns, primary, 'SELECT pg_postmaster_start_time()'),
+      startedAt,
+      'PostgreSQL was not restarted',
+    );
+    assert.match(
+      ns.k(
+        'get',
+        'events.events.k8s.io',
+        '--field-selector',
+        'reason=CertificatesRenewed',
+        '-o',
+        'jsonpath={.items[*].note}',
+      ),
+      /Secret my-cluster-tls were renewed/,
+    );
+  });
+
   it('owns its children, labels them, and meets the restricted Pod Security Standard', () => {
     const uid = ns.k('get', 'pgc', 'my-cluster', '-o', 'jsonpath={.metadata.uid}');
     const kinds = 'statefulset,service,configmap,secret,serviceaccount,role,rolebinding,poddisruptionbudget';
@@ -267,10 +417,10 @@ describe('PostgresCluster', () => {
       'Role/my-cluster-instance',
       'RoleBinding/my-cluster-instance',
       'Secret/my-cluster-app',
-      'Secret/my-cluster-patroni-api',
       'Secret/my-cluster-replication',
       'Secret/my-cluster-rewind',
       'Secret/my-cluster-superuser',
+      'Secret/my-cluster-tls',
       'Service/my-cluster-pods',
       'Service/my-cluster-primary',
       'Service/my-cluster-replica',
@@ -593,7 +743,7 @@ describe('PostgresCluster', () => {
     waitReady(ns, 'dropped');
     ns.k('delete', 'pgc', 'kept', 'dropped', '--timeout=120s');
     // Retained volumes keep the credentials their roles have; everything else goes.
-    const kept = ['kept-app', 'kept-patroni-api', 'kept-replication', 'kept-rewind', 'kept-superuser']
+    const kept = ['kept-app', 'kept-replication', 'kept-rewind', 'kept-superuser']
       .map((s) => `secret/${s}`)
       .join('\n');
     for (const [name, left] of [

@@ -7,7 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -44,6 +53,9 @@ function alive(pid: number): boolean {
  */
 function startInstance(patroni: string): Instance {
   const dir = mkdtempSync(join(tmpdir(), 'pgop-fence-'));
+  // A Secret volume as the kubelet lays it out: the files behind a "..data" link it repoints.
+  mkdirSync(join(dir, 'tls', '..2026_12_02_first'), { recursive: true });
+  symlinkSync('..2026_12_02_first', join(dir, 'tls', '..data'));
   const postmaster = spawn('bash', ['-c', POSTMASTER], { stdio: 'ignore' });
   writeFileSync(join(dir, 'postmaster.pid'), `${postmaster.pid}\n`);
   const script = `echo started >> "${dir}/starts"; START=$(wc -l < "${dir}/starts"); ${patroni}`;
@@ -53,6 +65,7 @@ function startInstance(patroni: string): Instance {
       ...process.env,
       PGOP_FENCE_HOLD_SECONDS: '3',
       PGOP_WATCHDOG_DEVICE: join(dir, 'watchdog'),
+      PGOP_TLS_DIR: join(dir, 'tls'),
       PGDATA: dir,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -136,6 +149,27 @@ describe('pgop-fence (the real program, stand-in Patroni and postmaster)', () =>
     const code = await fenceExit(fenced);
     assert.equal(code, 0);
     assert.equal(fenced.starts(), 1);
+  });
+
+  it('renewed certificates (the Secret volume repointed): Patroni is sent SIGHUP to reload them, nothing restarts', async () => {
+    instance = startInstance(
+      `trap 'echo reloaded >> "${'$'}PGDATA/reloads"' HUP; while :; do sleep 0.1; done`,
+    );
+    const running = instance;
+    const reloads = () =>
+      existsSync(join(running.dir, 'reloads')) ? readFileSync(join(running.dir, 'reloads'), 'utf8') : '';
+    await sleep(1500);
+    assert.equal(reloads(), '', 'no reload while the certificates stay');
+    // What the kubelet does on a Secret update: a new directory, then an atomic rename of the link.
+    mkdirSync(join(running.dir, 'tls', '..2026_12_02_second'));
+    symlinkSync('..2026_12_02_second', join(running.dir, 'tls', '..data_tmp'));
+    renameSync(join(running.dir, 'tls', '..data_tmp'), join(running.dir, 'tls', '..data'));
+    await eventually('Patroni reloads', () => (reloads() ? true : undefined), 10, running.output, 100);
+    await sleep(1500);
+    assert.equal(reloads(), 'reloaded\n', 'once per change');
+    assert.match(running.output(), /the TLS certificates changed/);
+    assert.equal(running.starts(), 1, 'Patroni was not restarted');
+    assert.ok(alive(running.postmaster.pid!), 'PostgreSQL runs on');
   });
 
   it('when Patroni exits on its own, the fence exits with its code (the kubelet restarts the container)', async () => {

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  PROBE_DATABASE,
+  probeConnection,
   RECONNECTING_WRITER_IDS,
   type ProbeOptions,
   type ProbeRecord,
@@ -23,12 +23,8 @@ const options = workerData as ProbeOptions;
 const record: ProbeRecord = { acks: [], errors: 0, samples: [] };
 let stopped = false;
 
-const connection = (host: string) => ({
-  host,
-  port: 5432,
-  user: options.user,
-  password: options.password,
-  database: PROBE_DATABASE,
+const connection = (host: string, serverName: string) => ({
+  ...probeConnection(options, host, serverName),
   connectionTimeoutMillis: 1000,
   query_timeout: 2000,
 });
@@ -46,7 +42,7 @@ async function writer(firstId: number, reconnectEachWrite: boolean): Promise<voi
     id += 1;
     try {
       if (!client) {
-        client = new pg.Client(connection(options.primaryHost));
+        client = new pg.Client(connection(options.primaryHost, options.primaryServerName));
         client.on('error', () => undefined); // a broken connection is seen by the next query
         await client.connect();
       }
@@ -66,8 +62,8 @@ async function writer(firstId: number, reconnectEachWrite: boolean): Promise<voi
   await client?.end().catch(() => undefined);
 }
 
-async function isWritablePrimary(ip: string): Promise<boolean | undefined> {
-  const client = new pg.Client(connection(ip));
+async function isWritablePrimary(pod: string, ip: string): Promise<boolean | undefined> {
+  const client = new pg.Client(connection(ip, `${pod}.${options.podsDomain}`));
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -101,7 +97,7 @@ async function sampler(): Promise<void> {
     } catch {
       apiReachable = false; // the API server is down: keep probing the pods last seen
     }
-    const writable = await Promise.all(pods.map((p) => (p.ip ? isWritablePrimary(p.ip) : undefined)));
+    const writable = await Promise.all(pods.map((p) => (p.ip ? isWritablePrimary(p.name, p.ip) : undefined)));
     const sample: RoleSample = {
       t: started,
       apiReachable,

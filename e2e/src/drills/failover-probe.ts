@@ -8,7 +8,7 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { TestNamespace } from '../harness/local-cluster.js';
-import { waitForApplicationRole } from '../harness/operator.js';
+import { secretValue, waitForApplicationRole } from '../harness/operator.js';
 
 export interface ProbeOptions {
   namespace: string;
@@ -18,6 +18,12 @@ export interface ProbeOptions {
   password: string;
   kubeconfigPath: string;
   ratePerSecond: number;
+  /** The cluster's CA, which every connection verifies the server with (verify-full). */
+  ca: string;
+  /** The name the primary Service's certificate is checked for (primaryHost is its IP). */
+  primaryServerName: string;
+  /** Each pod's DNS name is <pod>.<podsDomain>, which the instances' certificate covers. */
+  podsDomain: string;
   /**
    * Besides the writer that keeps its connection until a statement fails (an application's
    * pool), one that connects anew for every commit. Its row ids start at RECONNECTING_WRITER_IDS.
@@ -72,11 +78,7 @@ export async function probeOptions(
   ratePerSecond = 20,
 ): Promise<ProbeOptions> {
   await waitForApplicationRole(ns, cluster);
-  const secret = (key: string) =>
-    Buffer.from(
-      ns.k('get', 'secret', `${cluster}-app`, '-o', `jsonpath={.data.${key}}`),
-      'base64',
-    ).toString();
+  const secret = (key: string) => secretValue(ns, `${cluster}-app`, key);
   return {
     namespace: ns.name,
     podSelector: `postgres.example.com/cluster=${cluster},app.kubernetes.io/component=database`,
@@ -85,6 +87,21 @@ export async function probeOptions(
     password: secret('password'),
     kubeconfigPath: ns.cluster.kubeconfigPath,
     ratePerSecond,
+    ca: secret('ca.crt'),
+    primaryServerName: `${cluster}-primary.${ns.name}.svc`,
+    podsDomain: `${cluster}-pods.${ns.name}.svc`,
+  };
+}
+
+/** A connection as the application role over TLS, the server verified as serverName (verify-full). */
+export function probeConnection(options: ProbeOptions, host: string, serverName: string) {
+  return {
+    host,
+    port: 5432,
+    user: options.user,
+    password: options.password,
+    database: PROBE_DATABASE,
+    ssl: { ca: options.ca, servername: serverName },
   };
 }
 
@@ -104,10 +121,7 @@ export async function primaryQuery(
 ): Promise<Record<string, unknown>[]> {
   const connect = async () => {
     const client = new pg.Client({
-      host: options.primaryHost,
-      user: options.user,
-      password: options.password,
-      database: PROBE_DATABASE,
+      ...probeConnection(options, options.primaryHost, options.primaryServerName),
       connectionTimeoutMillis: 5000,
     });
     await client.connect();

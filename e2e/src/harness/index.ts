@@ -9,3 +9,4 @@ export * from './eventually.js';
 export * from './in-process-controller.js';
 export * from './backups.js';
 export * from './controller-process.js';
+export * from './tls.js';

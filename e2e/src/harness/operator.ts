@@ -109,6 +109,9 @@ export interface InstancePod {
   uid: string;
   role?: string;
   ready: boolean;
+  ip?: string;
+  /** Restarts of its containers, as the kubelet counts them. */
+  restarts: number;
 }
 
 /** The instance pods of a cluster, with the role label Patroni set. */
@@ -125,7 +128,11 @@ export function instancePods(ns: TestNamespace, name: string): InstancePod[] {
   ) as {
     items: {
       metadata: { name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
-      status?: { conditions?: { type: string; status: string }[] };
+      status?: {
+        conditions?: { type: string; status: string }[];
+        podIP?: string;
+        containerStatuses?: { restartCount: number }[];
+      };
     }[];
   };
   return list.items.map((p) => ({
@@ -135,7 +142,15 @@ export function instancePods(ns: TestNamespace, name: string): InstancePod[] {
     ready:
       !p.metadata.deletionTimestamp &&
       (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    ip: p.status?.podIP,
+    restarts: (p.status?.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
   }));
+}
+
+/** One key of a Secret, decoded. */
+export function secretValue(ns: TestNamespace, secret: string, key: string): string {
+  const jsonPath = `{.data.${key.replaceAll('.', '\\.')}}`;
+  return Buffer.from(ns.k('get', 'secret', secret, '-o', `jsonpath=${jsonPath}`), 'base64').toString();
 }
 
 /**
@@ -155,9 +170,13 @@ export async function waitForApplicationRole(ns: TestNamespace, clusterName: str
   );
 }
 
+/** Where the SQL client pod finds the cluster's CA (ca.crt of the credentials Secret). */
+export const CLIENT_CA_DIR = '/etc/postgres-ca';
+
 /**
  * A pod with psql that logs in as an application would: the application role into its database,
- * the password coming from the cluster's Secret. `sql()` runs statements through a Service. As
+ * the password and the CA coming from the cluster's Secret, over TLS with
+ * sslmode=verify-full. `sql()` runs statements through a Service. As
  * the superuser (database postgres) only for a cluster with spec.superuserAccess.
  */
 export async function startSqlClient(
@@ -184,10 +203,15 @@ export async function startSqlClient(
             { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
             { name: 'PGDATABASE', value: as === 'app' ? 'app' : 'postgres' },
             { name: 'PGCONNECT_TIMEOUT', value: '5' },
+            // What an application should do: TLS, the server checked against the cluster's CA.
+            { name: 'PGSSLMODE', value: 'verify-full' },
+            { name: 'PGSSLROOTCERT', value: `${CLIENT_CA_DIR}/ca.crt` },
           ],
           securityContext: RESTRICTED_CONTAINER,
+          volumeMounts: [{ name: 'ca', mountPath: CLIENT_CA_DIR, readOnly: true }],
         },
       ],
+      volumes: [{ name: 'ca', secret: { secretName: secret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
       terminationGracePeriodSeconds: 0,
     },
   });

@@ -48,7 +48,8 @@ export function childNames(clusterName: string) {
     /** The role Patroni runs pg_rewind as (access/roles.ts). */
     rewindSecret: `${clusterName}-rewind`,
     replicationSecret: `${clusterName}-replication`,
-    patroniApiSecret: `${clusterName}-patroni-api`,
+    /** The cluster's CA and the instances' certificates (tls/cluster-certificates.ts). */
+    tlsSecret: `${clusterName}-tls`,
     instanceServiceAccount: `${clusterName}-instance`,
     disruptionBudget: clusterName,
     /** A PVC repository: its volume, the pgBackRest TLS server (Deployment and Service), its certificates. */

@@ -15,6 +15,7 @@ import {
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { AccessRunner, type RunSql } from './access/runner.js';
+import { CertificateRunner } from './tls/runner.js';
 import { BackupRunner, type BackupMetrics } from './backup/runner.js';
 import type { BackupRepositoryMonitor } from './backup/monitor.js';
 import { checkSpec, type Blocker } from './blocker.js';
@@ -64,6 +65,7 @@ export class ClusterReconciler {
   private readonly backup: BackupRunner;
   private readonly restores: RestoreRunner;
   private readonly access: AccessRunner;
+  private readonly tls: CertificateRunner;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const { caches, client, events, logger } = deps;
@@ -85,6 +87,7 @@ export class ClusterReconciler {
     });
     this.restores = new RestoreRunner({ ...deps, ...caches });
     this.access = new AccessRunner({ ...deps, secrets: caches.secrets });
+    this.tls = new CertificateRunner({ ...deps, secrets: caches.secrets });
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -109,7 +112,9 @@ export class ClusterReconciler {
       const image = imageFor(cluster, this.deps.images);
       blocker = checkSpec(cluster, o.statefulSet, image, this.deps.allowedImageRegistries);
       if (!blocker) {
-        await this.lifecycle.ensureSecrets(cluster);
+        const ca = await this.tls.ensure(o);
+        await this.lifecycle.ensureSecrets(cluster, ca);
+        await this.tls.publishCertificateAuthority(o, ca);
         await this.backup.ensureRepositoryCertificates(o);
         restore = await this.restores.progress(o, image!);
         blocker = restore?.blocker;

@@ -132,10 +132,9 @@ describe('desired state', () => {
 
   it('puts passwords only in Secrets, never in the rendered objects', () => {
     const c = cluster();
-    const secrets = renderSecrets(c, {
+    const secrets = renderSecrets(c, 'the CA', {
       superuser: 'S3cret-superuser',
       replication: 'S3cret-repl',
-      patroniApi: 'S3cret-api',
       application: 'S3cret-app',
       rewind: 'S3cret-rewind',
     });
@@ -145,9 +144,13 @@ describe('desired state', () => {
         ['my-cluster-app', 'S3cret-app'],
         ['my-cluster-superuser', 'S3cret-superuser'],
         ['my-cluster-replication', 'S3cret-repl'],
-        ['my-cluster-patroni-api', 'S3cret-api'],
         ['my-cluster-rewind', 'S3cret-rewind'],
       ],
+    );
+    assert.deepEqual(
+      secrets.filter((s) => s.stringData!['ca.crt'] === 'the CA').map((s) => s.metadata!.name),
+      ['my-cluster-app', 'my-cluster-superuser'],
+      'what clients read carries the CA',
     );
     assert.doesNotMatch(JSON.stringify(desiredChildren(c, inputs)), /S3cret/);
   });

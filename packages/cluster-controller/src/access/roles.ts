@@ -102,8 +102,11 @@ export function connectionDetails(
     host,
     port,
     dbname,
-    uri: `postgresql://${user}:${secret}@${host}:${port}/${encodeURIComponent(dbname)}`,
-    'jdbc-uri': `jdbc:postgresql://${host}:${port}/${encodeURIComponent(dbname)}?user=${user}&password=${secret}`,
+    // verify-full: the client checks the server's certificate against the cluster's CA (ca.crt in
+    // the same Secret, published by tls/runner.ts; libpq and pgJDBC read ~/.postgresql/root.crt
+    // unless sslrootcert says where) and that it names the host.
+    uri: `postgresql://${user}:${secret}@${host}:${port}/${encodeURIComponent(dbname)}?sslmode=verify-full`,
+    'jdbc-uri': `jdbc:postgresql://${host}:${port}/${encodeURIComponent(dbname)}?user=${user}&password=${secret}&sslmode=verify-full`,
     pgpass: `${host}:${port}:${pgpassField(dbname)}:${pgpassField(username)}:${pgpassField(password)}\n`,
   };
 }

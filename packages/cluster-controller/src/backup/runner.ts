@@ -18,11 +18,8 @@ import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'winston';
 import { clusterEventTarget, childNames } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
-import {
-  CA_KEY,
-  decideRepositoryCertificates,
-  issueRepositoryCertificates,
-} from '../pgbackrest/certificates.js';
+import { decideRepositoryCertificates, issueRepositoryCertificates } from '../pgbackrest/certificates.js';
+import { CA_KEY } from '../tls/certificates.js';
 import { TLS_FILES } from '../pgbackrest/config.js';
 import { repositoryHostNames } from '../pgbackrest/repository.js';
 import { renderRepositoryTlsSecret } from '../render/repo-host.js';

@@ -44,13 +44,7 @@ export interface LifecycleRunnerDeps {
 /** The Secrets whose passwords the data's roles have. */
 function credentialSecretNames(cluster: Stored<PostgresCluster>): string[] {
   const names = childNames(cluster.metadata.name);
-  return [
-    names.applicationSecret,
-    names.superuserSecret,
-    names.replicationSecret,
-    names.patroniApiSecret,
-    names.rewindSecret,
-  ];
+  return [names.applicationSecret, names.superuserSecret, names.replicationSecret, names.rewindSecret];
 }
 
 export class LifecycleRunner {
@@ -73,7 +67,7 @@ export class LifecycleRunner {
    * with the volumes of a deleted cluster of this name (finalize) is adopted: its passwords are
    * the ones that data's roles have.
    */
-  async ensureSecrets(cluster: Stored<PostgresCluster>): Promise<void> {
+  async ensureSecrets(cluster: Stored<PostgresCluster>, ca: string | undefined): Promise<void> {
     const wanted = credentialSecretNames(cluster);
     for (const name of wanted) {
       const kept = this.deps.caches.secrets.get(name, cluster.metadata.namespace);
@@ -86,10 +80,9 @@ export class LifecycleRunner {
       });
     }
     if (wanted.every((n) => this.deps.caches.secrets.get(n, cluster.metadata.namespace))) return;
-    const secrets = renderSecrets(cluster, {
+    const secrets = renderSecrets(cluster, ca, {
       superuser: generatePassword(),
       replication: generatePassword(),
-      patroniApi: generatePassword(),
       application: generatePassword(),
       rewind: generatePassword(),
     });

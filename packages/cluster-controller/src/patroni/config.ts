@@ -2,12 +2,14 @@
  * Patroni's configuration for one cluster, as pure data: the local patroni.yml every pod
  * mounts, and the dynamic configuration Patroni keeps in its DCS (written once by the bootstrap,
  * then kept in line with the spec through Patroni's REST API).
- * Credentials are not here: they reach Patroni as environment variables from Secrets.
+ * Passwords are not here: they reach Patroni as environment variables from Secrets; the
+ * certificates are files of the cluster's TLS Secret (tls/cluster-certificates.ts).
  */
 import { CLUSTER_LABEL, ROLE_LABEL, VERIFY_ROLE, type PostgresCluster } from '@pgop/api';
-import { SUPERUSER } from '../access/roles.js';
+import { REPLICATION_USER, REWIND_USER, SUPERUSER } from '../access/roles.js';
 import { archiveParameters, restoreCommand } from '../pgbackrest/config.js';
 import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WATCHDOG_DEVICE } from '../instance-paths.js';
+import { clusterTlsFile } from '../tls/cluster-certificates.js';
 
 export const PATRONI_CONFIG_DIR = '/etc/patroni';
 export const PATRONI_CONFIG_FILE = 'patroni.yml';
@@ -33,6 +35,12 @@ const OPERATOR_PARAMETERS = {
   wal_log_hints: 'on',
   hot_standby: 'on',
   unix_socket_directories: SOCKET_DIR,
+  // TLS with the cluster's certificates (tls/cluster-certificates.ts); pg_hba takes nothing else
+  // over the network. ssl_ca_file verifies client certificates (replication).
+  ssl: 'on',
+  ssl_cert_file: clusterTlsFile('certificate'),
+  ssl_key_file: clusterTlsFile('key'),
+  ssl_ca_file: clusterTlsFile('ca'),
 } as const;
 
 /** Defaults the user may override in spec.postgresql.parameters. */
@@ -65,26 +73,22 @@ const LOCAL_IDENT_MAP = 'local';
 
 /**
  * Client authentication. Local socket connections map the OS user to database users through
- * pg_ident (the container runs as postgres): to the superuser, and to the read-only role a
- * restore verification runs its query as (backup-controller job/verify.ts), which needs no
- * password that way. Everything over the network needs a SCRAM password, and the superuser may
- * not log in from another pod unless spec.superuserAccess says so (from the pod itself, over
- * loopback, it may: Patroni connects that way). Patroni rewinds as its own role
- * (access/roles.ts), and applications use the application role.
+ * pg_ident (the container runs as postgres): to the superuser (Patroni connects so), and to the
+ * read-only role a restore verification runs its query as (backup-controller job/verify.ts),
+ * which needs no password that way. Over the network only TLS is accepted (`hostssl`; a
+ * plaintext connection matches no line and is refused): Patroni's replication and rewind roles
+ * by the client certificates the cluster's CA issued them (`cert` verifies one and takes the role
+ * from its CN), everyone else by SCRAM password. The superuser may not log in over the network unless
+ * spec.superuserAccess says so. Patroni rewinds as its own role (access/roles.ts), and
+ * applications use the application role.
  */
 function pgHba(cluster: PostgresCluster): string[] {
   return [
     `local all all peer map=${LOCAL_IDENT_MAP}`,
-    'host replication replicator all scram-sha-256',
-    // Patroni itself connects to its PostgreSQL as the superuser over loopback TCP.
-    ...(cluster.spec.superuserAccess
-      ? []
-      : [
-          `host all ${SUPERUSER} 127.0.0.1/32 scram-sha-256`,
-          `host all ${SUPERUSER} ::1/128 scram-sha-256`,
-          `host all ${SUPERUSER} all reject`,
-        ]),
-    'host all all all scram-sha-256',
+    `hostssl replication ${REPLICATION_USER} all cert`,
+    `hostssl all ${REWIND_USER} all cert`,
+    ...(cluster.spec.superuserAccess ? [] : [`hostssl all ${SUPERUSER} all reject`]),
+    'hostssl all all all scram-sha-256',
   ];
 }
 const PG_IDENT = [`${LOCAL_IDENT_MAP} postgres ${SUPERUSER}`, `${LOCAL_IDENT_MAP} postgres ${VERIFY_ROLE}`];
@@ -150,7 +154,26 @@ export function patroniConfig(cluster: PostgresCluster, archiving: boolean) {
       role_label: ROLE_LABEL,
       labels: { 'app.kubernetes.io/component': 'database' },
     },
-    restapi: { listen: `0.0.0.0:${PATRONI_PORT}` },
+    // HTTPS with the instances' certificate. Every request that changes something needs a client
+    // certificate from the cluster's CA, which only pgop and the members hold (verify_client
+    // optional leaves the kubelet's probes and other reads without one); no password, which
+    // could not be rotated without restarting Patroni.
+    restapi: {
+      listen: `0.0.0.0:${PATRONI_PORT}`,
+      certfile: clusterTlsFile('certificate'),
+      keyfile: clusterTlsFile('key'),
+      cafile: clusterTlsFile('ca'),
+      verify_client: 'optional',
+    },
+    // How this member calls the others' REST API (at their pod IPs, which no certificate names):
+    // with its certificate, which is also a client certificate, and the server's chain verified
+    // against the cluster's CA; `insecure` here only skips the host name check.
+    ctl: {
+      cacert: clusterTlsFile('ca'),
+      certfile: clusterTlsFile('certificate'),
+      keyfile: clusterTlsFile('key'),
+      insecure: true,
+    },
     bootstrap: {
       dcs: dynamicConfiguration(cluster, archiving),
       initdb: [
@@ -166,6 +189,25 @@ export function patroniConfig(cluster: PostgresCluster, archiving: boolean) {
       data_dir: PGDATA,
       bin_dir: `/usr/lib/postgresql/${cluster.spec.version}/bin`,
       pgpass: '/tmp/pgpass',
+      // Patroni's own connection to its PostgreSQL goes over the socket (the superuser by peer).
+      use_unix_socket: true,
+      // Replication and rewinds connect to another member by its pod's DNS name over TLS, verify
+      // that member's certificate against the cluster's CA (verify-full) and log in with their
+      // own client certificates. Usernames (and unused passwords) come from the environment.
+      authentication: {
+        replication: {
+          sslmode: 'verify-full',
+          sslrootcert: clusterTlsFile('ca'),
+          sslcert: clusterTlsFile('replicationCertificate'),
+          sslkey: clusterTlsFile('replicationKey'),
+        },
+        rewind: {
+          sslmode: 'verify-full',
+          sslrootcert: clusterTlsFile('ca'),
+          sslcert: clusterTlsFile('rewindCertificate'),
+          sslkey: clusterTlsFile('rewindKey'),
+        },
+      },
       basebackup: [{ checkpoint: 'fast' }],
       // A failed rewind or a diverged timeline: clone again from the primary instead of stopping.
       remove_data_directory_on_rewind_failure: true,

@@ -7,15 +7,13 @@
  * not signed by its CA. Deciding is pure; issuing is tls/certificates.ts.
  */
 import {
+  decideCertificateSecret,
   issueCertificateAuthority,
   issueLeaf,
-  renewalDue,
+  type CertificateSecretStep,
   type KeyAndCertificate,
 } from '../tls/certificates.js';
 import { REPOSITORY_CLIENT_NAME, TLS_FILES } from './config.js';
-
-/** The Secret key of the CA's private key: kept for renewals, never projected into a pod. */
-export const CA_KEY = 'ca.key';
 
 export interface RepositoryCertificates {
   caCertificate: string;
@@ -26,32 +24,17 @@ export interface RepositoryCertificates {
   clientKey: string;
 }
 
-export type RepositoryCertificateStep =
-  | { type: 'none' }
-  /** Issue the leaves from the kept CA, or everything anew (keepCa false). */
-  | { type: 'issue'; keepCa: boolean; reason: string };
-
 /** What the repository TLS Secret (its data, decoded) needs now. */
 export function decideRepositoryCertificates(
   data: Record<string, string> | undefined,
   now: Date,
-): RepositoryCertificateStep {
-  if (!data) return { type: 'issue', keepCa: false, reason: 'issued' };
-  const ca = data[TLS_FILES.ca.key];
-  const leavesDue =
-    renewalDue(data[TLS_FILES.serverCertificate.key], now, ca) ||
-    renewalDue(data[TLS_FILES.clientCertificate.key], now, ca);
-  if (!data[CA_KEY] || renewalDue(ca, now))
-    return leavesDue
-      ? {
-          type: 'issue',
-          keepCa: false,
-          reason: 'renewed with a new CA (the old one cannot sign: no key kept, or it expires)',
-        }
-      : { type: 'none' };
-  return leavesDue
-    ? { type: 'issue', keepCa: true, reason: 'renewed (a third of their life left)' }
-    : { type: 'none' };
+): CertificateSecretStep {
+  return decideCertificateSecret(
+    data,
+    TLS_FILES.ca.key,
+    [TLS_FILES.serverCertificate.key, TLS_FILES.clientCertificate.key],
+    now,
+  );
 }
 
 /** The CA (given, or a new one), a server certificate for serverNames and the client certificate. */
@@ -64,10 +47,10 @@ export async function issueRepositoryCertificates(
   const authority = ca ?? (await issueCertificateAuthority(caName, now));
   const server = await issueLeaf(
     authority,
-    { commonName: serverNames[0]!, dnsNames: serverNames, usage: 'server' },
+    { commonName: serverNames[0]!, dnsNames: serverNames, usages: ['server'] },
     now,
   );
-  const client = await issueLeaf(authority, { commonName: REPOSITORY_CLIENT_NAME, usage: 'client' }, now);
+  const client = await issueLeaf(authority, { commonName: REPOSITORY_CLIENT_NAME, usages: ['client'] }, now);
   return {
     caCertificate: authority.certificate,
     caKey: authority.key,

@@ -22,7 +22,8 @@ import {
   REPOSITORY_HOST_COMPONENT,
   repositoryHostSelector,
 } from '../naming.js';
-import { CA_KEY, type RepositoryCertificates } from '../pgbackrest/certificates.js';
+import type { RepositoryCertificates } from '../pgbackrest/certificates.js';
+import { CA_KEY } from '../tls/certificates.js';
 import {
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_DIR,

@@ -87,8 +87,9 @@ if ! pgbackrest --stanza=${PGBACKREST_STANZA} --log-level-console=info restore "
   fail "pgbackrest restore failed: $why"
 fi
 cat /tmp/restore.out
-# A private server: no TCP, no archiving into any repository, no synchronous standby to wait for.
-pg_ctl -D "$PGDATA" -l /tmp/postgres.log -w -t 3600 start -o "-c listen_addresses= -c port=5432 \\
+# A private server: no TCP (so no TLS: the instances' certificates are not mounted here), no
+# archiving into any repository, no synchronous standby to wait for.
+pg_ctl -D "$PGDATA" -l /tmp/postgres.log -w -t 3600 start -o "-c listen_addresses= -c port=5432 -c ssl=off \\
   -c unix_socket_directories=/tmp -c archive_mode=off -c synchronous_standby_names= -c hot_standby=on" ||
   fail "PostgreSQL did not start on the restored data: $(tail -n 5 /tmp/postgres.log)"
 sql() { psql -h /tmp -d postgres -XAtq "$@"; }

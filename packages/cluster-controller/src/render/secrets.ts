@@ -8,6 +8,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { randomBytes } from 'node:crypto';
 import { childMetadata, childNames } from '../naming.js';
+import { CLUSTER_TLS_KEYS } from '../tls/cluster-certificates.js';
 import {
   APPLICATION_DATABASE,
   APPLICATION_USER,
@@ -17,20 +18,21 @@ import {
   SUPERUSER,
 } from '../access/roles.js';
 
-export const PATRONI_API_USER = 'patroni';
-
 /** 32 random bytes, URL-safe base64 (no characters that need quoting in a connection URI). */
 export function generatePassword(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** The Secrets of the cluster, with the given passwords (pure: the caller generates them). */
+/**
+ * The Secrets of the cluster, with the given passwords (pure: the caller generates them); the
+ * ones clients read carry the cluster's CA, once it exists (tls/runner.ts keeps it current).
+ */
 export function renderSecrets(
   cluster: PostgresCluster,
+  ca: string | undefined,
   passwords: {
     superuser: string;
     replication: string;
-    patroniApi: string;
     application: string;
     rewind: string;
   },
@@ -43,14 +45,28 @@ export function renderSecrets(
     type: 'Opaque',
     stringData: data,
   });
+  const withCa = (data: Record<string, string>) => (ca ? { ...data, [CLUSTER_TLS_KEYS.ca]: ca } : data);
   return [
     secret(
       names.applicationSecret,
-      connectionDetails(cluster, APPLICATION_USER, passwords.application, APPLICATION_DATABASE),
+      withCa(connectionDetails(cluster, APPLICATION_USER, passwords.application, APPLICATION_DATABASE)),
     ),
-    secret(names.superuserSecret, connectionDetails(cluster, SUPERUSER, passwords.superuser, 'postgres')),
+    secret(
+      names.superuserSecret,
+      withCa(connectionDetails(cluster, SUPERUSER, passwords.superuser, 'postgres')),
+    ),
     secret(names.replicationSecret, { username: REPLICATION_USER, password: passwords.replication }),
-    secret(names.patroniApiSecret, { username: PATRONI_API_USER, password: passwords.patroniApi }),
     secret(names.rewindSecret, { username: REWIND_USER, password: passwords.rewind }),
   ];
+}
+
+/** The cluster's TLS Secret (tls/cluster-certificates.ts), its data given. */
+export function renderClusterTlsSecret(cluster: PostgresCluster, data: Record<string, string>): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: childMetadata(cluster, childNames(cluster.metadata.name!).tlsSecret, 'tls'),
+    type: 'Opaque',
+    stringData: data,
+  };
 }

@@ -30,9 +30,11 @@ import {
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_DIR,
   PGBACKREST_WRAPPER_KEY,
+  OWNER_GROUP_READ,
   repositorySecretSources,
 } from '../pgbackrest/config.js';
 import { ownRepository } from '../pgbackrest/repository.js';
+import { CLUSTER_TLS_DIR, CLUSTER_TLS_KEYS, instanceHostName } from '../tls/cluster-certificates.js';
 import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 
 export const DATA_VOLUME = 'pgdata';
@@ -106,6 +108,23 @@ function pgbackrestVolume(cluster: PostgresCluster, configMap: string): V1Volume
   };
 }
 
+/**
+ * /etc/pgop/tls: the cluster's CA and the instances' and replication's certificates and keys,
+ * never the CA's key. Keys are read by the postgres user through fsGroup (PostgreSQL and libpq
+ * accept a root-owned key readable by its group); kubelet replaces the files on renewal.
+ */
+function tlsVolume(secretName: string): V1Volume {
+  const keys = CLUSTER_TLS_KEYS;
+  return {
+    name: 'tls',
+    secret: {
+      secretName,
+      defaultMode: OWNER_GROUP_READ,
+      items: Object.values(keys).map((key) => ({ key, path: key })),
+    },
+  };
+}
+
 export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetInputs): V1StatefulSet {
   const name = cluster.metadata.name!;
   const names = childNames(name);
@@ -113,7 +132,8 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
   const { storage, resources, persistentVolumeClaimRetentionPolicy: pvcPolicy } = cluster.spec;
   const pgbackrest = pgbackrestVolume(cluster, names.patroniConfigMap);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path, port: 'patroni' },
+    // Patroni's API speaks HTTPS only; the kubelet does not check the certificate.
+    httpGet: { path, port: 'patroni', scheme: 'HTTPS' },
     periodSeconds,
     timeoutSeconds: 5,
     failureThreshold,
@@ -174,9 +194,11 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 fromField('PATRONI_NAME', 'metadata.name'),
                 fromField('PATRONI_KUBERNETES_NAMESPACE', 'metadata.namespace'),
                 fromField('PATRONI_KUBERNETES_POD_IP', 'status.podIP'),
+                // The members replicate from the leader by its DNS name, which the instances'
+                // certificate covers (verify-full); the API is called at the pod IP.
                 {
                   name: 'PATRONI_POSTGRESQL_CONNECT_ADDRESS',
-                  value: `$(PATRONI_KUBERNETES_POD_IP):${POSTGRES_PORT}`,
+                  value: `${instanceHostName(name, cluster.metadata.namespace!, '$(PATRONI_NAME)')}:${POSTGRES_PORT}`,
                 },
                 {
                   name: 'PATRONI_RESTAPI_CONNECT_ADDRESS',
@@ -186,14 +208,14 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 fromSecret('PATRONI_SUPERUSER_PASSWORD', names.superuserSecret, 'password'),
                 fromSecret('PATRONI_REPLICATION_USERNAME', names.replicationSecret, 'username'),
                 fromSecret('PATRONI_REPLICATION_PASSWORD', names.replicationSecret, 'password'),
-                fromSecret('PATRONI_RESTAPI_USERNAME', names.patroniApiSecret, 'username'),
-                fromSecret('PATRONI_RESTAPI_PASSWORD', names.patroniApiSecret, 'password'),
                 fromSecret('PATRONI_REWIND_USERNAME', names.rewindSecret, 'username'),
                 fromSecret('PATRONI_REWIND_PASSWORD', names.rewindSecret, 'password'),
                 { name: 'PGDATA', value: PGDATA },
                 { name: 'PGHOST', value: SOCKET_DIR },
                 { name: 'PGOP_WATCHDOG_DEVICE', value: WATCHDOG_DEVICE },
                 { name: 'PGOP_FENCE_HOLD_SECONDS', value: String(FENCE_HOLD_SECONDS) },
+                // pgop-fence has Patroni reload renewed certificates (see the volume below).
+                { name: 'PGOP_TLS_DIR', value: CLUSTER_TLS_DIR },
                 // The root filesystem is read-only; psql history and the like go to /tmp.
                 { name: 'HOME', value: '/tmp' },
                 ...(pgbackrest
@@ -220,6 +242,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
               volumeMounts: [
                 { name: DATA_VOLUME, mountPath: DATA_VOLUME_MOUNT },
                 { name: 'patroni-config', mountPath: PATRONI_CONFIG_DIR, readOnly: true },
+                { name: 'tls', mountPath: CLUSTER_TLS_DIR, readOnly: true },
                 { name: 'run', mountPath: SOCKET_DIR },
                 { name: 'tmp', mountPath: '/tmp' },
                 ...(pgbackrest ? [{ name: pgbackrest.name, mountPath: PGBACKREST_DIR, readOnly: true }] : []),
@@ -228,6 +251,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
           ],
           volumes: [
             { name: 'patroni-config', configMap: { name: names.patroniConfigMap } },
+            tlsVolume(names.tlsSecret),
             { name: 'run', emptyDir: {} },
             { name: 'tmp', emptyDir: {} },
             ...(pgbackrest ? [pgbackrest] : []),

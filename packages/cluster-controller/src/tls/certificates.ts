@@ -67,10 +67,12 @@ export interface LeafRequest {
   commonName: string;
   /** DNS subject alternative names (servers). */
   dnsNames?: string[];
-  usage: 'server' | 'client';
+  /** What the key may authenticate: a server, a client, or both (an instance is both). */
+  usages: ('server' | 'client')[];
   validityDays?: number;
 }
 
+/** Issues a leaf signed by ca; validity from request.validityDays (90 days by default). */
 export async function issueLeaf(
   ca: KeyAndCertificate,
   request: LeafRequest,
@@ -89,9 +91,11 @@ export async function issueLeaf(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([
-        request.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
-      ]),
+      new x509.ExtendedKeyUsageExtension(
+        request.usages.map((usage) =>
+          usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+        ),
+      ),
       ...(request.dnsNames?.length
         ? [
             new x509.SubjectAlternativeNameExtension(
@@ -120,4 +124,41 @@ export function renewalDue(certificatePem: string | undefined, now: Date, caPem?
   } catch {
     return true;
   }
+}
+
+/** The Secret key of a CA's private key: kept for renewals, never projected into a pod. */
+export const CA_KEY = 'ca.key';
+
+export type CertificateSecretStep =
+  | { type: 'none' }
+  /** Issue the leaves from the kept CA, or everything anew (keepCa false). */
+  | { type: 'issue'; keepCa: boolean; reason: string };
+
+/**
+ * What a Secret of certificates (data decoded; caCertificateKey names its CA certificate, CA_KEY
+ * its key, leafKeys its leaf certificates) needs now: nothing; its leaves renewed from the kept CA
+ * when one has a third of its life left or is not signed by that CA; or everything anew when there
+ * is no Secret, or its leaves are due and the CA cannot sign them (no key kept, or it expires).
+ */
+export function decideCertificateSecret(
+  data: Record<string, string> | undefined,
+  caCertificateKey: string,
+  leafKeys: string[],
+  now: Date,
+): CertificateSecretStep {
+  if (!data) return { type: 'issue', keepCa: false, reason: 'issued' };
+  const ca = data[caCertificateKey];
+  const leavesDue = leafKeys.some((key) => renewalDue(data[key], now, ca));
+  if (!leavesDue) return { type: 'none' };
+  if (!data[CA_KEY] || renewalDue(ca, now))
+    return {
+      type: 'issue',
+      keepCa: false,
+      reason: 'renewed with a new CA (the old one cannot sign: no key kept, or it expires)',
+    };
+  return {
+    type: 'issue',
+    keepCa: true,
+    reason: 'renewed (a third of their life left, or not signed by the CA)',
+  };
 }

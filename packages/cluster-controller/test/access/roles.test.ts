@@ -62,8 +62,11 @@ describe('managed roles', () => {
   it('hand out ready connection strings, with the password escaped where the format needs it', () => {
     const d = connectionDetails(c, 'app', "p@ss:w/rd'", 'app');
     assert.equal(d.host, `my-cluster-primary.${c.metadata.namespace}.svc`);
-    assert.equal(d.uri, `postgresql://app:p%40ss%3Aw%2Frd'@${d.host}:5432/app`);
-    assert.equal(d['jdbc-uri'], `jdbc:postgresql://${d.host}:5432/app?user=app&password=p%40ss%3Aw%2Frd'`);
+    assert.equal(d.uri, `postgresql://app:p%40ss%3Aw%2Frd'@${d.host}:5432/app?sslmode=verify-full`);
+    assert.equal(
+      d['jdbc-uri'],
+      `jdbc:postgresql://${d.host}:5432/app?user=app&password=p%40ss%3Aw%2Frd'&sslmode=verify-full`,
+    );
     assert.equal(d.pgpass, `${d.host}:5432:app:app:p@ss\\:w/rd'\n`);
   });
 

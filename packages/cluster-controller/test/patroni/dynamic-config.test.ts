@@ -57,13 +57,28 @@ describe('client authentication', () => {
   const hba = (spec: Record<string, unknown> = {}) =>
     dynamicConfiguration(cluster(basicCluster(), spec), false).postgresql.pg_hba;
 
-  it('refuses the superuser from other pods unless spec.superuserAccess, before any password rule; Patroni keeps loopback', () => {
+  it('refuses the superuser from other pods unless spec.superuserAccess, before any password rule (Patroni uses the socket)', () => {
     const closed = hba();
-    const reject = closed.indexOf('host all postgres all reject');
-    assert.ok(reject >= 0 && reject < closed.indexOf('host all all all scram-sha-256'), closed.join('\n'));
-    for (const loopback of ['127.0.0.1/32', '::1/128'])
-      assert.ok(closed.indexOf(`host all postgres ${loopback} scram-sha-256`) < reject, loopback);
+    const reject = closed.indexOf('hostssl all postgres all reject');
+    assert.ok(reject >= 0 && reject < closed.indexOf('hostssl all all all scram-sha-256'), closed.join('\n'));
     assert.ok(!hba({ superuserAccess: true }).some((l) => l.includes('reject')));
+  });
+
+  it('takes nothing over the network without TLS, and replication only by its client certificate', () => {
+    for (const spec of [{}, { superuserAccess: true }]) {
+      const lines = hba(spec);
+      assert.deepEqual(
+        lines.filter((l) => !l.startsWith('local ')).map((l) => l.split(' ')[0]),
+        lines.filter((l) => !l.startsWith('local ')).map(() => 'hostssl'),
+        lines.join('\n'),
+      );
+      assert.deepEqual(
+        lines.filter((l) => l.includes('replication')),
+        ['hostssl replication replicator all cert'],
+      );
+    }
+    const parameters = dynamicConfiguration(cluster(), false).postgresql.parameters;
+    assert.equal(parameters.ssl, 'on');
   });
 
   it('maps the local OS user to the superuser and the verification role only', () => {

@@ -4,12 +4,11 @@ import { createPrivateKey as createKey, X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { REPOSITORY_CLIENT_NAME, TLS_FILES } from '../../src/pgbackrest/config.js';
 import {
-  CA_KEY,
   decideRepositoryCertificates,
   issueRepositoryCertificates,
   type RepositoryCertificates,
 } from '../../src/pgbackrest/certificates.js';
-import { renewalDue } from '../../src/tls/certificates.js';
+import { CA_KEY, renewalDue } from '../../src/tls/certificates.js';
 
 const DAY = 24 * 60 * 60_000;
 const NOW = new Date('2026-12-02T12:00:00Z');
