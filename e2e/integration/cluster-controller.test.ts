@@ -238,13 +238,7 @@ describe('cluster controller (integration)', () => {
       kubectl(server, ['-n', NS, 'get', 'pgc', 'gamma']).code !== 0 ? true : undefined,
     );
     // whenDeleted: Retain (the default): no owner left for garbage collection to follow.
-    for (const name of [
-      'gamma-app',
-      'gamma-superuser',
-      'gamma-replication',
-      'gamma-patroni-api',
-      'gamma-rewind',
-    ]) {
+    for (const name of ['gamma-app', 'gamma-superuser', 'gamma-replication', 'gamma-rewind']) {
       const kept = json<Secret>('secret', name);
       assert.deepEqual(kept.metadata.ownerReferences ?? [], [], `${name} keeps no owner`);
       assert.match(kept.metadata.annotations?.['postgres.example.com/retained-with-volumes'] ?? '', /kept/);

@@ -95,8 +95,10 @@ while (
 )
   await sleep(1000);
 const uri = Buffer.from(k('get', 'secret', `${name}-app`, '-o', 'jsonpath={.data.uri}'), 'base64').toString();
-// A client pod of its own would do the same; the primary's pod has psql already.
-const psql = (statement: string) => k('exec', primary, '--', 'psql', uri, '-XAtc', statement).trim();
+// A client pod of its own would do the same; the primary's pod has psql already, and the
+// cluster's CA (the Secret's ca.crt) at /etc/pgop/tls/ca.crt, which verify-full needs.
+const psql = (statement: string) =>
+  k('exec', primary, '--', 'psql', `${uri}&sslrootcert=/etc/pgop/tls/ca.crt`, '-XAtc', statement).trim();
 psql('CREATE TABLE IF NOT EXISTS demo (id serial PRIMARY KEY, at timestamptz DEFAULT now())');
 psql('INSERT INTO demo DEFAULT VALUES');
 console.log(`rows in demo: ${psql('SELECT count(*) FROM demo')}; primary: ${primary}`);
@@ -107,9 +109,11 @@ Connect:
   export KUBECONFIG=${cluster.kubeconfigPath}
   ${kubectlPath} -n ${NAMESPACE} get pgc,pods
   ${kubectlPath} -n ${NAMESPACE} port-forward svc/${name}-primary 5432:5432 &
+  ${kubectlPath} -n ${NAMESPACE} get secret ${name}-app -o jsonpath='{.data.ca\\.crt}' | base64 -d > ca.crt
   PGPASSWORD=$(${kubectlPath} -n ${NAMESPACE} get secret ${name}-app -o jsonpath='{.data.password}' | base64 -d) \\
-    psql -h 127.0.0.1 -U app app
-Applications mount Secret ${name}-app (keys uri, jdbc-uri, host, port, dbname, username, password).
+    psql "host=localhost user=app dbname=app sslmode=verify-full sslrootcert=ca.crt"
+Applications mount Secret ${name}-app (keys uri, jdbc-uri, host, port, dbname, username, password,
+ca.crt); the server takes TLS connections only (docs/clusters.md, "The application role").
 Read-only queries: service ${name}-replica. Inside the cluster: ${name}-primary.${NAMESPACE}.svc:5432.${
   local
     ? `
