@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { issueLeaf } from '@pgop/cluster-controller/tls';
+import { issueCertificateAuthority, issueLeaf } from '@pgop/cluster-controller/tls';
 import { execInPod, OUTPUT_LIMIT_BYTES } from '@pgop/runtime';
 import { X509Certificate } from 'node:crypto';
 import pg from 'pg';
@@ -390,6 +390,90 @@ describe('PostgresCluster', () => {
       ),
       /Secret my-cluster-tls were renewed/,
     );
+  });
+
+  it("serves the user's own server certificate from a Secret (as cert-manager writes it), refused until usable, renewed without a restart", async () => {
+    const userCa = await issueCertificateAuthority('a CA of the user');
+    const leaf = (dnsNames: string[]) =>
+      issueLeaf(userCa, { commonName: dnsNames[0]!, dnsNames, usages: ['server'] });
+    const writeSecret = (cert: { certificate: string; key: string }) =>
+      ns.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'certs-server' },
+        type: 'kubernetes.io/tls',
+        stringData: { 'tls.crt': cert.certificate, 'tls.key': cert.key, 'ca.crt': userCa.certificate },
+      });
+    const refusal = () => condition(clusterStatus(ns, 'certs'), 'Progressing');
+    ns.apply(postgresCluster('certs', { replicas: 2, tls: { serverCertificateSecret: 'certs-server' } }));
+    await eventually('refused: no Secret', () =>
+      /certs-server does not exist/.test(refusal()?.message ?? '') ? true : undefined,
+    );
+    // Short of the pods' names, which replicas verify the primary by.
+    writeSecret(await leaf([`certs-primary.${ns.name}.svc`, `certs-replica.${ns.name}.svc`]));
+    await eventually('refused: names missing', () =>
+      /does not name certs-0\.certs-pods/.test(refusal()?.message ?? '') ? true : undefined,
+    );
+    assert.equal(ns.try('get', 'statefulset', 'certs').code, 1, 'nothing made while refused');
+
+    const names = [
+      `certs-primary.${ns.name}.svc`,
+      `certs-replica.${ns.name}.svc`,
+      `*.certs-pods.${ns.name}.svc`,
+    ];
+    const first = await leaf(names);
+    writeSecret(first);
+    await waitRunning(ns, 'certs', 2, 240);
+    assert.equal(secretValue(ns, 'certs-app', 'ca.crt'), userCa.certificate, 'applications get the user CA');
+    const certsClient = await startSqlClient(ns, 'certs');
+    assert.equal(
+      sql(ns, certsClient, 'certs-primary', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'),
+      't',
+      'verify-full with the user CA',
+    );
+    const pods = () => instancePods(ns, 'certs');
+    const served = async (serial: string) => {
+      for (const pod of pods())
+        if (
+          (await servedCertificateSerial(
+            pod.ip!,
+            `${pod.name}.certs-pods.${ns.name}.svc`,
+            userCa.certificate,
+          )) !== serial
+        )
+          return undefined;
+      return true;
+    };
+    await eventually('every instance serves the user certificate', () =>
+      served(new X509Certificate(first.certificate).serialNumber),
+    );
+    const primary = clusterStatus(ns, 'certs').primaryPod!;
+    await eventually('the replica streams, verifying the primary with the user CA', () =>
+      psqlInPod(
+        ns,
+        primary,
+        'SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl',
+      ) === '1'
+        ? true
+        : undefined,
+    );
+
+    // The issuer renews it (cert-manager writes the same Secret): served without a restart.
+    const restartsBefore = pods().map((p) => p.restarts);
+    const renewed = await leaf(names);
+    writeSecret(renewed);
+    await eventually(
+      'every instance serves the renewed user certificate',
+      () => served(new X509Certificate(renewed.certificate).serialNumber),
+      240,
+    );
+    assert.deepEqual(
+      pods().map((p) => p.restarts),
+      restartsBefore,
+      'no container restarted',
+    );
+    assert.equal(sql(ns, certsClient, 'certs-replica', 'SELECT pg_is_in_recovery()'), 't');
+    ns.k('delete', 'pgc', 'certs', '--wait=false');
   });
 
   it('owns its children, labels them, and meets the restricted Pod Security Standard', () => {

@@ -65,7 +65,7 @@ function startInstance(patroni: string): Instance {
       ...process.env,
       PGOP_FENCE_HOLD_SECONDS: '3',
       PGOP_WATCHDOG_DEVICE: join(dir, 'watchdog'),
-      PGOP_TLS_DIR: join(dir, 'tls'),
+      PGOP_TLS_DIRS: `${join(dir, 'other')}:${join(dir, 'tls')}`,
       PGDATA: dir,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

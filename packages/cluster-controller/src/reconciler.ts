@@ -112,12 +112,15 @@ export class ClusterReconciler {
       const image = imageFor(cluster, this.deps.images);
       blocker = checkSpec(cluster, o.statefulSet, image, this.deps.allowedImageRegistries);
       if (!blocker) {
-        const ca = await this.tls.ensure(o);
-        await this.lifecycle.ensureSecrets(cluster, ca);
-        await this.tls.publishCertificateAuthority(o, ca);
-        await this.backup.ensureRepositoryCertificates(o);
-        restore = await this.restores.progress(o, image!);
-        blocker = restore?.blocker;
+        const tls = await this.tls.ensure(o);
+        blocker = tls.blocker;
+        if (!blocker) {
+          await this.lifecycle.ensureSecrets(cluster, tls.clientCa);
+          await this.tls.publishCertificateAuthority(o, tls.clientCa);
+          await this.backup.ensureRepositoryCertificates(o);
+          restore = await this.restores.progress(o, image!);
+          blocker = restore?.blocker;
+        }
       }
       if (!blocker && restore?.instances !== 'none') {
         plan = this.planInstances(o);

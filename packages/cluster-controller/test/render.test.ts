@@ -130,6 +130,23 @@ describe('desired state', () => {
     );
   });
 
+  it("serves the user's server certificate when spec.tls names one, and has it reloaded when renewed", () => {
+    const c = cluster(basicCluster(), { tls: { serverCertificateSecret: 'my-server-cert' } });
+    const parameters = dynamicConfiguration(c, false).postgresql.parameters;
+    assert.equal(parameters.ssl_cert_file, '/etc/pgop/server-tls/tls.crt');
+    assert.equal(parameters.ssl_key_file, '/etc/pgop/server-tls/tls.key');
+    assert.equal(parameters.ssl_ca_file, '/etc/pgop/tls/ca.crt', "client certificates: the cluster's CA");
+    const pod = renderStatefulSet(c, { ...inputs, configHash: 'x' }).spec!.template.spec!;
+    assert.deepEqual(
+      pod.volumes!.find((v) => v.name === 'server-tls')!.secret!.items!.map((i) => i.key),
+      ['tls.crt', 'tls.key', 'ca.crt'],
+    );
+    const env = pod.containers[0]!.env!;
+    assert.equal(env.find((e) => e.name === 'PGOP_TLS_DIRS')!.value, '/etc/pgop/tls:/etc/pgop/server-tls');
+    const own = dynamicConfiguration(cluster(), false).postgresql.parameters;
+    assert.equal(own.ssl_cert_file, '/etc/pgop/tls/tls.crt');
+  });
+
   it('puts passwords only in Secrets, never in the rendered objects', () => {
     const c = cluster();
     const secrets = renderSecrets(c, 'the CA', {

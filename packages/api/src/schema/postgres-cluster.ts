@@ -6,6 +6,7 @@ import {
   intOrString,
   intOrStringQuantity,
   integerEnum,
+  objectName,
   quantityString,
   stringEnum,
   stringMap,
@@ -366,7 +367,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     superuserAccess: Type.Optional(
       Type.Boolean({
         description:
-          'Whether the superuser (postgres, Secret <name>-superuser) may log in from other pods. Off by default: applications use the application role (Secret <name>-app); pgop and Patroni reach the superuser from inside the pod (local socket, loopback). Changing it applies without a restart.',
+          'Whether the superuser (postgres, Secret <name>-superuser) may log in from other pods. Off by default: applications use the application role (Secret <name>-app); pgop and Patroni reach the superuser from inside the pod (local socket). Changing it applies without a restart.',
         default: false,
       }),
     ),
@@ -376,6 +377,21 @@ export const PostgresClusterSpecSchema = Type.Object(
           "Whether a PostgresRestore with destination.inPlace may replace this cluster's data with its backups (later commits are lost). Off by default: the right to create a PostgresRestore alone must not roll a production cluster back; whoever may edit the cluster opts in here. While false, such a restore waits (Pending, InPlaceRestoreNotAllowed).",
         default: false,
       }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          serverCertificateSecret: Type.Optional(
+            objectName(
+              'A kubernetes.io/tls Secret in the same namespace (keys tls.crt, tls.key and ca.crt, as a cert-manager Certificate writes it) whose certificate PostgreSQL serves to clients and members instead of the one pgop issues. It must name <name>-primary.<namespace>.svc, <name>-replica.<namespace>.svc and *.<name>-pods.<namespace>.svc (replicas verify the primary by its pod name). A renewed certificate in the Secret is served without a restart. Applications then verify the server with its ca.crt (copied into Secret <name>-app).',
+            ),
+          ),
+        },
+        {
+          description:
+            "TLS of the PostgreSQL connections. pgop always makes a CA per cluster for Patroni's API and the replication and rewind client certificates (Secret <name>-tls); by default it also issues the server certificate.",
+        },
+      ),
     ),
     deletionProtection: Type.Optional(
       Type.Boolean({

@@ -79,7 +79,8 @@ export class BackupRunner {
     }
     await this.deps.client.mergePatch(
       { apiVersion: 'v1', kind: 'Secret', name, namespace: o.namespace },
-      { stringData: rendered.stringData },
+      // Against the version decided on (see tls/runner.ts).
+      { metadata: { resourceVersion: secret.metadata?.resourceVersion }, stringData: rendered.stringData },
     );
     this.deps.logger.info('renewed the repository TLS certificates', { key: o.key, name });
     await this.deps.events.record(

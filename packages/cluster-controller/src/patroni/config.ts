@@ -10,6 +10,7 @@ import { REPLICATION_USER, REWIND_USER, SUPERUSER } from '../access/roles.js';
 import { archiveParameters, restoreCommand } from '../pgbackrest/config.js';
 import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WATCHDOG_DEVICE } from '../instance-paths.js';
 import { clusterTlsFile } from '../tls/cluster-certificates.js';
+import { SERVER_SECRET_KEYS, SERVER_TLS_DIR } from '../tls/server-certificate.js';
 
 export const PATRONI_CONFIG_DIR = '/etc/patroni';
 export const PATRONI_CONFIG_FILE = 'patroni.yml';
@@ -35,13 +36,24 @@ const OPERATOR_PARAMETERS = {
   wal_log_hints: 'on',
   hot_standby: 'on',
   unix_socket_directories: SOCKET_DIR,
-  // TLS with the cluster's certificates (tls/cluster-certificates.ts); pg_hba takes nothing else
-  // over the network. ssl_ca_file verifies client certificates (replication).
-  ssl: 'on',
-  ssl_cert_file: clusterTlsFile('certificate'),
-  ssl_key_file: clusterTlsFile('key'),
-  ssl_ca_file: clusterTlsFile('ca'),
 } as const;
+
+/**
+ * TLS: the server certificate pgop issued (tls/cluster-certificates.ts) or the user's
+ * (spec.tls.serverCertificateSecret); pg_hba takes nothing else over the network. ssl_ca_file,
+ * the cluster's CA, verifies the client certificates of replication and rewinds.
+ */
+function tlsParameters(cluster: PostgresCluster) {
+  const own = !cluster.spec.tls?.serverCertificateSecret;
+  return {
+    ssl: 'on',
+    ssl_cert_file: own
+      ? clusterTlsFile('certificate')
+      : `${SERVER_TLS_DIR}/${SERVER_SECRET_KEYS.certificate}`,
+    ssl_key_file: own ? clusterTlsFile('key') : `${SERVER_TLS_DIR}/${SERVER_SECRET_KEYS.key}`,
+    ssl_ca_file: clusterTlsFile('ca'),
+  };
+}
 
 /** Defaults the user may override in spec.postgresql.parameters. */
 const DEFAULT_PARAMETERS: Record<string, string | number> = {
@@ -64,6 +76,7 @@ export function postgresParameters(
     ...DEFAULT_PARAMETERS,
     ...(cluster.spec.postgresql?.parameters ?? {}),
     ...OPERATOR_PARAMETERS,
+    ...tlsParameters(cluster),
     ...archiveParameters(archiving),
   };
 }
@@ -197,13 +210,13 @@ export function patroniConfig(cluster: PostgresCluster, archiving: boolean) {
       authentication: {
         replication: {
           sslmode: 'verify-full',
-          sslrootcert: clusterTlsFile('ca'),
+          sslrootcert: clusterTlsFile('trustedCa'),
           sslcert: clusterTlsFile('replicationCertificate'),
           sslkey: clusterTlsFile('replicationKey'),
         },
         rewind: {
           sslmode: 'verify-full',
-          sslrootcert: clusterTlsFile('ca'),
+          sslrootcert: clusterTlsFile('trustedCa'),
           sslcert: clusterTlsFile('rewindCertificate'),
           sslkey: clusterTlsFile('rewindKey'),
         },

@@ -35,6 +35,7 @@ import {
 } from '../pgbackrest/config.js';
 import { ownRepository } from '../pgbackrest/repository.js';
 import { CLUSTER_TLS_DIR, CLUSTER_TLS_KEYS, instanceHostName } from '../tls/cluster-certificates.js';
+import { SERVER_SECRET_KEYS, SERVER_TLS_DIR } from '../tls/server-certificate.js';
 import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
 
 export const DATA_VOLUME = 'pgdata';
@@ -109,19 +110,15 @@ function pgbackrestVolume(cluster: PostgresCluster, configMap: string): V1Volume
 }
 
 /**
- * /etc/pgop/tls: the cluster's CA and the instances' and replication's certificates and keys,
- * never the CA's key. Keys are read by the postgres user through fsGroup (PostgreSQL and libpq
+ * A Secret of certificates as files: /etc/pgop/tls (the cluster's CA and the instances', the
+ * replication's and the rewind's certificates and keys, never the CA's key), and the user's
+ * server certificate. Keys are read by the postgres user through fsGroup (PostgreSQL and libpq
  * accept a root-owned key readable by its group); kubelet replaces the files on renewal.
  */
-function tlsVolume(secretName: string): V1Volume {
-  const keys = CLUSTER_TLS_KEYS;
+function tlsVolume(secretName: string, keys: string[], name = 'tls'): V1Volume {
   return {
-    name: 'tls',
-    secret: {
-      secretName,
-      defaultMode: OWNER_GROUP_READ,
-      items: Object.values(keys).map((key) => ({ key, path: key })),
-    },
+    name,
+    secret: { secretName, defaultMode: OWNER_GROUP_READ, items: keys.map((key) => ({ key, path: key })) },
   };
 }
 
@@ -131,6 +128,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
   const selector = instanceSelector(name);
   const { storage, resources, persistentVolumeClaimRetentionPolicy: pvcPolicy } = cluster.spec;
   const pgbackrest = pgbackrestVolume(cluster, names.patroniConfigMap);
+  const serverSecret = cluster.spec.tls?.serverCertificateSecret;
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     // Patroni's API speaks HTTPS only; the kubelet does not check the certificate.
     httpGet: { path, port: 'patroni', scheme: 'HTTPS' },
@@ -214,8 +212,11 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 { name: 'PGHOST', value: SOCKET_DIR },
                 { name: 'PGOP_WATCHDOG_DEVICE', value: WATCHDOG_DEVICE },
                 { name: 'PGOP_FENCE_HOLD_SECONDS', value: String(FENCE_HOLD_SECONDS) },
-                // pgop-fence has Patroni reload renewed certificates (see the volume below).
-                { name: 'PGOP_TLS_DIR', value: CLUSTER_TLS_DIR },
+                // pgop-fence has Patroni reload renewed certificates (see the volumes below).
+                {
+                  name: 'PGOP_TLS_DIRS',
+                  value: [CLUSTER_TLS_DIR, ...(serverSecret ? [SERVER_TLS_DIR] : [])].join(':'),
+                },
                 // The root filesystem is read-only; psql history and the like go to /tmp.
                 { name: 'HOME', value: '/tmp' },
                 ...(pgbackrest
@@ -243,6 +244,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 { name: DATA_VOLUME, mountPath: DATA_VOLUME_MOUNT },
                 { name: 'patroni-config', mountPath: PATRONI_CONFIG_DIR, readOnly: true },
                 { name: 'tls', mountPath: CLUSTER_TLS_DIR, readOnly: true },
+                ...(serverSecret ? [{ name: 'server-tls', mountPath: SERVER_TLS_DIR, readOnly: true }] : []),
                 { name: 'run', mountPath: SOCKET_DIR },
                 { name: 'tmp', mountPath: '/tmp' },
                 ...(pgbackrest ? [{ name: pgbackrest.name, mountPath: PGBACKREST_DIR, readOnly: true }] : []),
@@ -251,7 +253,10 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
           ],
           volumes: [
             { name: 'patroni-config', configMap: { name: names.patroniConfigMap } },
-            tlsVolume(names.tlsSecret),
+            tlsVolume(names.tlsSecret, Object.values(CLUSTER_TLS_KEYS)),
+            ...(serverSecret
+              ? [tlsVolume(serverSecret, Object.values(SERVER_SECRET_KEYS), 'server-tls')]
+              : []),
             { name: 'run', emptyDir: {} },
             { name: 'tmp', emptyDir: {} },
             ...(pgbackrest ? [pgbackrest] : []),

@@ -30,6 +30,12 @@ export const CLUSTER_TLS_KEYS = {
   replicationKey: 'replication.key',
   rewindCertificate: 'rewind.crt',
   rewindKey: 'rewind.key',
+  /**
+   * What a member verifies another member's server certificate with: this CA, and the CA of the
+   * user's server certificate when spec.tls names one. Both, so that members still serving the
+   * other one during a roll stay reachable.
+   */
+  trustedCa: 'trusted-ca.crt',
 } as const;
 
 export const clusterTlsFile = (file: keyof typeof CLUSTER_TLS_KEYS) =>
@@ -122,9 +128,15 @@ export async function issueClusterCertificates(
   };
 }
 
-/** The Secret's data for the certificates. */
-export function clusterTlsData(certificates: ClusterCertificates): Record<string, string> {
+/** The members' trusted CAs: the cluster's, then the user's server certificate's, if any. */
+export function trustedCertificateAuthorities(clusterCa: string, serverCa?: string): string {
+  return serverCa && serverCa !== clusterCa ? `${clusterCa.trimEnd()}\n${serverCa.trimEnd()}\n` : clusterCa;
+}
+
+/** The Secret's data for the certificates (serverCa: the user's server certificate's CA). */
+export function clusterTlsData(certificates: ClusterCertificates, serverCa?: string): Record<string, string> {
   return {
+    [CLUSTER_TLS_KEYS.trustedCa]: trustedCertificateAuthorities(certificates.ca.certificate, serverCa),
     [CLUSTER_TLS_KEYS.ca]: certificates.ca.certificate,
     [CA_KEY]: certificates.ca.key,
     [CLUSTER_TLS_KEYS.certificate]: certificates.server.certificate,

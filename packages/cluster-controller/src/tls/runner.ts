@@ -1,7 +1,8 @@
 /**
- * Carries out the cluster's TLS: issues Secret <cluster>-tls when it is missing, renews its
- * leaves from the kept CA when a third of their life is left (cluster-certificates.ts decides),
- * and keeps the CA in the credential Secrets clients read (key ca.crt) current. A renewed
+ * Carries out the cluster's TLS: checks a server certificate the user provides
+ * (server-certificate.ts), issues Secret <cluster>-tls when it is missing, renews its leaves from
+ * the kept CA when a third of their life is left (cluster-certificates.ts decides), and keeps the
+ * CA in the credential Secrets clients read (key ca.crt) current. A renewed
  * certificate reaches the pods through their projected volume; pgop-fence sees the files change
  * and has Patroni reload, which reloads PostgreSQL: no restart (images/postgres/pgop-fence).
  */
@@ -11,6 +12,7 @@ import type { Logger } from 'winston';
 import { childNames, clusterEventTarget } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
 import { renderClusterTlsSecret } from '../render/secrets.js';
+import type { Blocker } from '../blocker.js';
 import {
   CLUSTER_TLS_KEYS,
   clusterServerNames,
@@ -18,7 +20,13 @@ import {
   decideClusterCertificates,
   issueClusterCertificates,
   keptCertificateAuthority,
+  trustedCertificateAuthorities,
 } from './cluster-certificates.js';
+import {
+  checkServerCertificate,
+  requiredServerNames,
+  type ServerCertificateCheck,
+} from './server-certificate.js';
 
 export interface CertificateRunnerDeps {
   client: ObjectClient;
@@ -27,11 +35,25 @@ export interface CertificateRunnerDeps {
   secrets: Informer<V1Secret>;
 }
 
+/** What the rest of the reconcile needs from the cluster's TLS. */
+export interface TlsState {
+  /** The CA clients verify the server with (the user's server certificate's, or the cluster's). */
+  clientCa?: string;
+  /** The user's server certificate is unusable: nothing changes until it is fixed. */
+  blocker?: Blocker;
+}
+
 export class CertificateRunner {
   constructor(private readonly deps: CertificateRunnerDeps) {}
 
-  /** Issues or renews the certificates as due; returns the cluster's CA certificate. */
-  async ensure(o: ClusterObservation): Promise<string | undefined> {
+  /**
+   * Checks the user's server certificate (if spec.tls names one), then issues or renews the
+   * cluster's certificates as due and keeps the members' trusted CAs current.
+   */
+  async ensure(o: ClusterObservation): Promise<TlsState> {
+    const server = await this.checkServerCertificate(o);
+    if (server && !server.ok) return { blocker: server.blocker };
+    const serverCa = server?.ca;
     const names = childNames(o.name);
     const secret = this.deps.secrets.get(names.tlsSecret, o.namespace);
     const data = secret ? secretData(secret) : undefined;
@@ -43,16 +65,13 @@ export class CertificateRunner {
         clusterServerNames(o.name, o.namespace),
         step.keepCa ? keptCertificateAuthority(data!) : undefined,
       );
-      const rendered = renderClusterTlsSecret(o.cluster, clusterTlsData(certificates));
+      const rendered = renderClusterTlsSecret(o.cluster, clusterTlsData(certificates, serverCa));
       ca = certificates.ca.certificate;
       if (!secret) {
-        if ((await this.deps.client.createIfAbsent(rendered)) !== 'created') return undefined;
+        if ((await this.deps.client.createIfAbsent(rendered)) !== 'created') return {};
         this.deps.logger.info('issued the TLS certificates', { key: o.key, name: names.tlsSecret });
       } else {
-        await this.deps.client.mergePatch(
-          { apiVersion: 'v1', kind: 'Secret', name: names.tlsSecret, namespace: o.namespace },
-          { stringData: rendered.stringData },
-        );
+        await this.patch(secret, rendered.stringData!);
         this.deps.logger.info('renewed the TLS certificates', { key: o.key, name: names.tlsSecret });
         await this.deps.events.record(
           clusterEventTarget(o.cluster),
@@ -62,8 +81,50 @@ export class CertificateRunner {
           `the TLS certificates in Secret ${names.tlsSecret} were ${step.reason}; the instances reload them without a restart`,
         );
       }
+    } else if (secret && ca) {
+      const trusted = trustedCertificateAuthorities(ca, serverCa);
+      if (data![CLUSTER_TLS_KEYS.trustedCa] !== trusted)
+        await this.patch(secret, { [CLUSTER_TLS_KEYS.trustedCa]: trusted });
     }
-    return ca;
+    return { clientCa: serverCa ?? ca };
+  }
+
+  /**
+   * Against the version decided on: a reconcile reading a cache that lags behind an earlier
+   * change gets a conflict (and looks again), instead of renewing twice.
+   */
+  private async patch(secret: V1Secret, stringData: Record<string, string>): Promise<void> {
+    await this.deps.client.mergePatch(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        name: secret.metadata!.name!,
+        namespace: secret.metadata!.namespace!,
+      },
+      { metadata: { resourceVersion: secret.metadata?.resourceVersion }, stringData },
+    );
+  }
+
+  /**
+   * The user's Secret, read from the API (it carries no pgop label, so it is not in the cache)
+   * at each reconcile: a renewed certificate reaches the pods through their volume, and a new CA
+   * reaches the client Secrets at the next reconcile.
+   */
+  private async checkServerCertificate(o: ClusterObservation): Promise<ServerCertificateCheck | undefined> {
+    const name = o.cluster.spec.tls?.serverCertificateSecret;
+    if (!name) return undefined;
+    const secret = await this.deps.client.read<V1Secret>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name,
+      namespace: o.namespace,
+    });
+    return checkServerCertificate(
+      name,
+      secret ? secretData(secret) : undefined,
+      requiredServerNames(o.name, o.namespace, o.cluster.spec.replicas),
+      new Date(),
+    );
   }
 
   /**
