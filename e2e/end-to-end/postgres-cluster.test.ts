@@ -427,7 +427,12 @@ describe('PostgresCluster', () => {
     assert.equal(secretValue(ns, 'certs-app', 'ca.crt'), userCa.certificate, 'applications get the user CA');
     const certsClient = await startSqlClient(ns, 'certs');
     assert.equal(
-      sql(ns, certsClient, 'certs-primary', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'),
+      sql(
+        ns,
+        certsClient,
+        `certs-primary.${ns.name}.svc`,
+        'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      ),
       't',
       'verify-full with the user CA',
     );
@@ -472,7 +477,7 @@ describe('PostgresCluster', () => {
       restartsBefore,
       'no container restarted',
     );
-    assert.equal(sql(ns, certsClient, 'certs-replica', 'SELECT pg_is_in_recovery()'), 't');
+    assert.equal(sql(ns, certsClient, `certs-replica.${ns.name}.svc`, 'SELECT pg_is_in_recovery()'), 't');
     ns.k('delete', 'pgc', 'certs', '--wait=false');
   });
 

@@ -16,6 +16,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { AccessRunner, type RunSql } from './access/runner.js';
 import { CertificateRunner } from './tls/runner.js';
+import { SERVER_CERTIFICATE_INVALID } from './tls/server-certificate.js';
 import { BackupRunner, type BackupMetrics } from './backup/runner.js';
 import type { BackupRepositoryMonitor } from './backup/monitor.js';
 import { checkSpec, type Blocker } from './blocker.js';
@@ -37,6 +38,8 @@ import { computeStatus } from './status.js';
 const FAST_REQUEUE_MS = 2_000;
 const PROGRESS_REQUEUE_MS = 5_000;
 const BACKUP_RECHECK_MS = 15_000;
+/** How soon a user's server certificate Secret is read again (a fix, a new CA). */
+const USER_SECRET_RECHECK_MS = 15_000;
 
 export interface ReconcilerDeps {
   caches: ClusterCaches;
@@ -193,7 +196,10 @@ export class ClusterReconciler {
     this.backup.recordHealth(cluster, backup?.health);
     if (status.phase !== cluster.status?.phase)
       this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');
-    if (o.paused || blocker) return {};
+    if (o.paused) return {};
+    // The user's server certificate Secret is read, not watched (tls/runner.ts): look again.
+    if (blocker)
+      return blocker.reason === SERVER_CERTIFICATE_INVALID ? { requeueAfterMs: USER_SECRET_RECHECK_MS } : {};
     if (
       switchover?.phase === 'InProgress' ||
       (plan && plan.action.type !== 'none' && plan.action.type !== 'wait')
@@ -205,7 +211,11 @@ export class ClusterReconciler {
     );
     if (status.phase === 'Running' && recheckMs === Infinity)
       // The repository monitor gathers its facts when a reconcile looks (backup/monitor.ts).
-      return cluster.spec.backup ? { requeueAfterMs: BACKUP_RECHECK_MS } : {};
+      return cluster.spec.backup
+        ? { requeueAfterMs: BACKUP_RECHECK_MS }
+        : cluster.spec.tls?.serverCertificateSecret
+          ? { requeueAfterMs: USER_SECRET_RECHECK_MS }
+          : {};
     return { requeueAfterMs: Math.min(PROGRESS_REQUEUE_MS, recheckMs) };
   }
 

@@ -32,6 +32,8 @@ export function requiredServerNames(clusterName: string, namespace: string, inst
   ];
 }
 
+export const SERVER_CERTIFICATE_INVALID = 'ServerCertificateInvalid';
+
 export type ServerCertificateCheck = { ok: true; ca: string } | { ok: false; blocker: Blocker };
 
 /**
@@ -48,7 +50,7 @@ export function checkServerCertificate(
   const refuse = (detail: string): ServerCertificateCheck => ({
     ok: false,
     blocker: {
-      reason: 'ServerCertificateInvalid',
+      reason: SERVER_CERTIFICATE_INVALID,
       message: `spec.tls.serverCertificateSecret: Secret ${secretName} ${detail}; the instances keep what they serve now`,
     },
   });
