@@ -18,7 +18,7 @@ import {
   type KeyAndCertificate,
 } from './certificates.js';
 
-/** Where an instance finds the files of the Secret (a projected volume; kubelet keeps it current). */
+/** Where an instance finds the files of the Secret (a Secret volume; kubelet keeps it current). */
 export const CLUSTER_TLS_DIR = '/etc/pgop/tls';
 
 /** The Secret's keys, which are also the file names under CLUSTER_TLS_DIR. */
@@ -41,7 +41,7 @@ export const CLUSTER_TLS_KEYS = {
 export const clusterTlsFile = (file: keyof typeof CLUSTER_TLS_KEYS) =>
   `${CLUSTER_TLS_DIR}/${CLUSTER_TLS_KEYS[file]}`;
 
-/** The domains a Service or pod name is also known by (short, namespaced, fully qualified). */
+/** Kubernetes' default DNS domain, for the fully qualified names (the .svc names work anywhere). */
 const CLUSTER_DOMAIN = 'cluster.local';
 
 /**

@@ -2,9 +2,9 @@
  * Carries out the cluster's TLS: checks a server certificate the user provides
  * (server-certificate.ts), issues Secret <cluster>-tls when it is missing, renews its leaves from
  * the kept CA when a third of their life is left (cluster-certificates.ts decides), and keeps the
- * CA in the credential Secrets clients read (key ca.crt) current. A renewed
- * certificate reaches the pods through their projected volume; pgop-fence sees the files change
- * and has Patroni reload, which reloads PostgreSQL: no restart (images/postgres/pgop-fence).
+ * CA in the credential Secrets clients read (key ca.crt) current. A renewed certificate reaches
+ * the pods through their Secret volume; pgop-fence sees the files change and has Patroni reload,
+ * which reloads PostgreSQL: no restart (images/postgres/pgop-fence).
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { secretData, type EventRecorder, type Informer, type ObjectClient } from '@pgop/runtime';
