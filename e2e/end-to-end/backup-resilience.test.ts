@@ -101,7 +101,7 @@ describe('a PVC repository', () => {
       ns,
       'vol-backup',
       'the backup after the failover succeeded',
-      (s) => s.lastTrigger?.phase === 'Succeeded',
+      (s) => s.lastTrigger?.value === 'after-failover' && s.lastTrigger.phase === 'Succeeded',
     );
     assert.equal(s.backupCount, 2);
     assert.equal(s.backups?.[0]?.type, 'Incremental', 'the new primary continues the chain');
@@ -162,7 +162,8 @@ describe('a PVC repository', () => {
       ns,
       'vol-backup',
       'the backup after the renewal succeeded',
-      (s) => s.lastTrigger?.phase === 'Succeeded',
+      // This trigger's, not the one before it (CI once read the earlier one's Succeeded).
+      (s) => s.lastTrigger?.value === 'after-renewal' && s.lastTrigger.phase === 'Succeeded',
     );
     assert.equal(s.backupCount, 3);
     const segment = sqlOnPrimary(ns, 'vol', 'select pg_walfile_name(pg_switch_wal())');
@@ -277,7 +278,7 @@ describe('the S3 server stopped during a backup', () => {
       ns,
       'outage-backup',
       'the backup after the outage succeeded',
-      (s) => s.lastTrigger?.phase === 'Succeeded',
+      (s) => s.lastTrigger?.value === 'after-outage' && s.lastTrigger.phase === 'Succeeded',
       300,
     );
     assert.equal(s.conditions?.find((c) => c.type === 'LastBackupSucceeded')?.status, 'True');

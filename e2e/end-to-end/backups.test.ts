@@ -58,7 +58,7 @@ describe('PostgresBackup', () => {
       ns,
       'my-cluster-backup',
       'the triggered backup succeeded',
-      (s) => s.lastTrigger?.phase === 'Succeeded',
+      (s) => s.lastTrigger?.value === 'now' && s.lastTrigger.phase === 'Succeeded',
     );
     assert.equal(s.backupCount, 1);
     assert.equal(s.backups?.[0]?.type, 'Full', 'the first backup is full');
