@@ -30,14 +30,14 @@ for dir in "$CLUSTER_DIR" "$RUN_DIR"; do
 done
 
 # Network: kube-proxy's and the kubelet's chains (KUBE-*), the CNI plugins' per-pod chains
-# (CNI-*), the bridge, IPAM leases.
+# (CNI-*), the diversion to the NetworkPolicy enforcer (PGOP-*), the bridge, IPAM leases.
 if [ -x "$KUBE_BIN_DIR/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
 for ipt in iptables ip6tables; do
   for table in nat filter mangle; do
-    { $ipt -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (CNI|KUBE)-' || true; } | sed 's/^-A/-D/' |
+    { $ipt -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (CNI|KUBE|PGOP)-' || true; } | sed 's/^-A/-D/' |
       while read -r rule; do eval "$ipt -t $table $rule" 2>/dev/null || true; done
     # Flush every chain before deleting any: they may jump to each other.
-    mapfile -t chains < <($ipt -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(CNI\|KUBE\)-[^ ]*\)$/\1/p')
+    mapfile -t chains < <($ipt -t "$table" -S 2>/dev/null | sed -n 's/^-N \(\(CNI\|KUBE\|PGOP\)-[^ ]*\)$/\1/p')
     for chain in "${chains[@]}"; do $ipt -t "$table" -F "$chain" 2>/dev/null || true; done
     for chain in "${chains[@]}"; do $ipt -t "$table" -X "$chain" 2>/dev/null || true; done
   done
@@ -63,7 +63,7 @@ for n in "${NODES[@]}"; do
   select_node "$n"
   ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && leftovers+=("bridge $CNI_BRIDGE")
 done
-iptables-save 2>/dev/null | grep -qE '^:(CNI|KUBE)-' && leftovers+=("iptables chains")
+iptables-save 2>/dev/null | grep -qE '^:(CNI|KUBE|PGOP)-' && leftovers+=("iptables chains")
 [ -e "$CLUSTER_DIR" ] && leftovers+=("$CLUSTER_DIR")
 [ ${#leftovers[@]} -eq 0 ] || die "cluster:down left behind: ${leftovers[*]}"
 log "cluster removed"

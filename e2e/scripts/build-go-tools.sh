@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pinned CoreDNS, Helm, MinIO and local-path-provisioner from the Go module proxy into the cache
-# (see versions.sh). Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner]
+# Builds the pinned CoreDNS, Helm, MinIO, local-path-provisioner and kube-network-policies from the Go
+# module proxy into the cache (see versions.sh).
+# Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner] [kube-network-policies]
 # Already-built tools are skipped. The binary name carries the version, so bumping a
 # version in versions.sh rebuilds.
 set -euo pipefail
@@ -8,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/versions.sh"
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(coredns helm minio local-path-provisioner)
+[ ${#wanted[@]} -gt 0 ] || wanted=(coredns helm minio local-path-provisioner kube-network-policies)
 command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 export GOTOOLCHAIN=local CGO_ENABLED=0
 mkdir -p "$TOOLS_BIN_DIR"
@@ -36,6 +37,8 @@ for t in "${wanted[@]}"; do
     minio) install_tool minio github.com/minio/minio "$MINIO_VERSION" ;;
     local-path-provisioner)
       install_tool local-path-provisioner github.com/rancher/local-path-provisioner "v$LOCAL_PATH_PROVISIONER_VERSION" ;;
-    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner)" >&2; exit 2 ;;
+    kube-network-policies) # its main package is cmd/, so go install names the binary "cmd"
+      install_tool kube-network-policies sigs.k8s.io/kube-network-policies/cmd "v$KUBE_NETWORK_POLICIES_VERSION" ;;
+    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner, kube-network-policies)" >&2; exit 2 ;;
   esac
 done

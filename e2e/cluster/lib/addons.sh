@@ -9,14 +9,16 @@ S3_HOST="minio.$S3_NAMESPACE.svc.$CLUSTER_DOMAIN"
 apply_stdin() { kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null; }
 
 apply_manifest() { # file (placeholders ${NAME} are replaced from the environment)
-  envsubst '${CLUSTER_DOMAIN} ${DNS_SERVICE_IP} ${COREDNS_IMAGE} ${LOCAL_PATH_PROVISIONER_IMAGE} ${HELPER_IMAGE} ${VOLUMES_DIR} ${MINIO_IMAGE}' \
+  envsubst '${CLUSTER_DOMAIN} ${DNS_SERVICE_IP} ${COREDNS_IMAGE} ${LOCAL_PATH_PROVISIONER_IMAGE} ${HELPER_IMAGE} ${VOLUMES_DIR} ${MINIO_IMAGE} ${NETWORK_POLICIES_IMAGE} ${NETWORK_POLICIES_QUEUE}' \
     <"$1" | apply_stdin
 }
 
 install_addons() {
-  export CLUSTER_DOMAIN DNS_SERVICE_IP COREDNS_IMAGE LOCAL_PATH_PROVISIONER_IMAGE HELPER_IMAGE MINIO_IMAGE
+  export CLUSTER_DOMAIN DNS_SERVICE_IP COREDNS_IMAGE LOCAL_PATH_PROVISIONER_IMAGE HELPER_IMAGE MINIO_IMAGE \
+    NETWORK_POLICIES_IMAGE NETWORK_POLICIES_QUEUE
   export VOLUMES_DIR="$CLUSTER_DIR/volumes"
   mkdir -p "$VOLUMES_DIR"
+  apply_manifest "$CLUSTER_SCRIPTS/manifests/network-policies.yaml"
   apply_manifest "$CLUSTER_SCRIPTS/manifests/coredns.yaml"
   apply_manifest "$CLUSTER_SCRIPTS/manifests/local-path-storage.yaml"
   apply_manifest "$CLUSTER_SCRIPTS/manifests/s3.yaml"
@@ -55,7 +57,31 @@ create_bucket() {
   [ "$code" = 200 ] || [ "$code" = 409 ] || { echo "creating bucket $S3_BUCKET: HTTP $code" >&2; return 1; }
 }
 
+# The enforcer's queue is bound once its caches are synced: the kernel lists it then.
+network_policy_queue_bound() {
+  awk -v q="$NETWORK_POLICIES_QUEUE" '$1 == q { found = 1 } END { exit !found }' /proc/net/netfilter/nfnetlink_queue
+}
+
+# New connections to or from pods go to the enforcer's queue (manifests/network-policies.yaml says
+# why iptables and not its own nftables rules). In mangle FORWARD: after kube-proxy's DNAT (the
+# enforcer sees the pod behind a Service) and before the filter table's accepts of kube-proxy and
+# the CNI plugin. Traffic the host itself sends (the kubelet's probes, the tests) is not forwarded,
+# so it passes, as kube-network-policies lets root's own traffic pass on a real node.
+divert_to_network_policies() {
+  local chain=PGOP-NETWORK-POLICIES
+  iptables -t mangle -N "$chain" 2>/dev/null || true
+  local rule
+  for rule in "-d $POD_CIDR" "-s $POD_CIDR"; do
+    # shellcheck disable=SC2086
+    iptables -t mangle -C "$chain" $rule -m conntrack --ctstate NEW -j NFQUEUE --queue-num "$NETWORK_POLICIES_QUEUE" 2>/dev/null ||
+      iptables -t mangle -A "$chain" $rule -m conntrack --ctstate NEW -j NFQUEUE --queue-num "$NETWORK_POLICIES_QUEUE"
+  done
+  iptables -t mangle -C FORWARD -j "$chain" 2>/dev/null || iptables -t mangle -I FORWARD 1 -j "$chain"
+}
+
 wait_for_addons() {
+  wait_for "NetworkPolicy enforcer" 120 "" network_policy_queue_bound
+  divert_to_network_policies
   wait_for "CoreDNS" 180 "" kubectl_admin -n kube-system rollout status deployment/coredns --timeout 5s
   wait_for "local-path-provisioner" 180 "" \
     kubectl_admin -n local-path-storage rollout status deployment/local-path-provisioner --timeout 5s
