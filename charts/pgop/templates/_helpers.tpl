@@ -14,6 +14,15 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* The same labels as "k=v,k=v". */}}
+{{- define "pgop.selectorString" -}}
+{{- $pairs := list -}}
+{{- range $key, $value := include "pgop.selector" . | fromYaml -}}
+{{- $pairs = append $pairs (printf "%s=%s" $key $value) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
 {{/* The name of one controller's objects. */}}
 {{- define "pgop.name" -}}
 {{ .root.Release.Name }}-{{ .component }}

@@ -7,6 +7,7 @@ export * from './schema/condition.js';
 export * from './schema/names.js';
 export * from './schema/cron.js';
 export * from './schema/repository.js';
+export * from './schema/network-policy.js';
 export * from './schema/cluster-restore.js';
 export * from './schema/postgres-cluster.js';
 export * from './schema/postgres-backup.js';

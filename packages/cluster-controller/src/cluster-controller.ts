@@ -7,6 +7,7 @@ import type {
   KubeConfig,
   V1ConfigMap,
   V1Job,
+  V1NetworkPolicy,
   V1Node,
   V1Pod,
   V1Secret,
@@ -32,6 +33,7 @@ import type { BackupMetrics } from './backup/runner.js';
 import type { HaMetrics } from './ha/runner.js';
 import { ClusterReconciler } from './reconciler.js';
 import { execSql } from './access/runner.js';
+import type { OperatorPeer } from './render/network-policies.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
 
@@ -49,6 +51,8 @@ export interface ClusterControllerOptions {
   concurrency?: number;
   /** How long a deletion waits for the instances to stop (lifecycle/deletion.ts); default 300. */
   deletionWaitSeconds?: number;
+  /** This controller's pods, let in to Patroni's API by the clusters' NetworkPolicies. */
+  operator?: OperatorPeer;
 }
 
 type Meta = {
@@ -147,6 +151,11 @@ export function createClusterController(options: ClusterControllerOptions) {
       ...resourceOf('PostgresBackup'),
       onChange: enqueueWaitingRestores,
     }),
+    networkPolicies: new Informer<V1NetworkPolicy>({
+      ...labelled,
+      ...builtIn('NetworkPolicy'),
+      onChange: enqueueCluster,
+    }),
     nodes: new Informer<V1Node>({
       kubeConfig,
       logger,
@@ -164,6 +173,7 @@ export function createClusterController(options: ClusterControllerOptions) {
       logger,
     }),
     images: options.images,
+    ...(options.operator ? { operator: options.operator } : {}),
     allowedImageRegistries: options.allowedImageRegistries ?? [],
     logger,
     ...(options.deletionWaitSeconds !== undefined

@@ -23,8 +23,21 @@ const { controller, informers } = createClusterController({
   identity: process.env.POD_NAME ?? hostname(),
   watchNamespaces: parseWatchNamespaces(process.env.PGOP_WATCH_NAMESPACES),
   concurrency: Number(process.env.RECONCILE_CONCURRENCY ?? 4),
+  ...operatorPeer(process.env.POD_NAMESPACE, process.env.PGOP_POD_SELECTOR),
   ...(process.env.PGOP_DELETION_WAIT_SECONDS
     ? { deletionWaitSeconds: Number(process.env.PGOP_DELETION_WAIT_SECONDS) }
     : {}),
 });
+/**
+ * Where this controller runs and its pods' labels ("k=v,k=v", set by the chart), which the
+ * clusters' NetworkPolicies let in to Patroni's API. Absent when run outside a pod.
+ */
+function operatorPeer(namespace: string | undefined, selector: string | undefined) {
+  if (!namespace || !selector) return {};
+  const podLabels = Object.fromEntries(
+    selector.split(',').map((pair) => pair.split('=', 2) as [string, string]),
+  );
+  return { operator: { namespace, podLabels } };
+}
+
 runAsLeader(manager, { leaseName: 'pgop-cluster-controller', informers, controllers: [controller] });

@@ -52,10 +52,13 @@ export function childNames(clusterName: string) {
     tlsSecret: `${clusterName}-tls`,
     instanceServiceAccount: `${clusterName}-instance`,
     disruptionBudget: clusterName,
+    /** Ingress to the instances (render/network-policies.ts). */
+    networkPolicy: clusterName,
     /** A PVC repository: its volume, the pgBackRest TLS server (Deployment and Service), its certificates. */
     repositoryVolume: `${clusterName}-repository`,
     repositoryHost: `${clusterName}-repo-host`,
     repositoryTlsSecret: `${clusterName}-pgbackrest-tls`,
+    repositoryHostNetworkPolicy: `${clusterName}-repo-host`,
     patroniLeaderConfigMap,
     patroniDynamicConfigMap,
     patroniSyncConfigMap,

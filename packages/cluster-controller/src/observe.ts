@@ -3,7 +3,15 @@
  * reconcile and handed to the deciders and runners, so each of them sees the same facts and none
  * reads the caches behind the reconciler's back. Pure reads; nothing here writes.
  */
-import type { V1ConfigMap, V1Job, V1Node, V1Pod, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Job,
+  V1NetworkPolicy,
+  V1Node,
+  V1Pod,
+  V1Secret,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { CLUSTER_LABEL, isPaused, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import type { Informer, Stored } from '@pgop/runtime';
 import { nodeNotReadySince, type LeaderLock } from './ha/lost-nodes.js';
@@ -22,6 +30,8 @@ export interface ClusterCaches {
   jobs: Informer<V1Job>;
   /** Read to find the source of spec.restore.backupName. */
   backups: Informer<PostgresBackup>;
+  /** The cluster's NetworkPolicies (render/network-policies.ts). */
+  networkPolicies: Informer<V1NetworkPolicy>;
 }
 
 export interface ClusterObservation {
@@ -34,6 +44,8 @@ export interface ClusterObservation {
   statefulSet?: V1StatefulSet;
   /** The instance pods. */
   pods: V1Pod[];
+  /** The NetworkPolicies this cluster owns. */
+  networkPolicies: V1NetworkPolicy[];
   /** The member holding Patroni's leader lock, and when it took it (acquireTime). */
   leader?: string;
   leaderAcquiredAt?: string;
@@ -74,6 +86,9 @@ export function observeCluster(
     namespace,
     statefulSet: ownedBy(cluster, caches.statefulSets.get(names.statefulSet, namespace)),
     pods,
+    networkPolicies: caches.networkPolicies
+      .list(namespace)
+      .filter((p) => p.metadata?.labels?.[CLUSTER_LABEL] === name && ownedBy(cluster, p)),
     leader,
     leaderAcquiredAt: lock?.acquireTime,
     leaderRenewal: leaderRenewalOf(lock),

@@ -34,6 +34,7 @@ import { PatroniClient } from './patroni/client.js';
 import { archivingEnabled } from './pgbackrest/repository.js';
 import { RestoreRunner, type RestoreProgress } from './restore/runner.js';
 import { computeStatus } from './status.js';
+import type { OperatorPeer } from './render/network-policies.js';
 
 const FAST_REQUEUE_MS = 2_000;
 const PROGRESS_REQUEUE_MS = 5_000;
@@ -58,6 +59,8 @@ export interface ReconcilerDeps {
   runSql: RunSql;
   /** How long a deletion waits for the StatefulSet and its pods (lifecycle/deletion.ts). */
   deletionWaitSeconds?: number;
+  /** The controller's pods, for the NetworkPolicies (render/network-policies.ts). */
+  operator?: OperatorPeer;
 }
 
 export class ClusterReconciler {

@@ -10,6 +10,11 @@ export const BUILT_IN_KINDS = {
   StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets' },
   Job: { apiVersion: 'batch/v1', kind: 'Job', path: '/apis/batch/v1/jobs' },
   CronJob: { apiVersion: 'batch/v1', kind: 'CronJob', path: '/apis/batch/v1/cronjobs' },
+  NetworkPolicy: {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    path: '/apis/networking.k8s.io/v1/networkpolicies',
+  },
 } as const;
 
 export type BuiltInKind = keyof typeof BUILT_IN_KINDS;

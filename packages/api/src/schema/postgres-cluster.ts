@@ -13,6 +13,7 @@ import {
 } from './k8s.js';
 import type { CustomObject } from './meta.js';
 import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
+import { NetworkPolicySchema } from './network-policy.js';
 import { RepositorySchema } from './repository.js';
 import { ClusterRestoreSchema, ClusterRestoreStatusSchema, InPlaceRestoreSchema } from './cluster-restore.js';
 
@@ -393,6 +394,7 @@ export const PostgresClusterSpecSchema = Type.Object(
         },
       ),
     ),
+    networkPolicy: Type.Optional(NetworkPolicySchema),
     deletionProtection: Type.Optional(
       Type.Boolean({
         description:

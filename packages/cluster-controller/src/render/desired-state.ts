@@ -8,6 +8,7 @@ import type { PostgresCluster } from '@pgop/api';
 import { renderPatroniConfigMap } from './config-map.js';
 import { renderDisruptionBudget } from './disruption-budget.js';
 import { renderInstanceAccess } from './instance-access.js';
+import { renderNetworkPolicies, type OperatorPeer } from './network-policies.js';
 import { patroniConfig } from '../patroni/config.js';
 import { renderRepositoryHost } from './repo-host.js';
 import { renderServices } from './services.js';
@@ -21,11 +22,15 @@ export function desiredChildren(
     archiving: boolean;
     /** A PVC repository's current server certificate: its host rolls when it changes. */
     repositoryServerCertificate?: string;
+    /** The controller's pods, let in to Patroni's API. */
+    operator?: OperatorPeer | undefined;
   },
 ): KubernetesObject[] {
-  const { archiving, repositoryServerCertificate, ...statefulSetInputs } = inputs;
+  const { archiving, repositoryServerCertificate, operator, ...statefulSetInputs } = inputs;
   const config = patroniConfig(cluster, archiving);
   return [
+    // First: no pod of the cluster runs a moment without its policy.
+    ...renderNetworkPolicies(cluster, operator),
     ...renderInstanceAccess(cluster),
     renderPatroniConfigMap(cluster, config),
     ...renderServices(cluster),
