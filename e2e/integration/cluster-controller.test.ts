@@ -85,6 +85,35 @@ describe('cluster controller (integration)', () => {
     ]);
   });
 
+  it('makes its NetworkPolicy, puts it back when deleted, and deletes it with spec.networkPolicy.enabled false', async () => {
+    const uid = k('get', 'pgc', 'alpha', '-o', 'jsonpath={.metadata.uid}');
+    const policy = () => kubectl(server, ['-n', NS, 'get', 'networkpolicy', 'alpha', '-o', 'json']);
+    const owned = () => {
+      const res = policy();
+      if (res.code !== 0) return undefined;
+      const p = JSON.parse(res.stdout) as {
+        metadata: { uid: string; ownerReferences?: { uid: string }[] };
+        spec: { ingress: { ports: { port: number }[] }[] };
+      };
+      return p.metadata.ownerReferences?.some((r) => r.uid === uid) ? p : undefined;
+    };
+    const first = await until('the NetworkPolicy', owned);
+    assert.deepEqual(
+      first.spec.ingress.map((rule) => rule.ports.map((p) => p.port)),
+      [[5432, 8008], [5432]],
+      'members to PostgreSQL and Patroni; the namespace to PostgreSQL',
+    );
+    k('delete', 'networkpolicy', 'alpha');
+    await until('the NetworkPolicy made again', () => {
+      const again = owned();
+      return again && again.metadata.uid !== first.metadata.uid ? true : undefined;
+    });
+    k('patch', 'pgc', 'alpha', '--type=merge', '-p', '{"spec":{"networkPolicy":{"enabled":false}}}');
+    await until('the NetworkPolicy deleted', () => (policy().code !== 0 ? true : undefined));
+    k('patch', 'pgc', 'alpha', '--type=json', '-p', '[{"op":"remove","path":"/spec/networkPolicy"}]');
+    await until('the NetworkPolicy back', owned);
+  });
+
   it('never rewrites the generated credentials', async () => {
     const before = k(
       'get',
@@ -384,6 +413,10 @@ describe('cluster controller (integration)', () => {
       );
       assert.ok(host.spec.template.spec.volumes.some((v) => v.name === 'repository'));
       assert.equal(k('get', 'service', 'vol-repo-host', '-o', 'jsonpath={.spec.ports[0].port}'), '8432');
+      assert.equal(
+        k('get', 'networkpolicy', 'vol-repo-host', '-o', 'jsonpath={.spec.ingress[0].ports[0].port}'),
+        '8432',
+      );
 
       const tls = json<{ data: Record<string, string> }>('secret', 'vol-pgbackrest-tls').data;
       const pem = (key: string) => Buffer.from(tls[key]!, 'base64').toString();
@@ -457,8 +490,8 @@ describe('cluster controller (integration)', () => {
       apply(cluster('vol', { replicas: 2 }));
       // `get deployment,service` fails as soon as either is gone: wait for each of them.
       const gone = (kind: string) => kubectl(server, ['-n', NS, 'get', kind, 'vol-repo-host']).code !== 0;
-      await until('the repository host Deployment and Service are removed', () =>
-        gone('deployment') && gone('service') ? true : undefined,
+      await until('the repository host Deployment, Service and NetworkPolicy are removed', () =>
+        gone('deployment') && gone('service') && gone('networkpolicy') ? true : undefined,
       );
       assert.match(k('get', 'pvc', 'vol-repository', '-o', 'name'), /vol-repository/, 'the backups went too');
     });

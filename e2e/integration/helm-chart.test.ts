@@ -149,6 +149,10 @@ describe('Helm chart', () => {
       ['create', 'jobs.batch', '-n', 'db'],
       ['delete', 'jobs.batch', '-n', 'db'],
       ['get', 'postgresbackups.postgres.example.com', '-n', 'db'],
+      // spec.networkPolicy, deleted when turned off
+      ['watch', 'networkpolicies.networking.k8s.io', '-A'],
+      ['patch', 'networkpolicies.networking.k8s.io', '-n', 'db'],
+      ['delete', 'networkpolicies.networking.k8s.io', '-n', 'db'],
     ])
       assert.equal(can('cluster-controller', ...check), 'yes', check.join(' '));
   });
@@ -285,6 +289,43 @@ describe('Helm chart', () => {
     kubectlOk(server, ['apply', '-f', '-'], cluster('allowed', 'registry.example.com/pg/postgres:17'));
     kubectlOk(server, ['apply', '-f', '-'], cluster('local', 'localhost/pgop/postgres:17'));
     kubectlOk(server, ['apply', '-f', '-'], cluster('catalog'));
+  });
+
+  it("lets in to the controllers only their metrics and health port, from metricsFrom when given, and tells the cluster controller its pods' labels", () => {
+    type Policy = { spec: { podSelector: unknown; ingress: { from?: unknown[]; ports: unknown[] }[] } };
+    const policyOf = (docs: ReturnType<typeof render>) =>
+      docs.find((d) => d.kind === 'NetworkPolicy') as unknown as Policy | undefined;
+    const open = policyOf(render());
+    assert.ok(open, 'a NetworkPolicy by default');
+    assert.deepEqual(open.spec.podSelector, {
+      matchLabels: { 'app.kubernetes.io/name': 'pgop', 'app.kubernetes.io/instance': 'pgop' },
+    });
+    assert.deepEqual(open.spec.ingress, [{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    const monitoring = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+    };
+    const res = helm(
+      'template',
+      'pgop',
+      CHART,
+      '--set-json',
+      `networkPolicy.metricsFrom=${JSON.stringify([monitoring])}`,
+    );
+    assert.equal(res.code, 0, res.stderr);
+    const narrowed = parseAllDocuments(res.stdout).map((d) => d.toJS() as { kind?: string } | null);
+    assert.deepEqual((narrowed.find((d) => d?.kind === 'NetworkPolicy') as unknown as Policy).spec.ingress, [
+      { ports: [{ protocol: 'TCP', port: 8080 }], from: [monitoring] },
+    ]);
+    assert.equal(policyOf(render('networkPolicy.enabled=false')), undefined);
+
+    const env = (
+      render().find((d) => d.metadata.name === 'pgop-cluster-controller' && d.kind === 'Deployment')!
+        .spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }
+    ).template.spec.containers[0]!.env;
+    assert.equal(
+      env.find((e) => e.name === 'PGOP_POD_SELECTOR')?.value,
+      'app.kubernetes.io/component=cluster-controller,app.kubernetes.io/instance=pgop,app.kubernetes.io/name=pgop',
+    );
   });
 
   it('renders no image policy when allowedImageRegistries is empty (the default)', () => {

@@ -51,6 +51,16 @@ export function fullCluster(name = 'full-cluster'): Record<string, unknown> {
       },
     },
     persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete', whenDeleted: 'Retain' },
+    networkPolicy: {
+      clients: [
+        { podSelector: { matchLabels: { app: 'billing' } } },
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'reporting' } },
+          podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['etl'] }] },
+        },
+        { ipBlock: { cidr: '192.168.10.0/24', except: ['192.168.10.128/25'] } },
+      ],
+    },
     highAvailability: { forceDeletePodsOnLostNodes: true, lostNodeConfirmationSeconds: 120 },
     scheduling: {
       nodeSelector: { 'example.com/disk': 'ssd' },

@@ -513,6 +513,42 @@ export const INVALID_CASES: InvalidCase[] = [
     ajv: true,
   },
   {
+    name: 'network policy client selecting nothing',
+    kind: C,
+    object: cluster('spec.networkPolicy', { clients: [{}] }),
+    field: 'spec.networkPolicy.clients[0]',
+    message: 'give podSelector, namespaceSelector or ipBlock',
+    ajv: false,
+  },
+  {
+    name: 'network policy client with ipBlock and a selector',
+    kind: C,
+    object: cluster('spec.networkPolicy', {
+      clients: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: { matchLabels: { app: 'x' } } }],
+    }),
+    field: 'spec.networkPolicy.clients[0].ipBlock',
+    message: 'ipBlock cannot be combined with podSelector or namespaceSelector',
+    ajv: false,
+  },
+  {
+    name: 'network policy ipBlock not a CIDR',
+    kind: C,
+    object: cluster('spec.networkPolicy', { clients: [{ ipBlock: { cidr: '10.0.0.300/8' } }] }),
+    field: 'spec.networkPolicy.clients[0].ipBlock.cidr',
+    message: 'must be a CIDR',
+    ajv: false,
+  },
+  {
+    name: 'network policy selector In without values',
+    kind: C,
+    object: cluster('spec.networkPolicy', {
+      clients: [{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }],
+    }),
+    field: 'spec.networkPolicy.clients[0].podSelector.matchExpressions[0].values',
+    message: 'values must be non-empty for In and NotIn',
+    ajv: false,
+  },
+  {
     name: 'PVC retention policy unknown',
     kind: C,
     object: cluster('spec.persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Purge' }),
