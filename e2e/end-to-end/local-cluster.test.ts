@@ -1,8 +1,8 @@
 /**
  * Smoke test of the local Kubernetes (npm run cluster:up): what the operator's end-to-end tests
  * rely on. Pods from our PostgreSQL image run under the `restricted` Pod Security Standard, get
- * IPs, resolve cluster names, reach the API server and each other through Services, keep their
- * volumes across restarts, and read and write the S3 bucket.
+ * IPs, resolve cluster names, reach the API server and each other through Services, are held to
+ * NetworkPolicies, keep their volumes across restarts, and read and write the S3 bucket.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -190,6 +190,56 @@ describe('local cluster', () => {
     assert.equal(clientNode, MAIN_NODE, 'a pod without the toleration stays off the drill node');
     // http.server logs each request's source address: the client pod's own IP.
     assert.match(ns.k('logs', 'web2'), new RegExp(`^${clientIp!.replaceAll('.', '\\.')} .*GET / `, 'm'));
+  });
+
+  it('enforces NetworkPolicy on both nodes: a pod the policy lets in connects, any other does not', async () => {
+    // web (node 1) and web2 (node 2) serve their tokens since the tests above.
+    const tokens = Object.fromEntries(
+      ['web', 'web2'].map((name) => [name, ns.k('exec', name, '--', 'cat', '/tmp/www/index.html').trim()]),
+    );
+    const client = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, labels },
+      spec: { containers: [scriptContainer('exec sleep infinity')], terminationGracePeriodSeconds: 0 },
+    });
+    ns.apply(client('let-in', { role: 'let-in' }), client('kept-out', { role: 'other' }));
+    for (const pod of ['let-in', 'kept-out']) await ns.waitForPhase(pod, ['Running'], 120);
+    const fetch = (from: string, service: string, retries = 0) =>
+      ns.try(
+        'exec',
+        from,
+        '--',
+        'curl',
+        '-fsS',
+        '-m',
+        '5',
+        ...(retries > 0 ? ['--retry', String(retries), '--retry-all-errors', '--retry-delay', '1'] : []),
+        `http://${service}.${ns.name}.svc.cluster.local/`,
+      );
+    ns.apply({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'web' },
+      spec: {
+        podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web', 'web2'] }] },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: { role: 'let-in' } } }], ports: [{ port: 8080 }] }],
+      },
+    });
+    try {
+      for (const service of ['web', 'web2']) {
+        // Retries: the enforcer learns a new pod's IP from the API server, a moment after it runs.
+        assert.equal(fetch('let-in', service, 10).stdout.trim(), tokens[service], `let-in → ${service}`);
+        const refused = fetch('kept-out', service);
+        assert.notEqual(refused.code, 0, `kept-out → ${service} must be refused`);
+        assert.match(refused.stderr, /timed out/, 'dropped, as a policy drops');
+      }
+    } finally {
+      ns.k('delete', 'networkpolicy', 'web');
+    }
+    // Without the policy the same pod connects: it was the policy that kept it out.
+    assert.equal(fetch('kept-out', 'web', 10).stdout.trim(), tokens.web);
   });
 
   it('keeps a StatefulSet pod’s volume across a pod restart', async () => {

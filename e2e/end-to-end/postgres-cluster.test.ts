@@ -14,6 +14,8 @@ import { X509Certificate } from 'node:crypto';
 import pg from 'pg';
 import {
   OPERATOR_NAMESPACE,
+  POSTGRES_IMAGE,
+  RESTRICTED_CONTAINER,
   TestNamespace,
   clusterStatus,
   condition,
@@ -292,6 +294,83 @@ describe('PostgresCluster', () => {
       fetch(`http://${primaryIp}:8008/patroni`, { signal: AbortSignal.timeout(5000) }),
       'no plain HTTP',
     );
+  });
+
+  it('lets in to PostgreSQL the pods spec.networkPolicy.clients selects (by default its namespace), no one else', async () => {
+    // An application in another namespace; pg_isready needs no credentials: 0 accepting, 2 no
+    // answer (a policy drops the packets).
+    const apps = new TestNamespace(ns.cluster, 'pgc-apps');
+    try {
+      apps.apply({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'app' },
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: POSTGRES_IMAGE,
+              imagePullPolicy: 'Never',
+              command: ['sleep', 'infinity'],
+              securityContext: RESTRICTED_CONTAINER,
+            },
+          ],
+          terminationGracePeriodSeconds: 0,
+        },
+      });
+      await apps.waitForPhase('app', ['Running'], 120);
+      const ready = () =>
+        apps.try('exec', 'app', '--', 'pg_isready', '-t', '5', '-h', `my-cluster-primary.${ns.name}.svc`)
+          .code;
+      const sameNamespace = () => trySql(ns, client, 'my-cluster-primary', 'SELECT 1');
+      const admitted = (check: () => boolean) =>
+        eventually('the policy applied', () => (check() ? true : undefined), 60);
+
+      // The default: the cluster's namespace only.
+      assert.equal(sameNamespace().code, 0);
+      assert.equal(ready(), 2, 'another namespace is kept out by default');
+
+      patchSpec('my-cluster', {
+        networkPolicy: {
+          clients: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': apps.name } } }],
+        },
+      });
+      // Retried: the enforcer reads policies (and a new pod's IP) from the API server.
+      await admitted(() => ready() === 0);
+      const refused = await eventually(
+        'the namespace kept out',
+        () => {
+          const res = sameNamespace();
+          return res.code !== 0 ? res : undefined;
+        },
+        60,
+      );
+      assert.match(refused.stderr, /timeout expired/, 'dropped, not refused by PostgreSQL');
+
+      // The members still replicate, and pgop still reaches Patroni (the switchovers of later
+      // tests run under the default policy).
+      assert.equal(
+        psqlInPod(
+          ns,
+          clusterStatus(ns, 'my-cluster').primaryPod!,
+          "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+        ),
+        '2',
+      );
+
+      ns.k(
+        'patch',
+        'pgc',
+        'my-cluster',
+        '--type=json',
+        '-p',
+        '[{"op":"remove","path":"/spec/networkPolicy"}]',
+      );
+      await admitted(() => sameNamespace().code === 0);
+      await admitted(() => ready() === 2);
+    } finally {
+      apps.delete();
+    }
   });
 
   it('renews its certificates and serves them without a restart while a client keeps working', async () => {

@@ -93,14 +93,30 @@ describe('cluster controller (integration)', () => {
       if (res.code !== 0) return undefined;
       const p = JSON.parse(res.stdout) as {
         metadata: { uid: string; ownerReferences?: { uid: string }[] };
-        spec: { ingress: { ports: { port: number }[] }[] };
+        spec: { ingress: { from?: unknown[]; ports: { port: number }[] }[] };
       };
       return p.metadata.ownerReferences?.some((r) => r.uid === uid) ? p : undefined;
     };
     const first = await until('the NetworkPolicy', owned);
+    // A rule without `from` lets everyone in: each must name its peers.
     assert.deepEqual(
-      first.spec.ingress.map((rule) => rule.ports.map((p) => p.port)),
-      [[5432, 8008], [5432]],
+      first.spec.ingress.map((rule) => ({ from: rule.from, ports: rule.ports.map((p) => p.port) })),
+      [
+        {
+          from: [
+            {
+              podSelector: {
+                matchLabels: {
+                  'app.kubernetes.io/component': 'database',
+                  'postgres.example.com/cluster': 'alpha',
+                },
+              },
+            },
+          ],
+          ports: [5432, 8008],
+        },
+        { from: [{ podSelector: {} }], ports: [5432] },
+      ],
       'members to PostgreSQL and Patroni; the namespace to PostgreSQL',
     );
     k('delete', 'networkpolicy', 'alpha');
@@ -414,8 +430,14 @@ describe('cluster controller (integration)', () => {
       assert.ok(host.spec.template.spec.volumes.some((v) => v.name === 'repository'));
       assert.equal(k('get', 'service', 'vol-repo-host', '-o', 'jsonpath={.spec.ports[0].port}'), '8432');
       assert.equal(
-        k('get', 'networkpolicy', 'vol-repo-host', '-o', 'jsonpath={.spec.ingress[0].ports[0].port}'),
-        '8432',
+        k(
+          'get',
+          'networkpolicy',
+          'vol-repo-host',
+          '-o',
+          'jsonpath={.spec.ingress[0].ports[0].port} {.spec.ingress[0].from[0].podSelector.matchLabels}',
+        ),
+        '8432 {"app.kubernetes.io/managed-by":"pgop","app.kubernetes.io/name":"postgresql"}',
       );
 
       const tls = json<{ data: Record<string, string> }>('secret', 'vol-pgbackrest-tls').data;

@@ -8,6 +8,7 @@ import {
   ApiException,
   CustomObjectsApi,
   KubernetesObjectApi,
+  loadYaml,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
@@ -33,10 +34,15 @@ export class ObjectClient {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
-  /** Server-side apply of the full intent for obj. */
+  /**
+   * Server-side apply of the full intent for obj, written as the API takes it (the renders and
+   * their golden files spell it so). The client library sends its own model of a built-in kind,
+   * which names a few fields differently (NetworkPolicy's `from` is `_from`) and drops any field
+   * it does not know: read obj into that model first (loadYaml does, and JSON is YAML).
+   */
   async apply<T extends KubernetesObject>(obj: T): Promise<T> {
     return this.objects.patch(
-      obj,
+      loadYaml<T>(JSON.stringify(obj)),
       undefined,
       undefined,
       this.fieldManager,
