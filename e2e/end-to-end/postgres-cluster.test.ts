@@ -283,6 +283,27 @@ describe('PostgresCluster', () => {
       "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl AND s.client_dn = '/CN=replicator'",
     );
     assert.equal(replication, '2', 'both replicas stream over TLS, authenticated by their certificate');
+    const asReplicator = ns.try(
+      'exec',
+      client,
+      '--',
+      'env',
+      `PGPASSWORD=${secretValue(ns, 'my-cluster-replication', 'password')}`,
+      'psql',
+      '-h',
+      'my-cluster-primary',
+      '-U',
+      'replicator',
+      '-d',
+      'app',
+      '-XAtc',
+      'SELECT 1',
+    );
+    assert.match(
+      asReplicator.stderr,
+      /pg_hba.conf rejects connection .* user "replicator"/,
+      'the replication role replicates, and logs in nowhere else',
+    );
 
     const ca = secretValue(ns, 'my-cluster-app', 'ca.crt');
     const read = await patroniApi(primaryIp, 'GET', '/patroni', { ca });
@@ -557,6 +578,124 @@ describe('PostgresCluster', () => {
       'no container restarted',
     );
     assert.equal(sql(ns, certsClient, `certs-replica.${ns.name}.svc`, 'SELECT pg_is_in_recovery()'), 't');
+  });
+
+  it('serves the certificate a real cert-manager issues from a Certificate, and its reissue, without a restart', async () => {
+    // cert-manager's way to a private CA: a self-signed root, and an Issuer signing with it.
+    const issuerRef = (name: string) => ({ name, kind: 'Issuer', group: 'cert-manager.io' });
+    const certificate = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name },
+      spec: {
+        secretName: name,
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        ...spec,
+      },
+    });
+    const issuer = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      metadata: { name },
+      spec,
+    });
+    const dnsNames = [
+      `certs-primary.${ns.name}.svc`,
+      `certs-replica.${ns.name}.svc`,
+      `*.certs-pods.${ns.name}.svc`,
+    ];
+    ns.apply(
+      issuer('self-signed', { selfSigned: {} }),
+      certificate('certs-root', {
+        isCA: true,
+        commonName: 'certs root CA',
+        issuerRef: issuerRef('self-signed'),
+      }),
+      issuer('certs-root', { ca: { secretName: 'certs-root' } }),
+      certificate('certs-cm', { dnsNames, usages: ['server auth'], issuerRef: issuerRef('certs-root') }),
+    );
+    const issued = () => {
+      const res = ns.try('get', 'secret', 'certs-cm', '-o', 'json');
+      if (res.code !== 0) return undefined;
+      const data = (JSON.parse(res.stdout) as { data?: Record<string, string> }).data ?? {};
+      if (!data['tls.crt'] || !data['ca.crt']) return undefined;
+      return {
+        serial: new X509Certificate(Buffer.from(data['tls.crt'], 'base64')).serialNumber,
+        ca: Buffer.from(data['ca.crt'], 'base64').toString(),
+      };
+    };
+    const first = await eventually('cert-manager issued certs-cm', issued, 120);
+    assert.equal(
+      ns.k(
+        'get',
+        'certificate',
+        'certs-cm',
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      ),
+      'True',
+    );
+
+    patchSpec('certs', { tls: { serverCertificateSecret: 'certs-cm' } });
+    const pods = () => instancePods(ns, 'certs');
+    const servedBy = async (serial: string, ca: string) => {
+      for (const pod of pods())
+        if ((await servedCertificateSerial(pod.ip!, `${pod.name}.certs-pods.${ns.name}.svc`, ca)) !== serial)
+          return undefined;
+      return true;
+    };
+    await eventually(
+      'every instance serves the certificate cert-manager issued',
+      () => servedBy(first.serial, first.ca),
+      240,
+    );
+    await eventually("applications get cert-manager's CA", () =>
+      secretValue(ns, 'certs-app', 'ca.crt') === first.ca ? true : undefined,
+    );
+
+    // A changed Certificate is issued again (with a new key): served without a restart.
+    const restartsBefore = pods().map((p) => p.restarts);
+    ns.apply(
+      certificate('certs-cm', {
+        dnsNames: [...dnsNames, `certs.${ns.name}.svc`],
+        usages: ['server auth'],
+        issuerRef: issuerRef('certs-root'),
+      }),
+    );
+    const reissued = await eventually(
+      'cert-manager issued certs-cm again',
+      () => {
+        const now = issued();
+        return now && now.serial !== first.serial ? now : undefined;
+      },
+      120,
+    );
+    await eventually(
+      'every instance serves the reissued certificate',
+      () => servedBy(reissued.serial, reissued.ca),
+      240,
+    );
+    assert.deepEqual(
+      pods().map((p) => p.restarts),
+      restartsBefore,
+      'no container restarted',
+    );
+    // The client's CA file comes from Secret certs-app through a volume, which the kubelet
+    // refreshes within about a minute of the Secret.
+    const certsClient = await startSqlClient(ns, 'certs');
+    await eventually(
+      "verify-full with cert-manager's CA",
+      () => {
+        const res = trySql(
+          ns,
+          certsClient,
+          `certs-primary.${ns.name}.svc`,
+          'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+        );
+        return res.code === 0 && res.stdout.trim() === 't' ? true : undefined;
+      },
+      120,
+    );
     ns.k('delete', 'pgc', 'certs', '--wait=false');
   });
 

@@ -20,6 +20,7 @@ import { clusterEventTarget, childNames } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
 import { decideRepositoryCertificates, issueRepositoryCertificates } from '../pgbackrest/certificates.js';
 import { CA_KEY } from '../tls/certificates.js';
+import { saveCertificates } from '../tls/runner.js';
 import { TLS_FILES } from '../pgbackrest/config.js';
 import { repositoryHostNames } from '../pgbackrest/repository.js';
 import { renderRepositoryTlsSecret } from '../render/repo-host.js';
@@ -71,25 +72,11 @@ export class BackupRunner {
       repositoryHostNames(o.name, o.namespace),
       ca,
     );
-    const rendered = renderRepositoryTlsSecret(o.cluster, certificates);
-    if (!secret) {
-      if ((await this.deps.client.createIfAbsent(rendered)) === 'created')
-        this.deps.logger.info('issued the repository TLS certificates', { key: o.key, name });
-      return;
-    }
-    await this.deps.client.mergePatch(
-      { apiVersion: 'v1', kind: 'Secret', name, namespace: o.namespace },
-      // Against the version decided on (see tls/runner.ts).
-      { metadata: { resourceVersion: secret.metadata?.resourceVersion }, stringData: rendered.stringData },
-    );
-    this.deps.logger.info('renewed the repository TLS certificates', { key: o.key, name });
-    await this.deps.events.record(
-      clusterEventTarget(o.cluster),
-      'Normal',
-      'CertificatesRenewed',
-      'Reconcile',
-      `the repository TLS certificates in Secret ${name} were ${step.reason}; the repository host restarts onto them`,
-    );
+    await saveCertificates(this.deps, o, secret, renderRepositoryTlsSecret(o.cluster, certificates), {
+      what: 'repository TLS certificates',
+      reason: step.reason,
+      afterwards: 'the repository host restarts onto them',
+    });
   }
 
   /** The repository host's current server certificate, so its pods roll when it is renewed. */

@@ -17,7 +17,7 @@ import type { Counter } from 'prom-client';
 import type { Logger } from 'winston';
 import { childNames, clusterEventTarget } from '../naming.js';
 import { nodeReady, type ClusterObservation } from '../observe.js';
-import { patroniAccess, type PatroniClient } from '../patroni/client.js';
+import { clusterCertificateAuthority, type PatroniClient } from '../patroni/client.js';
 import { dynamicConfiguration } from '../patroni/config.js';
 import { dynamicConfigPatch } from '../patroni/dynamic-config.js';
 import { isPodReady } from '../patroni/member.js';
@@ -68,7 +68,7 @@ export class HaRunner {
     this.deps.logger.info('updating Patroni configuration', { key: o.key, patch });
     await this.deps.patroni.patchConfig(
       leaderPod.status.podIP,
-      patroniAccess(cluster, this.deps.secrets),
+      clusterCertificateAuthority(cluster, this.deps.secrets),
       patch,
     );
     await this.events(o)(
@@ -97,7 +97,7 @@ export class HaRunner {
     try {
       const answer = await this.deps.patroni.switchover(
         ip,
-        patroniAccess(o.cluster, this.deps.secrets),
+        clusterCertificateAuthority(o.cluster, this.deps.secrets),
         record.from,
         record.to,
       );

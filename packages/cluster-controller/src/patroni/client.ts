@@ -1,7 +1,8 @@
 /**
  * Patroni's REST API on an instance pod, for the actions only Patroni may take. pgop never
  * promotes anyone itself: it asks the current leader for a switchover, and Patroni does it
- * (or refuses, e.g. when the candidate is not healthy).
+ * (or refuses, e.g. when the candidate is not healthy). Each call takes the cluster's CA, which
+ * verifies the instance and signs pgop's client certificate (Patroni's only credential for it).
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
@@ -12,14 +13,6 @@ import { PATRONI_PORT } from '../instance-paths.js';
 import { childNames } from '../naming.js';
 import { issueLeaf, type KeyAndCertificate } from '../tls/certificates.js';
 import { keptCertificateAuthority } from '../tls/cluster-certificates.js';
-
-/**
- * What pgop needs to change something through a cluster's Patroni API: the cluster's CA, which
- * verifies the instance and signs pgop's client certificate (Patroni's only credential for it).
- */
-export interface PatroniAccess {
-  ca?: KeyAndCertificate;
-}
 
 export class PatroniError extends Error {}
 
@@ -40,13 +33,18 @@ export class PatroniClient {
   ) {}
 
   /** Planned switchover from leader to candidate; resolves when Patroni reports it done. */
-  async switchover(podIp: string, access: PatroniAccess, leader: string, candidate: string): Promise<string> {
-    return this.request(podIp, access, 'POST', '/switchover', { leader, candidate });
+  async switchover(
+    podIp: string,
+    ca: KeyAndCertificate | undefined,
+    leader: string,
+    candidate: string,
+  ): Promise<string> {
+    return this.request(podIp, ca, 'POST', '/switchover', { leader, candidate });
   }
 
   /** Merges patch into Patroni's dynamic configuration (null removes a key). */
-  async patchConfig(podIp: string, access: PatroniAccess, patch: unknown): Promise<string> {
-    return this.request(podIp, access, 'PATCH', '/config', patch);
+  async patchConfig(podIp: string, ca: KeyAndCertificate | undefined, patch: unknown): Promise<string> {
+    return this.request(podIp, ca, 'PATCH', '/config', patch);
   }
 
   /**
@@ -55,14 +53,14 @@ export class PatroniClient {
    */
   private async request(
     podIp: string,
-    access: PatroniAccess,
+    ca: KeyAndCertificate | undefined,
     method: string,
     path: string,
     body: unknown,
   ): Promise<string> {
     assertMayWrite(`Patroni ${method} ${path}`);
-    if (!access.ca) throw new PatroniError(`Patroni ${method} ${path}: the cluster's CA is not issued yet`);
-    const client = await this.clientCertificate(access.ca);
+    if (!ca) throw new PatroniError(`Patroni ${method} ${path}: the cluster's CA is not issued yet`);
+    const client = await this.clientCertificate(ca);
     const payload = JSON.stringify(body);
     const response = await new Promise<Response>((resolve, reject) => {
       const req = httpsRequest(
@@ -71,7 +69,7 @@ export class PatroniClient {
           port: this.port,
           method,
           path,
-          ca: access.ca!.certificate,
+          ca: ca.certificate,
           cert: client.certificate,
           key: client.key,
           checkServerIdentity: () => undefined,
@@ -115,8 +113,11 @@ export class PatroniClient {
   }
 }
 
-/** The cluster's CA, from its TLS Secret. */
-export function patroniAccess(cluster: Stored<PostgresCluster>, secrets: Informer<V1Secret>): PatroniAccess {
+/** The cluster's CA, from its TLS Secret, for the calls above. */
+export function clusterCertificateAuthority(
+  cluster: Stored<PostgresCluster>,
+  secrets: Informer<V1Secret>,
+): KeyAndCertificate | undefined {
   const tls = secrets.get(childNames(cluster.metadata.name).tlsSecret, cluster.metadata.namespace);
-  return { ca: keptCertificateAuthority(secretData(tls)) };
+  return keptCertificateAuthority(secretData(tls));
 }

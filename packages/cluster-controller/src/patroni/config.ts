@@ -91,7 +91,8 @@ const LOCAL_IDENT_MAP = 'local';
  * which needs no password that way. Over the network only TLS is accepted (`hostssl`; a
  * plaintext connection matches no line and is refused): Patroni's replication and rewind roles
  * by the client certificates the cluster's CA issued them (`cert` verifies one and takes the role
- * from its CN), everyone else by SCRAM password. The superuser may not log in over the network unless
+ * from its CN), everyone else by SCRAM password. The replication role replicates and does nothing
+ * else: its password (which Patroni sets) logs it in nowhere. The superuser may not log in over the network unless
  * spec.superuserAccess says so. Patroni rewinds as its own role (access/roles.ts), and
  * applications use the application role.
  */
@@ -99,6 +100,7 @@ function pgHba(cluster: PostgresCluster): string[] {
   return [
     `local all all peer map=${LOCAL_IDENT_MAP}`,
     `hostssl replication ${REPLICATION_USER} all cert`,
+    `hostssl all ${REPLICATION_USER} all reject`,
     `hostssl all ${REWIND_USER} all cert`,
     ...(cluster.spec.superuserAccess ? [] : [`hostssl all ${SUPERUSER} all reject`]),
     'hostssl all all all scram-sha-256',

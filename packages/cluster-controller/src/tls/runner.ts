@@ -67,42 +67,18 @@ export class CertificateRunner {
       );
       const rendered = renderClusterTlsSecret(o.cluster, clusterTlsData(certificates, serverCa));
       ca = certificates.ca.certificate;
-      if (!secret) {
-        if ((await this.deps.client.createIfAbsent(rendered)) !== 'created') return {};
-        this.deps.logger.info('issued the TLS certificates', { key: o.key, name: names.tlsSecret });
-      } else {
-        await this.patch(secret, rendered.stringData!);
-        this.deps.logger.info('renewed the TLS certificates', { key: o.key, name: names.tlsSecret });
-        await this.deps.events.record(
-          clusterEventTarget(o.cluster),
-          'Normal',
-          'CertificatesRenewed',
-          'Reconcile',
-          `the TLS certificates in Secret ${names.tlsSecret} were ${step.reason}; the instances reload them without a restart`,
-        );
-      }
+      const saved = await saveCertificates(this.deps, o, secret, rendered, {
+        what: 'TLS certificates',
+        reason: step.reason,
+        afterwards: 'the instances reload them without a restart',
+      });
+      if (!saved) return {};
     } else if (secret && ca) {
       const trusted = trustedCertificateAuthorities(ca, serverCa);
       if (data![CLUSTER_TLS_KEYS.trustedCa] !== trusted)
-        await this.patch(secret, { [CLUSTER_TLS_KEYS.trustedCa]: trusted });
+        await patchAgainstVersion(this.deps.client, secret, { [CLUSTER_TLS_KEYS.trustedCa]: trusted });
     }
     return { clientCa: serverCa ?? ca };
-  }
-
-  /**
-   * Against the version decided on: a reconcile reading a cache that lags behind an earlier
-   * change gets a conflict (and looks again), instead of renewing twice.
-   */
-  private async patch(secret: V1Secret, stringData: Record<string, string>): Promise<void> {
-    await this.deps.client.mergePatch(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        name: secret.metadata!.name!,
-        namespace: secret.metadata!.namespace!,
-      },
-      { metadata: { resourceVersion: secret.metadata?.resourceVersion }, stringData },
-    );
   }
 
   /**
@@ -143,4 +119,54 @@ export class CertificateRunner {
       );
     }
   }
+}
+
+/**
+ * Writes newly issued certificates: creates their Secret, or renews it in place (with a
+ * CertificatesRenewed event). False when another writer created the Secret first (the next
+ * reconcile reads theirs). Shared by the cluster's and the repository's certificates.
+ */
+export async function saveCertificates(
+  deps: Pick<CertificateRunnerDeps, 'client' | 'events' | 'logger'>,
+  o: ClusterObservation,
+  existing: V1Secret | undefined,
+  rendered: V1Secret,
+  about: { what: string; reason: string; afterwards: string },
+): Promise<boolean> {
+  const name = rendered.metadata!.name!;
+  if (!existing) {
+    if ((await deps.client.createIfAbsent(rendered)) !== 'created') return false;
+    deps.logger.info(`issued the ${about.what}`, { key: o.key, name });
+    return true;
+  }
+  await patchAgainstVersion(deps.client, existing, rendered.stringData!);
+  deps.logger.info(`renewed the ${about.what}`, { key: o.key, name });
+  await deps.events.record(
+    clusterEventTarget(o.cluster),
+    'Normal',
+    'CertificatesRenewed',
+    'Reconcile',
+    `the ${about.what} in Secret ${name} were ${about.reason}; ${about.afterwards}`,
+  );
+  return true;
+}
+
+/**
+ * Against the version decided on: a reconcile reading a cache that lags behind an earlier
+ * change gets a conflict (and looks again), instead of renewing twice.
+ */
+async function patchAgainstVersion(
+  client: ObjectClient,
+  secret: V1Secret,
+  stringData: Record<string, string>,
+): Promise<void> {
+  await client.mergePatch(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: secret.metadata!.name!,
+      namespace: secret.metadata!.namespace!,
+    },
+    { metadata: { resourceVersion: secret.metadata?.resourceVersion }, stringData },
+  );
 }

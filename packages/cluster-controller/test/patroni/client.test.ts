@@ -70,7 +70,7 @@ describe('Patroni REST API client', () => {
     const server = await standIn(cert, ca, seen);
     servers.push(server);
     const client = new PatroniClient(5000, port(server));
-    const answer = await client.switchover('127.0.0.1', { ca }, 'a-0', 'a-1');
+    const answer = await client.switchover('127.0.0.1', ca, 'a-0', 'a-1');
     assert.equal(answer, 'switched over');
     assert.equal(seen.method, 'POST');
     assert.equal(seen.url, '/switchover');
@@ -84,14 +84,14 @@ describe('Patroni REST API client', () => {
     const server = await standIn(impostor, otherCa, seen);
     servers.push(server);
     const client = new PatroniClient(5000, port(server));
-    await assert.rejects(client.patchConfig('127.0.0.1', { ca }, {}));
+    await assert.rejects(client.patchConfig('127.0.0.1', ca, {}));
     assert.equal(seen.method, undefined, 'no request reached it');
   });
 
   it('does not call at all before the cluster has its CA', async () => {
     const client = new PatroniClient(5000, 1);
     await assert.rejects(
-      client.patchConfig('127.0.0.1', {}, {}),
+      client.patchConfig('127.0.0.1', undefined, {}),
       (err: Error) => err instanceof PatroniError && /CA is not issued yet/.test(err.message),
     );
   });
@@ -107,8 +107,8 @@ describe('Patroni REST API client', () => {
       const peer = socket.getPeerX509Certificate?.();
       if (peer) certificates.add((peer as X509Certificate).serialNumber);
     });
-    await client.patchConfig('127.0.0.1', { ca }, {});
-    await client.patchConfig('127.0.0.1', { ca }, {});
+    await client.patchConfig('127.0.0.1', ca, {});
+    await client.patchConfig('127.0.0.1', ca, {});
     assert.equal(certificates.size, 1);
   });
 });

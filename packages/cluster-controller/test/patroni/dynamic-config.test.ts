@@ -61,7 +61,7 @@ describe('client authentication', () => {
     const closed = hba();
     const reject = closed.indexOf('hostssl all postgres all reject');
     assert.ok(reject >= 0 && reject < closed.indexOf('hostssl all all all scram-sha-256'), closed.join('\n'));
-    assert.ok(!hba({ superuserAccess: true }).some((l) => l.includes('reject')));
+    assert.ok(!hba({ superuserAccess: true }).some((l) => l.includes('postgres all reject')));
   });
 
   it('takes nothing over the network without TLS, and replication only by its client certificate', () => {
@@ -76,6 +76,9 @@ describe('client authentication', () => {
         lines.filter((l) => l.includes('replication')),
         ['hostssl replication replicator all cert'],
       );
+      // Its password (Patroni sets one) must not open an ordinary database either.
+      const reject = lines.indexOf('hostssl all replicator all reject');
+      assert.ok(reject >= 0 && reject < lines.indexOf('hostssl all all all scram-sha-256'), lines.join('\n'));
     }
     const parameters = dynamicConfiguration(cluster(), false).postgresql.parameters;
     assert.equal(parameters.ssl, 'on');
