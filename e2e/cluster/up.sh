@@ -17,7 +17,7 @@ started=$(date +%s)
 bash "$CLUSTER_SCRIPTS/install-packages.sh"
 bash "$REPO_ROOT/e2e/scripts/build-kube-binaries.sh" \
   etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
-bash "$REPO_ROOT/e2e/scripts/build-go-tools.sh" coredns minio local-path-provisioner helm kube-network-policies
+bash "$REPO_ROOT/e2e/scripts/build-go-tools.sh" coredns minio local-path-provisioner helm kube-network-policies cert-manager
 
 NODE_IP=$(node_ip)
 [ -n "$NODE_IP" ] || die "no IPv4 default route: the API server needs a non-loopback address to advertise"
@@ -33,6 +33,7 @@ MINIO_IMAGE="localhost/pgop-test/minio:${MINIO_VERSION##*-}"
 LOCAL_PATH_PROVISIONER_IMAGE="localhost/pgop-test/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION"
 NETWORK_POLICIES_IMAGE="localhost/pgop-test/kube-network-policies:v$KUBE_NETWORK_POLICIES_VERSION"
 NETWORK_POLICIES_QUEUE=100
+CERT_MANAGER_IMAGE="localhost/pgop-test/cert-manager:v$CERT_MANAGER_VERSION"
 HELPER_IMAGE="docker.io/library/debian:trixie"
 # shellcheck disable=SC2206
 PRODUCT_IMAGES=($(bash "$REPO_ROOT/images/build.sh" --list))
@@ -42,6 +43,7 @@ build_static_binary_image "$COREDNS_IMAGE" "$TOOLS_BIN_DIR/coredns"
 build_static_binary_image "$MINIO_IMAGE" "$TOOLS_BIN_DIR/minio"
 build_static_binary_image "$LOCAL_PATH_PROVISIONER_IMAGE" "$TOOLS_BIN_DIR/local-path-provisioner"
 build_static_binary_image "$NETWORK_POLICIES_IMAGE" "$TOOLS_BIN_DIR/kube-network-policies"
+build_static_binary_image "$CERT_MANAGER_IMAGE" "$TOOLS_BIN_DIR/cert-manager"
 bash "$REPO_ROOT/images/build.sh"
 
 make_pki
@@ -56,7 +58,7 @@ start_scheduler
 select_node 1
 start_containerd
 for image in "$PAUSE_IMAGE" "$COREDNS_IMAGE" "$MINIO_IMAGE" "$LOCAL_PATH_PROVISIONER_IMAGE" "$HELPER_IMAGE" \
-  "$NETWORK_POLICIES_IMAGE" "${PRODUCT_IMAGES[@]}"; do
+  "$NETWORK_POLICIES_IMAGE" "$CERT_MANAGER_IMAGE" "${PRODUCT_IMAGES[@]}"; do
   load_image "$image"
 done
 start_kubelet

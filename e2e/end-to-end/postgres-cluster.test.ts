@@ -638,10 +638,13 @@ describe('PostgresCluster', () => {
 
     patchSpec('certs', { tls: { serverCertificateSecret: 'certs-cm' } });
     const pods = () => instancePods(ns, 'certs');
+    // Until an instance reloads, it serves the previous certificate, which this CA does not verify.
     const servedBy = async (serial: string, ca: string) => {
-      for (const pod of pods())
-        if ((await servedCertificateSerial(pod.ip!, `${pod.name}.certs-pods.${ns.name}.svc`, ca)) !== serial)
-          return undefined;
+      for (const pod of pods()) {
+        const name = `${pod.name}.certs-pods.${ns.name}.svc`;
+        const served = await servedCertificateSerial(pod.ip!, name, ca).catch(() => undefined);
+        if (served !== serial) return undefined;
+      }
       return true;
     };
     await eventually(

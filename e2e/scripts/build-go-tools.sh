@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned CoreDNS, Helm, MinIO, local-path-provisioner and kube-network-policies from the Go
-# module proxy into the cache (see versions.sh).
-# Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner] [kube-network-policies]
+# module proxy into the cache (see versions.sh), and cert-manager's controller from its packages
+# (e2e/tools/cert-manager says why).
+# Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner] [kube-network-policies] [cert-manager]
 # Already-built tools are skipped. The binary name carries the version, so bumping a
 # version in versions.sh rebuilds.
 set -euo pipefail
@@ -9,7 +10,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/versions.sh"
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(coredns helm minio local-path-provisioner kube-network-policies)
+[ ${#wanted[@]} -gt 0 ] || wanted=(coredns helm minio local-path-provisioner kube-network-policies cert-manager)
 command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 export GOTOOLCHAIN=local CGO_ENABLED=0
 mkdir -p "$TOOLS_BIN_DIR"
@@ -29,6 +30,22 @@ install_tool() { # name package version
   ln -sfn "$name-$version" "$TOOLS_BIN_DIR/$name"
 }
 
+# A program of this repository (e2e/tools/<name>, its dependencies pinned by its go.sum): the
+# binary's name carries a hash of its sources, so a change rebuilds it.
+build_local_tool() { # name
+  local name="$1" dir="$here/../tools/$1" hash target
+  hash=$(cat "$dir"/*.go "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-12)
+  target="$TOOLS_BIN_DIR/$name-$hash"
+  if [ ! -x "$target" ]; then
+    local start
+    start=$(date +%s)
+    echo "building $name ($hash) into $TOOLS_BIN_DIR ..." >&2
+    (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$target.tmp" . && mv "$target.tmp" "$target")
+    echo "built $name in $(($(date +%s) - start)) s" >&2
+  fi
+  ln -sfn "$name-$hash" "$TOOLS_BIN_DIR/$name"
+}
+
 mkdir -p "$PGOP_CACHE_DIR/build"
 for t in "${wanted[@]}"; do
   case "$t" in
@@ -39,6 +56,7 @@ for t in "${wanted[@]}"; do
       install_tool local-path-provisioner github.com/rancher/local-path-provisioner "v$LOCAL_PATH_PROVISIONER_VERSION" ;;
     kube-network-policies) # its main package is cmd/, so go install names the binary "cmd"
       install_tool kube-network-policies sigs.k8s.io/kube-network-policies/cmd "v$KUBE_NETWORK_POLICIES_VERSION" ;;
-    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner, kube-network-policies)" >&2; exit 2 ;;
+    cert-manager) build_local_tool cert-manager ;;
+    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner, kube-network-policies, cert-manager)" >&2; exit 2 ;;
   esac
 done

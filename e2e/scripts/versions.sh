@@ -14,6 +14,8 @@ MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 LOCAL_PATH_PROVISIONER_VERSION="0.0.30"
 # NetworkPolicy enforcement: the bridge CNI enforces nothing (docs/development.md, "NetworkPolicy").
 KUBE_NETWORK_POLICIES_VERSION="0.8.0"
+# cert-manager: its controllers (e2e/tools/cert-manager pins the module in go.mod) and CRDs.
+CERT_MANAGER_VERSION="1.18.2"
 TOOLS_BIN_DIR="$PGOP_CACHE_DIR/tools/bin"
 # The Debian archive for the base images (debootstrap): the one this machine's own apt uses, so
 # the scripts follow whatever mirror a machine is set up with; DEBIAN_MIRROR overrides it. The

@@ -9,13 +9,13 @@ S3_HOST="minio.$S3_NAMESPACE.svc.$CLUSTER_DOMAIN"
 apply_stdin() { kubectl_admin apply --server-side --field-manager pgop-cluster-up -f - >/dev/null; }
 
 apply_manifest() { # file (placeholders ${NAME} are replaced from the environment)
-  envsubst '${CLUSTER_DOMAIN} ${DNS_SERVICE_IP} ${COREDNS_IMAGE} ${LOCAL_PATH_PROVISIONER_IMAGE} ${HELPER_IMAGE} ${VOLUMES_DIR} ${MINIO_IMAGE} ${NETWORK_POLICIES_IMAGE} ${NETWORK_POLICIES_QUEUE}' \
+  envsubst '${CLUSTER_DOMAIN} ${DNS_SERVICE_IP} ${COREDNS_IMAGE} ${LOCAL_PATH_PROVISIONER_IMAGE} ${HELPER_IMAGE} ${VOLUMES_DIR} ${MINIO_IMAGE} ${NETWORK_POLICIES_IMAGE} ${NETWORK_POLICIES_QUEUE} ${CERT_MANAGER_IMAGE}' \
     <"$1" | apply_stdin
 }
 
 install_addons() {
   export CLUSTER_DOMAIN DNS_SERVICE_IP COREDNS_IMAGE LOCAL_PATH_PROVISIONER_IMAGE HELPER_IMAGE MINIO_IMAGE \
-    NETWORK_POLICIES_IMAGE NETWORK_POLICIES_QUEUE
+    NETWORK_POLICIES_IMAGE NETWORK_POLICIES_QUEUE CERT_MANAGER_IMAGE
   export VOLUMES_DIR="$CLUSTER_DIR/volumes"
   mkdir -p "$VOLUMES_DIR"
   apply_manifest "$CLUSTER_SCRIPTS/manifests/network-policies.yaml"
@@ -23,6 +23,21 @@ install_addons() {
   apply_manifest "$CLUSTER_SCRIPTS/manifests/local-path-storage.yaml"
   apply_manifest "$CLUSTER_SCRIPTS/manifests/s3.yaml"
   s3_secrets
+  cert_manager_crds | apply_stdin
+  apply_manifest "$CLUSTER_SCRIPTS/manifests/cert-manager.yaml"
+}
+
+# cert-manager's CRDs, from the module its controller is built from. They are written as Helm
+# templates (deploy/crds); only their labels are template expressions.
+cert_manager_crds() {
+  local dir
+  dir="$(go env GOMODCACHE)/github.com/cert-manager/cert-manager@v$CERT_MANAGER_VERSION/deploy/crds"
+  [ -d "$dir" ] || (cd "$REPO_ROOT/e2e/tools/cert-manager" && go mod download github.com/cert-manager/cert-manager)
+  local crd
+  for crd in "$dir"/crd-*.yaml; do
+    sed -e "s/'{{ template \"cert-manager.name\" . }}'/cert-manager/" -e "s/'{{ .Release.Name }}'/cert-manager/" "$crd"
+    echo ---
+  done
 }
 
 # Credentials are random, made once, and kept in a root-only file and in Secrets.
@@ -86,5 +101,6 @@ wait_for_addons() {
   wait_for "local-path-provisioner" 180 "" \
     kubectl_admin -n local-path-storage rollout status deployment/local-path-provisioner --timeout 5s
   wait_for "MinIO" 240 "" kubectl_admin -n "$S3_NAMESPACE" rollout status deployment/minio --timeout 5s
+  wait_for "cert-manager" 180 "" kubectl_admin -n cert-manager rollout status deployment/cert-manager --timeout 5s
   wait_for "bucket $S3_BUCKET" 60 "" create_bucket
 }

@@ -86,9 +86,9 @@ const LOCAL_IDENT_MAP = 'local';
 
 /**
  * Client authentication. Local socket connections map the OS user to database users through
- * pg_ident (the container runs as postgres): to the superuser (Patroni connects so), and to the
- * read-only role a restore verification runs its query as (backup-controller job/verify.ts),
- * which needs no password that way. Over the network only TLS is accepted (`hostssl`; a
+ * pg_ident (the container runs as postgres): to the superuser (Patroni connects so), to the
+ * replication role (Patroni's own replication connection), and to the read-only role a restore
+ * verification runs its query as (backup-controller job/verify.ts), which needs no password that way. Over the network only TLS is accepted (`hostssl`; a
  * plaintext connection matches no line and is refused): Patroni's replication and rewind roles
  * by the client certificates the cluster's CA issued them (`cert` verifies one and takes the role
  * from its CN), everyone else by SCRAM password. The replication role replicates and does nothing
@@ -99,6 +99,7 @@ const LOCAL_IDENT_MAP = 'local';
 function pgHba(cluster: PostgresCluster): string[] {
   return [
     `local all all peer map=${LOCAL_IDENT_MAP}`,
+    `local replication ${REPLICATION_USER} peer map=${LOCAL_IDENT_MAP}`,
     `hostssl replication ${REPLICATION_USER} all cert`,
     `hostssl all ${REPLICATION_USER} all reject`,
     `hostssl all ${REWIND_USER} all cert`,
@@ -106,7 +107,11 @@ function pgHba(cluster: PostgresCluster): string[] {
     'hostssl all all all scram-sha-256',
   ];
 }
-const PG_IDENT = [`${LOCAL_IDENT_MAP} postgres ${SUPERUSER}`, `${LOCAL_IDENT_MAP} postgres ${VERIFY_ROLE}`];
+const PG_IDENT = [
+  `${LOCAL_IDENT_MAP} postgres ${SUPERUSER}`,
+  `${LOCAL_IDENT_MAP} postgres ${VERIFY_ROLE}`,
+  `${LOCAL_IDENT_MAP} postgres ${REPLICATION_USER}`,
+];
 
 /** Patroni's synchronous replication settings for spec.replication. */
 function replicationSettings(cluster: PostgresCluster) {
@@ -206,6 +211,10 @@ export function patroniConfig(cluster: PostgresCluster, archiving: boolean) {
       pgpass: '/tmp/pgpass',
       // Patroni's own connection to its PostgreSQL goes over the socket (the superuser by peer).
       use_unix_socket: true,
+      // Patroni's own replication connection (the local timeline, before a rewind) over the
+      // socket too: over TCP, verify-full would need "localhost" in the server certificate,
+      // which one of the user's (spec.tls) does not name.
+      use_unix_socket_repl: true,
       // Replication and rewinds connect to another member by its pod's DNS name over TLS, verify
       // that member's certificate against the cluster's CA (verify-full) and log in with their
       // own client certificates. Usernames (and unused passwords) come from the environment.

@@ -7,6 +7,7 @@
  * takes the role from the certificate's CN, so neither logs in with a password. Deciding is pure;
  * issuing is certificates.ts.
  */
+import { X509Certificate } from 'node:crypto';
 import { REPLICATION_USER, REWIND_USER } from '../access/roles.js';
 import { childNames } from '../naming.js';
 import {
@@ -128,15 +129,52 @@ export async function issueClusterCertificates(
   };
 }
 
-/** The members' trusted CAs: the cluster's, then the user's server certificate's, if any. */
-export function trustedCertificateAuthorities(clusterCa: string, serverCa?: string): string {
-  return serverCa && serverCa !== clusterCa ? `${clusterCa.trimEnd()}\n${serverCa.trimEnd()}\n` : clusterCa;
+/**
+ * The members' trusted CAs: the cluster's; the user's server certificate's, if any; and, while it
+ * is valid, the one that signed what the members served before (read from trustedBefore, the
+ * Secret's current list). A change of spec.tls.serverCertificateSecret rolls the pods one at a
+ * time, and those not yet rolled still serve the previous certificate, which the rolled replicas
+ * must verify to stream. The previous CA goes at the next change.
+ */
+export function trustedCertificateAuthorities(
+  clusterCa: string,
+  serverCa: string | undefined,
+  trustedBefore: string | undefined,
+  now = new Date(),
+): string {
+  const current = [clusterCa, serverCa].filter((pem): pem is string => !!pem).map((pem) => pem.trim());
+  const previous = certificatesIn(trustedBefore).find((pem) => !current.includes(pem) && validAt(pem, now));
+  return `${[...new Set([...current, ...(previous ? [previous] : [])])].join('\n')}\n`;
 }
 
-/** The Secret's data for the certificates (serverCa: the user's server certificate's CA). */
-export function clusterTlsData(certificates: ClusterCertificates, serverCa?: string): Record<string, string> {
+function validAt(pem: string, now: Date): boolean {
+  try {
+    return new Date(new X509Certificate(pem).validTo) > now;
+  } catch {
+    return false;
+  }
+}
+
+/** The PEM certificates of a bundle, each trimmed. */
+function certificatesIn(bundle: string | undefined): string[] {
+  return (bundle ?? '').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/**
+ * The Secret's data for the certificates (serverCa: the user's server certificate's CA;
+ * trustedBefore: the members' trusted CAs until now).
+ */
+export function clusterTlsData(
+  certificates: ClusterCertificates,
+  serverCa?: string,
+  trustedBefore?: string,
+): Record<string, string> {
   return {
-    [CLUSTER_TLS_KEYS.trustedCa]: trustedCertificateAuthorities(certificates.ca.certificate, serverCa),
+    [CLUSTER_TLS_KEYS.trustedCa]: trustedCertificateAuthorities(
+      certificates.ca.certificate,
+      serverCa,
+      trustedBefore,
+    ),
     [CLUSTER_TLS_KEYS.ca]: certificates.ca.certificate,
     [CA_KEY]: certificates.ca.key,
     [CLUSTER_TLS_KEYS.certificate]: certificates.server.certificate,

@@ -65,7 +65,10 @@ export class CertificateRunner {
         clusterServerNames(o.name, o.namespace),
         step.keepCa ? keptCertificateAuthority(data!) : undefined,
       );
-      const rendered = renderClusterTlsSecret(o.cluster, clusterTlsData(certificates, serverCa));
+      const rendered = renderClusterTlsSecret(
+        o.cluster,
+        clusterTlsData(certificates, serverCa, data?.[CLUSTER_TLS_KEYS.trustedCa]),
+      );
       ca = certificates.ca.certificate;
       const saved = await saveCertificates(this.deps, o, secret, rendered, {
         what: 'TLS certificates',
@@ -74,7 +77,7 @@ export class CertificateRunner {
       });
       if (!saved) return {};
     } else if (secret && ca) {
-      const trusted = trustedCertificateAuthorities(ca, serverCa);
+      const trusted = trustedCertificateAuthorities(ca, serverCa, data![CLUSTER_TLS_KEYS.trustedCa]);
       if (data![CLUSTER_TLS_KEYS.trustedCa] !== trusted)
         await patchAgainstVersion(this.deps.client, secret, { [CLUSTER_TLS_KEYS.trustedCa]: trusted });
     }

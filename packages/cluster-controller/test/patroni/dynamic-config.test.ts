@@ -72,9 +72,10 @@ describe('client authentication', () => {
         lines.filter((l) => !l.startsWith('local ')).map(() => 'hostssl'),
         lines.join('\n'),
       );
+      // Over the network by certificate; from the pod itself (Patroni) over the socket.
       assert.deepEqual(
         lines.filter((l) => l.includes('replication')),
-        ['hostssl replication replicator all cert'],
+        ['local replication replicator peer map=local', 'hostssl replication replicator all cert'],
       );
       // Its password (Patroni sets one) must not open an ordinary database either.
       const reject = lines.indexOf('hostssl all replicator all reject');
@@ -84,10 +85,14 @@ describe('client authentication', () => {
     assert.equal(parameters.ssl, 'on');
   });
 
-  it('maps the local OS user to the superuser and the verification role only', () => {
+  it('maps the local OS user to the superuser, the replication role and the verification role only', () => {
     const config = dynamicConfiguration(cluster(), false).postgresql;
     assert.equal(config.pg_hba[0], 'local all all peer map=local');
-    assert.deepEqual(config.pg_ident, ['local postgres postgres', 'local postgres pgop_verify']);
+    assert.deepEqual(config.pg_ident, [
+      'local postgres postgres',
+      'local postgres pgop_verify',
+      'local postgres replicator',
+    ]);
   });
 
   it('moves a superuserAccess change to Patroni as a PATCH of pg_hba', () => {

@@ -10,6 +10,7 @@ import {
   decideClusterCertificates,
   instanceHostName,
   issueClusterCertificates,
+  trustedCertificateAuthorities,
   type ClusterCertificates,
 } from '../../src/tls/cluster-certificates.js';
 
@@ -85,5 +86,32 @@ describe('cluster certificates', () => {
     assert.equal(renewed.ca.certificate, certs.ca.certificate);
     assert.notEqual(renewed.server.certificate, certs.server.certificate);
     assert.ok(new X509Certificate(renewed.server.certificate).verify(ca.publicKey));
+  });
+
+  it("trusts, beside the cluster's CA and the user's, the CA served before a switch until the next one", async () => {
+    const pem = (c: KeyAndCertificate) => c.certificate.trim();
+    const userCa = await issueCertificateAuthority('the user CA', NOW);
+    const split = (bundle: string) => bundle.match(/-----BEGIN[\s\S]+?-----END CERTIFICATE-----/g);
+    // pgop's certificate only, then the user's: pgop's CA stays (pods not yet rolled serve pgop's).
+    const own = trustedCertificateAuthorities(certs.ca.certificate, undefined, undefined, NOW);
+    assert.deepEqual(split(own), [pem(certs.ca)]);
+    const first = trustedCertificateAuthorities(certs.ca.certificate, userCa.certificate, own, NOW);
+    assert.deepEqual(split(first), [pem(certs.ca), pem(userCa)]);
+    // From one CA of the user's to another: the rolled replicas must still verify a primary that
+    // serves the certificate of the first.
+    const switched = trustedCertificateAuthorities(certs.ca.certificate, otherCa.certificate, first, NOW);
+    assert.deepEqual(split(switched), [pem(certs.ca), pem(otherCa), pem(userCa)]);
+    assert.equal(
+      trustedCertificateAuthorities(certs.ca.certificate, otherCa.certificate, switched, NOW),
+      switched,
+      'stable once written',
+    );
+    // The next switch drops the one before; an expired one is not kept.
+    const back = trustedCertificateAuthorities(certs.ca.certificate, undefined, switched, NOW);
+    assert.deepEqual(split(back), [pem(certs.ca), pem(otherCa)]);
+    const later = new Date(NOW.getTime() + 11 * 365 * DAY);
+    assert.deepEqual(split(trustedCertificateAuthorities(certs.ca.certificate, undefined, switched, later)), [
+      pem(certs.ca),
+    ]);
   });
 });
