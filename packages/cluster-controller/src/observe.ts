@@ -86,9 +86,7 @@ export function observeCluster(
     namespace,
     statefulSet: ownedBy(cluster, caches.statefulSets.get(names.statefulSet, namespace)),
     pods,
-    networkPolicies: caches.networkPolicies
-      .list(namespace)
-      .filter((p) => p.metadata?.labels?.[CLUSTER_LABEL] === name && ownedBy(cluster, p)),
+    networkPolicies: caches.networkPolicies.list(namespace).filter((p) => ownedBy(cluster, p)),
     leader,
     leaderAcquiredAt: lock?.acquireTime,
     leaderRenewal: leaderRenewalOf(lock),

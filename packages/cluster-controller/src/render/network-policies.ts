@@ -24,9 +24,8 @@ export interface OperatorPeer {
 }
 
 /**
- * A NetworkPolicy as the API takes it. Not the client library's V1NetworkPolicy: its ingress rule
- * names the peers `_from` (from is a keyword in its generator), and server-side apply sends this
- * object as it is.
+ * A NetworkPolicy as the API spells it (`from`; the client library's V1NetworkPolicy says
+ * `_from`, and ObjectClient.apply converts), as the golden files show it.
  */
 interface IngressRule {
   from: V1NetworkPolicyPeer[];
@@ -42,12 +41,8 @@ const PGOP_POSTGRES_PODS = { [APP_LABELS.name]: 'postgresql', [APP_LABELS.manage
 /** Everyone in the cluster's namespace: the default clients. */
 const SAME_NAMESPACE: V1NetworkPolicyPeer[] = [{ podSelector: {} }];
 
-export function networkPoliciesEnabled(cluster: PostgresCluster): boolean {
-  return cluster.spec.networkPolicy?.enabled ?? true;
-}
-
 export function renderNetworkPolicies(cluster: PostgresCluster, operator?: OperatorPeer): NetworkPolicy[] {
-  if (!networkPoliciesEnabled(cluster)) return [];
+  if (cluster.spec.networkPolicy?.enabled === false) return [];
   return [
     renderInstancesPolicy(cluster, operator),
     ...(cluster.spec.backup?.pvc ? [renderRepositoryHostPolicy(cluster)] : []),
