@@ -29,6 +29,7 @@ import type { ImageCatalog } from './images.js';
 import { nodeFingerprint } from './ha/lost-nodes.js';
 import { podFingerprint } from './patroni/member.js';
 import { BackupRepositoryMonitor } from './backup/monitor.js';
+import { RewindToolsInspector } from './instances/rewind-tools.js';
 import type { BackupMetrics } from './backup/runner.js';
 import type { HaMetrics } from './ha/runner.js';
 import { ClusterReconciler } from './reconciler.js';
@@ -183,6 +184,7 @@ export function createClusterController(options: ClusterControllerOptions) {
     runSql: execSql(kubeConfig),
     backupRepository: new BackupRepositoryMonitor(kubeConfig, logger, (key) => controller.queue.add(key)),
     backupMetrics: options.metrics && backupMetrics(options.metrics),
+    rewindTools: new RewindToolsInspector(kubeConfig, logger, (key) => controller.queue.add(key)),
   });
   return { controller, informers: Object.values(caches) as Informer<object>[] };
 }

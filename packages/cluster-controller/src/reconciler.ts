@@ -27,6 +27,7 @@ import { decideSwitchover } from './ha/switchover.js';
 import { imageFor, type ImageCatalog } from './images.js';
 import { planInstances, type InstancePlan } from './instances/plan.js';
 import { InstanceRunner } from './instances/runner.js';
+import type { RewindToolsInspector } from './instances/rewind-tools.js';
 import { LifecycleRunner } from './lifecycle/runner.js';
 import { clusterEventTarget, clusterRef, MAJOR_VERSION_LABEL } from './naming.js';
 import { observeCluster, type ClusterCaches, type ClusterObservation } from './observe.js';
@@ -55,6 +56,8 @@ export interface ReconcilerDeps {
   /** Absent in tests without a repository to check. */
   backupRepository?: BackupRepositoryMonitor;
   backupMetrics?: BackupMetrics;
+  /** Absent in tests without pods to exec in (instances/rewind-tools.ts). */
+  rewindTools?: RewindToolsInspector;
   /** SQL on an instance (access/runner.ts). */
   runSql: RunSql;
   /** How long a deletion waits for the StatefulSet and its pods (lifecycle/deletion.ts). */
@@ -114,8 +117,8 @@ export class ClusterReconciler {
     let switchover = cluster.status?.lastSwitchover;
     let staleLabels: StalePrimaryLabelDecision | undefined;
     let restore: RestoreProgress | undefined;
+    const image = imageFor(cluster, this.deps.images);
     if (!o.paused) {
-      const image = imageFor(cluster, this.deps.images);
       blocker = checkSpec(cluster, o.statefulSet, image, this.deps.allowedImageRegistries);
       if (!blocker) {
         const tls = await this.tls.ensure(o);
@@ -171,6 +174,7 @@ export class ClusterReconciler {
 
     const primaryChange = this.ha.primaryChange(o, switchover);
     const backup = this.backup.observe(o);
+    const rewind = image ? this.deps.rewindTools?.observe(cluster, image, o.pods) : undefined;
     const status = computeStatus({
       cluster,
       statefulSetExists: o.statefulSet !== undefined || plan !== undefined,
@@ -189,6 +193,7 @@ export class ClusterReconciler {
       primaryChange,
       lostNodes,
       backup,
+      rewind,
       restore: restore?.status,
       now: o.now,
     });

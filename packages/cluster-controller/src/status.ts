@@ -40,6 +40,8 @@ export interface StatusObservation {
   lostNodes?: LostNodeDecision;
   /** status.backup and the BackupHealthy condition (backup/health.ts); absent without spec.backup. */
   backup?: { status?: BackupRepositoryStatus; health?: ConditionUpdate };
+  /** RewindAvailable, once found out (instances/rewind-tools.ts). */
+  rewind?: ConditionUpdate;
   /** status.restore for a cluster created from a backup (restore/progress.ts). */
   restore?: ClusterRestoreStatus;
   now: Date;
@@ -95,6 +97,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     degraded(wasRunning, primary, ready, desired),
     nodeLost(o.lostNodes),
     ...(o.backup?.health ? [o.backup.health] : []),
+    ...(o.rewind ? [o.rewind] : []),
   ];
   const change = o.primaryChange;
   const failover = change && change.reason !== 'Switchover' ? change : previous.lastFailover;
