@@ -12,6 +12,9 @@ import { issueCertificateAuthority, issueLeaf } from '@pgop/cluster-controller/t
 import { execInPod, OUTPUT_LIMIT_BYTES } from '@pgop/runtime';
 import { X509Certificate } from 'node:crypto';
 import pg from 'pg';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import {
   OPERATOR_NAMESPACE,
   POSTGRES_IMAGE,
@@ -35,6 +38,7 @@ import {
   waitReady,
   waitRunning,
   type InstancePod,
+  REPO_ROOT,
 } from '../src/harness/index.js';
 
 const primaries = (pods: InstancePod[]) => pods.filter((p) => p.role === 'primary');
@@ -62,8 +66,8 @@ describe('PostgresCluster', () => {
   });
   after(() => ns?.delete());
 
-  it('runs the cluster demo: 3 instances, Running 3/3, writes through -primary, reads through -replica', async () => {
-    ns.apply(postgresCluster('my-cluster', { replicas: 3 }));
+  it("runs the cluster demo (examples/basic-cluster.yaml, the spec's PostgreSQL 16): 3 instances, Running 3/3, writes through -primary, reads through -replica", async () => {
+    ns.apply(parseYaml(readFileSync(join(REPO_ROOT, 'examples/basic-cluster.yaml'), 'utf8')) as object);
     const seen: string[] = [];
     await eventually('my-cluster Running 3/3', () => {
       const s = clusterStatus(ns, 'my-cluster');
@@ -890,9 +894,9 @@ describe('PostgresCluster', () => {
       60,
     );
     assert.equal(progressing.status, 'False');
-    assert.match(progressing.message, /spec.version 18 differs from the major version of the data \(17\)/);
-    assert.equal(image(), 'localhost/pgop/postgres:17');
-    patchSpec('my-cluster', { version: 17 });
+    assert.match(progressing.message, /spec.version 18 differs from the major version of the data \(16\)/);
+    assert.equal(image(), 'localhost/pgop/postgres:16');
+    patchSpec('my-cluster', { version: 16 });
     await eventually(
       'back to UpToDate',
       () =>
