@@ -754,7 +754,11 @@ describe('PostgresCluster', () => {
       };
     };
     assert.equal(sts.spec.updateStrategy.type, 'OnDelete');
-    assert.equal(sts.spec.volumeClaimTemplates[0]!.spec.resources.requests.storage, '1Gi');
+    assert.equal(
+      sts.spec.volumeClaimTemplates[0]!.spec.resources.requests.storage,
+      '10Gi',
+      'spec.storage.size of examples/basic-cluster.yaml',
+    );
     assert.match(
       JSON.stringify(sts.spec.template.spec.affinity),
       /preferredDuringScheduling.*kubernetes.io\/hostname/,

@@ -30,6 +30,10 @@ import {
 } from '../src/harness/index.js';
 
 const SOURCE = 'source';
+/** The spec's restore demo is of PostgreSQL 16; the data's version is every restored cluster's. */
+const DEMO_VERSION = 16;
+const demoVersionCluster = (name: string, spec: Record<string, unknown>) =>
+  postgresCluster(name, { version: DEMO_VERSION, ...spec });
 const BACKUP = 'source-backup';
 
 interface RestoreStatus {
@@ -54,7 +58,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     const cluster = localCluster();
     installOperator(cluster);
     ns = new TestNamespace(cluster, 'restore');
-    await startArchivingCluster(ns, SOURCE, 2);
+    await startArchivingCluster(ns, SOURCE, 2, { version: DEMO_VERSION });
     inSource(
       'CREATE TABLE stamped (id int PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())',
     );
@@ -112,7 +116,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     );
 
   it("point in time, in the seed's form {backupName, targetTime}: exactly the rows committed before the target, replicas cloned", async () => {
-    ns.apply(postgresCluster('pitr', { replicas: 2, restore: { backupName: BACKUP, targetTime } }));
+    ns.apply(demoVersionCluster('pitr', { replicas: 2, restore: { backupName: BACKUP, targetTime } }));
     await waitRunning(ns, 'pitr', 2, 420);
     const restored = restoreStatus('pitr');
     assert.equal(restored.phase, 'Restored', JSON.stringify(restored));
@@ -142,21 +146,21 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
   });
 
   it('latest, by clusterName: every row', async () => {
-    ns.apply(postgresCluster('latest', { replicas: 1, restore: { clusterName: SOURCE } }));
+    ns.apply(demoVersionCluster('latest', { replicas: 1, restore: { clusterName: SOURCE } }));
     await waitRunning(ns, 'latest', 1, 420);
     assert.equal(restoreStatus('latest').phase, 'Restored');
     assert.equal(await rowsIn('latest'), Array.from({ length: 15 }, (_, i) => i + 1).join(','));
   });
 
   it("a deleted cluster's retained volume: a restore under its name is refused and touches nothing; a plain cluster of the name runs that data with its credentials", async () => {
-    ns.apply(postgresCluster('reborn', { replicas: 1 }));
+    ns.apply(demoVersionCluster('reborn', { replicas: 1 }));
     await waitRunning(ns, 'reborn', 1);
     psqlInPod(ns, 'reborn-0', "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('the retained row')");
     const volumeUid = () => ns.k('get', 'pvc', 'pgdata-reborn-0', '-o', 'jsonpath={.metadata.uid}');
     const volume = volumeUid();
     ns.k('delete', 'pgc', 'reborn', '--timeout=180s');
 
-    ns.apply(postgresCluster('reborn', { replicas: 1, restore: { clusterName: SOURCE } }));
+    ns.apply(demoVersionCluster('reborn', { replicas: 1, restore: { clusterName: SOURCE } }));
     const refused = await eventually('reborn refused', () => {
       const r = restoreStatus('reborn') as RestoreStatus & { reason?: string };
       return r.phase === 'Failed' ? r : undefined;
@@ -171,7 +175,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     ns.k('delete', 'pgc', 'reborn', '--timeout=180s');
 
     // Two instances: the second clones with the replication password the data has.
-    ns.apply(postgresCluster('reborn', { replicas: 2, superuserAccess: true }));
+    ns.apply(demoVersionCluster('reborn', { replicas: 2, superuserAccess: true }));
     await waitRunning(ns, 'reborn', 2, 300);
     const client = await startSqlClient(ns, 'reborn', 'superuser');
     assert.equal(
@@ -182,7 +186,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
   });
 
   it('a source that does not exist: Failed with the reason, and nothing created', async () => {
-    ns.apply(postgresCluster('orphan', { replicas: 1, restore: { backupName: 'no-such-backup' } }));
+    ns.apply(demoVersionCluster('orphan', { replicas: 1, restore: { backupName: 'no-such-backup' } }));
     const s = await eventually('orphan is Failed', () => {
       const s = clusterStatus(ns, 'orphan');
       return s.phase === 'Failed' ? s : undefined;
@@ -207,7 +211,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
         source: { backupName: BACKUP },
         target: { time },
         destination: {
-          newCluster: { name: 'retried', spec: postgresCluster('retried', { replicas: 1 }).spec },
+          newCluster: { name: 'retried', spec: demoVersionCluster('retried', { replicas: 1 }).spec },
         },
       },
     });

@@ -58,12 +58,17 @@ export function waitBackupHealthy(
 }
 
 /**
- * Applies PostgresCluster `name` archiving to the local S3 server (credentials copied into the
+ * Applies PostgresCluster `name` (spec: more fields) archiving to the local S3 server (credentials copied into the
  * namespace as Secret s3) and waits until it runs and archiving works.
  */
-export async function startArchivingCluster(ns: TestNamespace, name: string, replicas: number) {
+export async function startArchivingCluster(
+  ns: TestNamespace,
+  name: string,
+  replicas: number,
+  spec: Record<string, unknown> = {},
+) {
   copyLocalS3Credentials(ns.cluster, ns.name, 's3');
-  ns.apply(postgresCluster(name, { replicas, backup: localS3Backup(ns.cluster, ns.name, 's3') }));
+  ns.apply(postgresCluster(name, { replicas, backup: localS3Backup(ns.cluster, ns.name, 's3'), ...spec }));
   await waitRunning(ns, name, replicas);
   await waitBackupHealthy(ns, name, 'True', 'ArchivingWorking');
 }
