@@ -10,7 +10,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   OPERATOR_NAMESPACE,
   TestNamespace,
@@ -24,8 +23,8 @@ import {
   psqlInPod,
   sql,
   startArchivingCluster,
+  stampedRowsAroundBackup,
   startSqlClient,
-  waitBackup,
   waitRunning,
 } from '../src/harness/index.js';
 
@@ -59,27 +58,7 @@ describe('restore: into new clusters (spec.restore, PostgresRestore) and in plac
     installOperator(cluster);
     ns = new TestNamespace(cluster, 'restore');
     await startArchivingCluster(ns, SOURCE, 2, { version: DEMO_VERSION });
-    inSource(
-      'CREATE TABLE stamped (id int PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())',
-    );
-    inSource('INSERT INTO stamped (id) SELECT generate_series(1, 5)');
-    ns.apply({
-      apiVersion: 'postgres.example.com/v1',
-      kind: 'PostgresBackup',
-      metadata: { name: BACKUP },
-      spec: { clusterName: SOURCE },
-    });
-    await waitBackup(ns, BACKUP, 'the one-off backup succeeded', (s) => s.oneOff?.phase === 'Succeeded', 300);
-    inSource('INSERT INTO stamped (id) SELECT generate_series(6, 10)');
-    await sleep(1500);
-    targetTime = new Date().toISOString();
-    await sleep(1500);
-    inSource('INSERT INTO stamped (id) SELECT generate_series(11, 15)');
-    // Close the WAL segment and wait until it is archived: the restore reads only the archive.
-    const segment = inSource('SELECT pg_walfile_name(pg_switch_wal())');
-    await eventually(`WAL segment ${segment} archived`, () =>
-      inSource('SELECT last_archived_wal FROM pg_stat_archiver') >= segment ? true : undefined,
-    );
+    targetTime = await stampedRowsAroundBackup(ns, SOURCE, BACKUP);
   });
   after(() => ns?.delete());
 

@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DRILLS, runDrill, waitWhole } from '../src/drills/failover-drills.js';
 import { probeOptions, type ProbeOptions } from '../src/drills/failover-probe.js';
 import {
@@ -23,7 +22,7 @@ import {
   localS3Backup,
   postgresCluster,
   psqlInPod,
-  waitBackup,
+  stampedRowsAroundBackup,
   waitBackupHealthy,
   waitRunning,
 } from '../src/harness/index.js';
@@ -123,28 +122,7 @@ describe('every PostgreSQL version, side by side', () => {
   it('backs up to S3 and restores a point in time into a new cluster: exactly the rows committed before the target', () =>
     forEachVersion(async (version, cluster) => {
       const backup = `${cluster}-backup`;
-      onPrimary(
-        cluster,
-        'CREATE TABLE stamped (id int PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())',
-      );
-      onPrimary(cluster, 'INSERT INTO stamped (id) SELECT generate_series(1, 5)');
-      ns.apply({
-        apiVersion: 'postgres.example.com/v1',
-        kind: 'PostgresBackup',
-        metadata: { name: backup },
-        spec: { clusterName: cluster },
-      });
-      await waitBackup(ns, backup, 'the backup succeeded', (s) => s.oneOff?.phase === 'Succeeded', 600);
-      onPrimary(cluster, 'INSERT INTO stamped (id) SELECT generate_series(6, 10)');
-      await sleep(1500);
-      const targetTime = new Date().toISOString();
-      await sleep(1500);
-      onPrimary(cluster, 'INSERT INTO stamped (id) SELECT generate_series(11, 15)');
-      const segment = onPrimary(cluster, 'SELECT pg_walfile_name(pg_switch_wal())');
-      await eventually(`${cluster}: WAL segment ${segment} archived`, () =>
-        onPrimary(cluster, 'SELECT last_archived_wal FROM pg_stat_archiver') >= segment ? true : undefined,
-      );
-
+      const targetTime = await stampedRowsAroundBackup(ns, cluster, backup);
       const restored = `${cluster}-pitr`;
       ns.apply(
         postgresCluster(restored, { version, replicas: 1, restore: { backupName: backup, targetTime } }),

@@ -1,8 +1,9 @@
 /** PostgresBackup in end-to-end tests: its status, and waiting for it or the cluster's BackupHealthy. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from './eventually.js';
 import type { TestNamespace } from './local-cluster.js';
 import { copyLocalS3Credentials, localS3Backup } from './local-s3.js';
-import { clusterStatus, condition, postgresCluster, waitRunning } from './operator.js';
+import { clusterStatus, condition, postgresCluster, psqlInPod, waitRunning } from './operator.js';
 
 export const TRIGGER = 'backup.postgres.example.com/trigger';
 
@@ -71,4 +72,39 @@ export async function startArchivingCluster(
   ns.apply(postgresCluster(name, { replicas, backup: localS3Backup(ns.cluster, ns.name, 's3'), ...spec }));
   await waitRunning(ns, name, replicas);
   await waitBackupHealthy(ns, name, 'True', 'ArchivingWorking');
+}
+
+/**
+ * Rows stamped with their commit time around a one-off backup of a running, archiving cluster:
+ * table `stamped` gets ids 1-5, then PostgresBackup `backup` runs, then ids 6-10, then, after
+ * the returned target time, ids 11-15. The WAL segment is closed and archived before this
+ * returns, since a restore reads only the archive: restored to the target, exactly 1-10 are back.
+ */
+export async function stampedRowsAroundBackup(
+  ns: TestNamespace,
+  cluster: string,
+  backup: string,
+): Promise<string> {
+  const onPrimary = (statement: string) => psqlInPod(ns, clusterStatus(ns, cluster).primaryPod!, statement);
+  onPrimary(
+    'CREATE TABLE stamped (id int PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())',
+  );
+  onPrimary('INSERT INTO stamped (id) SELECT generate_series(1, 5)');
+  ns.apply({
+    apiVersion: 'postgres.example.com/v1',
+    kind: 'PostgresBackup',
+    metadata: { name: backup },
+    spec: { clusterName: cluster },
+  });
+  await waitBackup(ns, backup, 'the one-off backup succeeded', (s) => s.oneOff?.phase === 'Succeeded', 600);
+  onPrimary('INSERT INTO stamped (id) SELECT generate_series(6, 10)');
+  await sleep(1500);
+  const targetTime = new Date().toISOString();
+  await sleep(1500);
+  onPrimary('INSERT INTO stamped (id) SELECT generate_series(11, 15)');
+  const segment = onPrimary('SELECT pg_walfile_name(pg_switch_wal())');
+  await eventually(`${cluster}: WAL segment ${segment} archived`, () =>
+    onPrimary('SELECT last_archived_wal FROM pg_stat_archiver') >= segment ? true : undefined,
+  );
+  return targetTime;
 }
