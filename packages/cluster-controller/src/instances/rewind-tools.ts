@@ -10,10 +10,9 @@
  * Found out once per image (by its ID, as the kubelet reports it) with an exec into a ready
  * instance, in the background: a reconcile never waits for it.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { PostgresCluster } from '@pgop/api';
 import { execInPod, type ConditionUpdate, type Stored } from '@pgop/runtime';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import { clusterKey } from '../naming.js';
 import { isPodReady } from '../patroni/member.js';
