@@ -152,7 +152,7 @@ export const VALID_EXAMPLES: Example[] = [
     object: {
       ...basicCluster('restored-cluster'),
       spec: {
-        version: 17,
+        version: 16,
         replicas: 1,
         storage: { size: '10Gi' },
         restore: { backupName: 'my-cluster-backup', targetTime: '2024-01-15T01:30:00Z' },
