@@ -20,6 +20,8 @@ import { isPodReady } from '../patroni/member.js';
 export const REWIND_AVAILABLE_CONDITION = 'RewindAvailable';
 export const REWIND_TOOLS = ['pg_rewind', 'pg_waldump'] as const;
 const EXEC_TIMEOUT_MS = 30_000;
+/** After a failed look (an exec refused, a pod gone), when the next reconcile may look again. */
+const RETRY_AFTER_MS = 60_000;
 
 /** The condition for what the image lacks (undefined: not found out yet). */
 export function rewindCondition(
@@ -54,6 +56,8 @@ export class RewindToolsInspector {
   /** Missing tools by image ID. */
   private readonly missingByImage = new Map<string, string[]>();
   private readonly running = new Set<string>();
+  /** When a look at an image last failed, by image ID. */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -67,7 +71,8 @@ export class RewindToolsInspector {
     if (!pod) return undefined;
     const imageId = imageIdOf(pod)!;
     const missing = this.missingByImage.get(imageId);
-    if (!missing && !this.running.has(imageId)) {
+    const retryDue = (this.failedAt.get(imageId) ?? -Infinity) + RETRY_AFTER_MS <= Date.now();
+    if (!missing && !this.running.has(imageId) && retryDue) {
       this.running.add(imageId);
       void this.inspect(cluster, pod, imageId).finally(() => this.running.delete(imageId));
     }
@@ -89,9 +94,11 @@ export class RewindToolsInspector {
       );
       if (result.exitCode !== 0) throw new Error(`exit ${result.exitCode}: ${result.stderr.trim()}`);
       this.missingByImage.set(imageId, result.stdout.split(/\s+/).filter(Boolean));
+      this.failedAt.delete(imageId);
       this.enqueue(clusterKey(cluster));
     } catch (err) {
-      // Tried again at the next reconcile that looks.
+      // Tried again by a reconcile that looks after RETRY_AFTER_MS: not a warning every reconcile.
+      this.failedAt.set(imageId, Date.now());
       this.logger.warn('could not look for pg_rewind in the image', {
         cluster: clusterKey(cluster),
         pod: pod.metadata?.name,
