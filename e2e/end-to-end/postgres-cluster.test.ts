@@ -40,6 +40,7 @@ import {
   type InstancePod,
   REPO_ROOT,
 } from '../src/harness/index.js';
+import { switchOverTo, waitWhole } from '../src/drills/failover-drills.js';
 
 const primaries = (pods: InstancePod[]) => pods.filter((p) => p.role === 'primary');
 
@@ -970,27 +971,12 @@ describe('PostgresCluster', () => {
     const scaledClient = await startSqlClient(ns, 'scaled');
     sql(ns, scaledClient, 'scaled-primary', 'CREATE TABLE t AS SELECT generate_series(1, 1000) AS n');
     ns.k('scale', 'pgc', 'scaled', '--replicas=5');
-    await waitRunning(ns, 'scaled', 5, 300);
+    // Every replica streaming first: Patroni hands the primary role only to a streaming one.
+    await waitWhole(ns, 'scaled', 5);
     // Put the primary on an ordinal the scale-down removes.
-    const from = clusterStatus(ns, 'scaled').primaryPod!;
-    ns.k(
-      'exec',
-      from,
-      '--',
-      'patronictl',
-      '-c',
-      '/etc/patroni/patroni.yml',
-      'switchover',
-      '--leader',
-      from,
-      '--candidate',
-      'scaled-4',
-      '--force',
-    );
-    await eventually(
-      'scaled-4 primary',
-      () => (clusterStatus(ns, 'scaled').primaryPod === 'scaled-4' ? true : undefined),
-      60,
+    await switchOverTo(ns, 'scaled', 'scaled-4');
+    await eventually('scaled-4 primary in status', () =>
+      clusterStatus(ns, 'scaled').primaryPod === 'scaled-4' ? true : undefined,
     );
     let maxPrimaries = 0;
     ns.k('scale', 'pgc', 'scaled', '--replicas=2');

@@ -111,17 +111,26 @@ export async function primaryOnDrillNode(
   }
   const target = onDrillNode()[0]!;
   if (target.role === 'primary') return;
+  await switchOverTo(ns, cluster, target.name);
+  await waitWhole(ns, cluster, instances);
+}
+
+/**
+ * Asks pgop for a switchover to `target` (the annotations a user sets) and waits for its
+ * outcome in status.lastSwitchover; a refusal fails with pgop's message.
+ */
+export async function switchOverTo(ns: TestNamespace, cluster: string, target: string): Promise<void> {
   const request = randomBytes(4).toString('hex');
   ns.k(
     'annotate',
     'pgc',
     cluster,
     `postgres.example.com/switchover=${request}`,
-    `postgres.example.com/switchover-target=${target.name}`,
+    `postgres.example.com/switchover-target=${target}`,
     '--overwrite',
   );
   await eventually(
-    `switchover ${request} to ${target.name} on ${DRILL_NODE}`,
+    `switchover ${request} to ${target}`,
     () => {
       const s = clusterStatus(ns, cluster).lastSwitchover;
       if (s?.request === request && s.phase === 'Failed') throw new Error(`switchover failed: ${s.message}`);
@@ -129,7 +138,6 @@ export async function primaryOnDrillNode(
     },
     120,
   );
-  await waitWhole(ns, cluster, instances);
 }
 
 /** The containerd ID of a pod's postgres container. */
