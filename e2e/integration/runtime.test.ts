@@ -195,7 +195,11 @@ describe('runtime (integration)', () => {
       contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
       currentContext: 'x',
     });
-    boundApiRequests(kubeConfig, 1_000);
+    const requests: string[] = [];
+    boundApiRequests(kubeConfig, {
+      timeoutMs: 1_000,
+      onRequest: (method, resource) => requests.push(`${method} ${resource}`),
+    });
     const started = Date.now();
     await assert.rejects(
       new ObjectClient(kubeConfig, 'test').read({
@@ -212,6 +216,8 @@ describe('runtime (integration)', () => {
     );
     silent.closeAllConnections();
     silent.close();
+    // The first request of a read is client-node's discovery of the core API, never answered here.
+    assert.deepEqual(requests, ['GET /api/v1'], `counted once, by method and path: ${requests}`);
   });
 
   it('keeps a cache of objects current and reports every change', async () => {

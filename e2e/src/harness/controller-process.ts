@@ -19,9 +19,12 @@ export async function startControllerProcess(
   server: TestApiServer,
   controller: 'cluster-controller' | 'backup-controller',
   env: Record<string, string> = {},
+  /** A command that runs the rest of its arguments, e.g. in a memory cgroup (bench/memory-cgroup.ts). */
+  launcher: string[] = [],
 ): Promise<ControllerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(REPO_ROOT, `packages/${controller}/dist/src/main.js`)], {
+  const argv = [...launcher, process.execPath, join(REPO_ROOT, `packages/${controller}/dist/src/main.js`)];
+  const child = spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, KUBECONFIG: server.kubeconfigPath, HEALTH_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

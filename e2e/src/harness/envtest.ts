@@ -82,7 +82,8 @@ export async function startApiServer(): Promise<TestApiServer> {
         `--cert-dir=${join(dir, 'certs')}`,
         '--bind-address=127.0.0.1',
         `--secure-port=${apiPort}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
+        // A /16: room for the 500 clusters (two Services each) of bench:scale.
+        '--service-cluster-ip-range=10.96.0.0/16',
         '--authorization-mode=RBAC',
         `--token-auth-file=${join(dir, 'tokens.csv')}`,
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',

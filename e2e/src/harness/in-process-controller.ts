@@ -13,14 +13,18 @@ export async function startClusterController(
   server: TestApiServer,
   namespace: string,
   metrics?: ControllerMetrics,
-  /** Settings an install can change (Helm values), e.g. allowedImageRegistries. */
-  settings: Pick<ClusterControllerOptions, 'allowedImageRegistries' | 'watchNamespaces'> = {},
+  /**
+   * Settings an install can change (Helm values), e.g. allowedImageRegistries; a kubeConfig of
+   * the test's own (e.g. one that counts requests) instead of the server's.
+   */
+  settings: Partial<
+    Pick<ClusterControllerOptions, 'allowedImageRegistries' | 'watchNamespaces' | 'kubeConfig'>
+  > = {},
 ): Promise<{ stop: () => Promise<void> }> {
   kubectlOk(server, ['apply', '--server-side', '-f', join(REPO_ROOT, 'crds')]);
   kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
   kubectlOk(server, ['create', 'namespace', namespace]);
   const { controller, informers } = createClusterController({
-    kubeConfig: server.kubeConfig,
     logger: createLogger({ component: 'test', level: process.env.TEST_LOG_LEVEL ?? 'error' }),
     images: new Map([
       [17, 'localhost/pgop/postgres:17'],
@@ -31,6 +35,7 @@ export async function startClusterController(
     // Short, so a deletion stuck on a pod that never stops is seen through to the end.
     deletionWaitSeconds: 8,
     ...settings,
+    kubeConfig: settings.kubeConfig ?? server.kubeConfig,
   });
   for (const i of informers) await i.start();
   await Promise.all(informers.map((i) => i.synced));

@@ -18,9 +18,16 @@ export interface ManagedProcess {
   tail(lines?: number): string;
 }
 
-export function startProcess(name: string, binary: string, args: string[], logFile: string): ManagedProcess {
+export function startProcess(
+  name: string,
+  binary: string,
+  args: string[],
+  logFile: string,
+  /** Added to this process's environment. */
+  env: Record<string, string> = {},
+): ManagedProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(binary, args, { stdio: ['ignore', fd, fd] });
+  const child = spawn(binary, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', () => running.delete(child));

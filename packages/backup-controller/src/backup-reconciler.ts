@@ -22,6 +22,8 @@ import {
   mergeConditions,
   terminationMessage,
   StatusWrites,
+  AppliedObjects,
+  UNWATCHED,
   type Condition,
   type EventRecorder,
   type Informer,
@@ -75,9 +77,12 @@ const RUNNING_REQUEUE_MS = 10_000;
 export class BackupReconciler {
   private readonly statusWrites: StatusWrites;
   private readonly verification: VerificationRunner;
+  /** The Jobs' ServiceAccount and RoleBinding and the CronJob, applied only when they would change. */
+  private readonly applied: AppliedObjects;
 
   constructor(private readonly deps: BackupReconcilerDeps) {
     this.statusWrites = new StatusWrites(deps.client, KINDS.PostgresBackup.plural);
+    this.applied = new AppliedObjects(deps.client);
     this.verification = new VerificationRunner({
       ...deps,
       ...deps.caches,
@@ -87,6 +92,7 @@ export class BackupReconciler {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const cached = this.statusWrites.cached(key, this.deps.caches.backups);
+    if (!cached) this.applied.forget(key);
     if (!cached || cached.metadata.deletionTimestamp || isPaused(cached.metadata)) return {};
     // Acting on a status older than our own last write could start a recorded backup again;
     // the write's watch event is on its way and enqueues this object.
@@ -110,8 +116,9 @@ export class BackupReconciler {
     const now = new Date();
     let status: PostgresBackupStatus = { ...backup.status };
 
-    for (const child of renderJobAccess(backup, this.deps.settings)) await this.deps.client.apply(child);
-    await this.keepSchedule(backup, repositoryReady);
+    for (const child of renderJobAccess(backup, this.deps.settings))
+      await this.applied.apply(key, child, UNWATCHED);
+    await this.keepSchedule(key, backup, repositoryReady);
     if (repositoryReady) status = await this.startOnDemand(backup, status, now);
 
     const finished = this.finishedJobs(backup);
@@ -160,12 +167,12 @@ export class BackupReconciler {
   }
 
   /** The CronJob while there is a schedule, suspended until the repository is ready; none without. */
-  private async keepSchedule(backup: PostgresBackup, repositoryReady: boolean): Promise<void> {
+  private async keepSchedule(key: string, backup: PostgresBackup, repositoryReady: boolean): Promise<void> {
     const name = names.cronJob(backup);
     if (backup.spec.schedule) {
       const cronJob = renderCronJob(backup, this.deps.settings);
       cronJob.spec!.suspend = !repositoryReady;
-      await this.deps.client.apply(cronJob);
+      await this.applied.apply(key, cronJob, this.deps.caches.cronJobs.get(name, backup.metadata.namespace));
     } else if (this.deps.caches.cronJobs.get(name, backup.metadata.namespace))
       await this.deps.client.delete({
         apiVersion: 'batch/v1',

@@ -38,10 +38,22 @@ import { computeStatus } from './status.js';
 import type { OperatorPeer } from './render/network-policies.js';
 
 const FAST_REQUEUE_MS = 2_000;
+/**
+ * A cluster on its way (pods starting, a replica catching up) is looked at again after 5 s,
+ * doubling while its status stays the same, up to a minute: its pods' and children's changes
+ * enqueue it at once anyway, and a fleet of clusters that wait (for a node, an image) must not
+ * keep the controller busy.
+ */
 const PROGRESS_REQUEUE_MS = 5_000;
+const MAX_PROGRESS_REQUEUE_MS = 60_000;
 const BACKUP_RECHECK_MS = 15_000;
 /** How soon a user's server certificate Secret is read again (a fix, a new CA). */
 const USER_SECRET_RECHECK_MS = 15_000;
+
+/** The look-again delay of a cluster on its way whose status stayed the same `rounds` times. */
+export function progressRequeueMs(rounds: number): number {
+  return Math.min(PROGRESS_REQUEUE_MS * 2 ** Math.min(rounds, 10), MAX_PROGRESS_REQUEUE_MS);
+}
 
 export interface ReconcilerDeps {
   caches: ClusterCaches;
@@ -99,10 +111,15 @@ export class ClusterReconciler {
     this.tls = new CertificateRunner({ ...deps, secrets: caches.secrets });
   }
 
+  /** Reconciles in a row that left a cluster's status as it was. */
+  private readonly unchangedRounds = new Map<string, number>();
+
   async reconcile(key: string): Promise<ReconcileResult> {
     const cluster = this.statusWrites.cached(key, this.deps.caches.clusters);
     if (!cluster) {
       this.backup.forget(key);
+      this.instances.forgetApplied(key);
+      this.unchangedRounds.delete(key);
       return {};
     }
     if (cluster.metadata.deletionTimestamp) return this.lifecycle.finalize(cluster);
@@ -143,7 +160,8 @@ export class ClusterReconciler {
           archiving,
           repositoryServerCertificate: this.backup.repositoryServerCertificate(o),
         });
-        await this.backup.removeUnusedRepositoryHost(o);
+        // Deleted children it does not watch: applied afresh should spec.backup.pvc return.
+        if (await this.backup.removeUnusedRepositoryHost(o)) this.instances.forgetApplied(o.key);
         await this.ha.syncDynamicConfiguration(o, archiving);
         switchover = await this.ha.switchover(
           o,
@@ -198,8 +216,11 @@ export class ClusterReconciler {
       now: o.now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.
-    if (!isDeepStrictEqual(status, cluster.status ?? {}))
-      if (!(await this.statusWrites.write(clusterRef(cluster), status))) return {}; // deleted meanwhile
+    const statusChanged = !isDeepStrictEqual(status, cluster.status ?? {});
+    // false: the cluster was deleted meanwhile.
+    if (statusChanged && !(await this.statusWrites.write(clusterRef(cluster), status))) return {};
+    const rounds = statusChanged ? 0 : (this.unchangedRounds.get(key) ?? -1) + 1;
+    this.unchangedRounds.set(key, rounds);
     if (primaryChange) this.ha.recordPrimaryChange(o, primaryChange);
     this.backup.recordHealth(cluster, backup?.health);
     if (status.phase !== cluster.status?.phase)
@@ -224,7 +245,7 @@ export class ClusterReconciler {
         : cluster.spec.tls?.serverCertificateSecret
           ? { requeueAfterMs: USER_SECRET_RECHECK_MS }
           : {};
-    return { requeueAfterMs: Math.min(PROGRESS_REQUEUE_MS, recheckMs) };
+    return { requeueAfterMs: Math.min(progressRequeueMs(rounds), recheckMs) };
   }
 
   private planInstances(o: ClusterObservation): InstancePlan {

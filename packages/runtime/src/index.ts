@@ -19,6 +19,7 @@ export * from './bounded-output.js';
 export * from './resource-version.js';
 export * from './status-writes.js';
 export * from './api-requests.js';
+export * from './applied-objects.js';
 export * from './leadership.js';
 export * from './jobs.js';
 export * from './kinds.js';

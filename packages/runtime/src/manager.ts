@@ -32,7 +32,9 @@ export async function startManager({ component, port }: ManagerOptions): Promise
   const health = new HealthServer(metrics.registry);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  boundApiRequests(kubeConfig);
+  boundApiRequests(kubeConfig, {
+    onRequest: (method, resource) => metrics.apiRequests.inc({ method, resource }),
+  });
   // onShutdown reads the list when the signal arrives, so steps added later run too.
   const shutdownSteps: (() => Promise<void>)[] = [() => health.close()];
   onShutdown(logger, shutdownSteps);

@@ -9,6 +9,7 @@ export interface ControllerMetrics {
   queueDepth: Gauge<'controller'>;
   queueAdds: Counter<'controller'>;
   queueRetries: Counter<'controller'>;
+  apiRequests: Counter<'method' | 'resource'>;
 }
 
 /** A registry with Node.js process metrics and the reconcile/queue metrics of every controller. */
@@ -52,6 +53,12 @@ export function createControllerMetrics(registry = new Registry()): ControllerMe
       name: 'pgop_workqueue_retries_total',
       help: 'Keys re-queued with backoff after a failure.',
       labelNames: ['controller'],
+      registers,
+    }),
+    apiRequests: new Counter({
+      name: 'pgop_api_requests_total',
+      help: 'Requests to the Kubernetes API by HTTP method and resource (watch streams not counted).',
+      labelNames: ['method', 'resource'],
       registers,
     }),
   };

@@ -90,9 +90,10 @@ export class BackupRunner {
    * spec.backup.pvc removed while status still names the PVC repository (this pass writes the new
    * status after it): the repository host goes. Its volume stays, with the backups.
    */
-  async removeUnusedRepositoryHost(o: ClusterObservation): Promise<void> {
+  /** Deletes a PVC repository's host once spec.backup.pvc is gone; true when it did. */
+  async removeUnusedRepositoryHost(o: ClusterObservation): Promise<boolean> {
     const { cluster } = o;
-    if (cluster.spec.backup?.pvc || !cluster.status?.backup?.repository?.startsWith('pvc://')) return;
+    if (cluster.spec.backup?.pvc || !cluster.status?.backup?.repository?.startsWith('pvc://')) return false;
     const name = childNames(o.name).repositoryHost;
     await this.deps.client.delete({
       apiVersion: 'apps/v1',
@@ -101,6 +102,7 @@ export class BackupRunner {
       namespace: o.namespace,
     });
     await this.deps.client.delete({ apiVersion: 'v1', kind: 'Service', name, namespace: o.namespace });
+    return true;
   }
 
   /**
