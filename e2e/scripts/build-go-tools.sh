@@ -2,7 +2,7 @@
 # Builds the pinned CoreDNS, Helm, MinIO, local-path-provisioner and kube-network-policies from the Go
 # module proxy into the cache (see versions.sh), and cert-manager's controller from its packages
 # (e2e/tools/cert-manager says why).
-# Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner] [kube-network-policies] [cert-manager]
+# Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner] [kube-network-policies] [cert-manager] [cloudnative-pg]
 # Already-built tools are skipped. The binary name carries the version, so bumping a
 # version in versions.sh rebuilds.
 set -euo pipefail
@@ -30,17 +30,18 @@ install_tool() { # name package version
   ln -sfn "$name-$version" "$TOOLS_BIN_DIR/$name"
 }
 
-# A program of this repository (e2e/tools/<name>, its dependencies pinned by its go.sum): the
-# binary's name carries a hash of its sources, so a change rebuilds it.
-build_local_tool() { # name
-  local name="$1" dir="$here/../tools/$1" hash target
+# A program of this repository (e2e/tools/<name>, its dependencies pinned by its go.sum), or a
+# package of one of those dependencies: the binary's name carries a hash of the module's sources,
+# so a change rebuilds it.
+build_local_tool() { # name [package, default: the module itself]
+  local name="$1" package="${2:-.}" dir="$here/../tools/$1" hash target
   hash=$(cat "$dir"/*.go "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-12)
   target="$TOOLS_BIN_DIR/$name-$hash"
   if [ ! -x "$target" ]; then
     local start
     start=$(date +%s)
     echo "building $name ($hash) into $TOOLS_BIN_DIR ..." >&2
-    (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$target.tmp" . && mv "$target.tmp" "$target")
+    (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$target.tmp" "$package" && mv "$target.tmp" "$target")
     echo "built $name in $(($(date +%s) - start)) s" >&2
   fi
   ln -sfn "$name-$hash" "$TOOLS_BIN_DIR/$name"
@@ -57,6 +58,8 @@ for t in "${wanted[@]}"; do
     kube-network-policies) # its main package is cmd/, so go install names the binary "cmd"
       install_tool kube-network-policies sigs.k8s.io/kube-network-policies/cmd "v$KUBE_NETWORK_POLICIES_VERSION" ;;
     cert-manager) build_local_tool cert-manager ;;
-    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner, kube-network-policies, cert-manager)" >&2; exit 2 ;;
+    # Not for the tests: the peers benchmark's (e2e/tools/cloudnative-pg says why it is built so).
+    cloudnative-pg) build_local_tool cloudnative-pg github.com/cloudnative-pg/cloudnative-pg/cmd/manager ;;
+    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner, kube-network-policies, cert-manager, cloudnative-pg)" >&2; exit 2 ;;
   esac
 done

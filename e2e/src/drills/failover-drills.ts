@@ -395,6 +395,22 @@ export async function apiServer(cluster: LocalCluster, action: 'stop' | 'start')
   );
 }
 
+/** What a drill needs to know of the operator running the cluster (src/peers: pgop or another). */
+export interface DrillSubject {
+  /** Waits until every instance is ready, replicas stream and a synchronous standby is named. */
+  waitWhole(ns: TestNamespace, cluster: string, instances: number): Promise<{ primary: string }>;
+  /** The pod the operator reports as primary. */
+  primary(ns: TestNamespace, cluster: string): string | undefined;
+  /** The instance pods with the operator's role label. */
+  pods(ns: TestNamespace, cluster: string): { name: string; role?: string | undefined }[];
+}
+
+const PGOP_SUBJECT: DrillSubject = {
+  waitWhole: (ns, cluster, instances) => waitWhole(ns, cluster, instances),
+  primary: (ns, cluster) => clusterStatus(ns, cluster).primaryPod,
+  pods: instancePods,
+};
+
 export interface DrillRun {
   figures: DrillFigures;
   record: ProbeRecord;
@@ -417,25 +433,25 @@ export async function runDrill(
   instances: number,
   options: ProbeOptions,
   inject: (primary: string) => void | Promise<void>,
-  { movesPrimary }: { movesPrimary: boolean },
+  { movesPrimary, subject = PGOP_SUBJECT }: { movesPrimary: boolean; subject?: DrillSubject },
 ): Promise<DrillRun> {
-  await waitWhole(ns, cluster, instances);
+  await subject.waitWhole(ns, cluster, instances);
   await primaryQuery(options, CREATE_PROBE_TABLE);
-  const before = clusterStatus(ns, cluster).primaryPod!;
+  const before = subject.primary(ns, cluster)!;
   const probe = startProbe(options);
   await sleep(2000);
   const faultAt = Date.now();
-  let whole: Awaited<ReturnType<typeof waitWhole>>;
+  let whole: { primary: string };
   try {
     await inject(before);
     if (movesPrimary)
       await eventually(
         'another pod labelled primary',
-        () => instancePods(ns, cluster).find((p) => p.role === 'primary' && p.name !== before),
+        () => subject.pods(ns, cluster).find((p) => p.role === 'primary' && p.name !== before),
         180,
       );
     else await sleep(5000); // the fault shows before waitWhole could pass on the old state
-    whole = await waitWhole(ns, cluster, instances);
+    whole = await subject.waitWhole(ns, cluster, instances);
   } catch (err) {
     // The probe's worker thread would keep the test process alive: a failed drill must fail,
     // not hang the run.

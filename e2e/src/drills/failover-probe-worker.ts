@@ -1,11 +1,11 @@
 /**
  * The failover probe's worker thread (see failover-probe.ts). It runs apart from the test's
  * thread, whose synchronous kubectl calls would otherwise stall the writer and distort the gap.
- * - The writer inserts one row at a time at a steady rate through the <cluster>-primary Service
+ * - The writer inserts one row at a time at a steady rate through the primary's Service
  *   and records each acknowledged commit (id, time). A failed statement drops the connection;
  *   the next tick connects again. Optionally a second writer connects anew for every row.
- * - The sampler asks every instance pod, twice a second, whether it is a primary: Patroni's role
- *   label (from the API) and PostgreSQL itself (pg_is_in_recovery() over the pod IP).
+ * - The sampler asks every instance pod, twice a second, whether it is a primary: the operator's
+ *   role label (from the API) and PostgreSQL itself (pg_is_in_recovery() over the pod IP).
  */
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
@@ -63,7 +63,8 @@ async function writer(firstId: number, reconnectEachWrite: boolean): Promise<voi
 }
 
 async function isWritablePrimary(pod: string, ip: string): Promise<boolean | undefined> {
-  const client = new pg.Client(connection(ip, `${pod}.${options.podsDomain}`));
+  const serverName = options.podsDomain ? `${pod}.${options.podsDomain}` : options.primaryServerName;
+  const client = new pg.Client(connection(ip, serverName));
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -92,7 +93,7 @@ async function sampler(): Promise<void> {
       pods = list.items.map((p) => ({
         name: p.metadata!.name!,
         ip: p.status?.podIP,
-        labelledPrimary: p.metadata?.labels?.['postgres.example.com/role'] === 'primary',
+        labelledPrimary: p.metadata?.labels?.[options.roleLabel] === 'primary',
       }));
     } catch {
       apiReachable = false; // the API server is down: keep probing the pods last seen

@@ -22,8 +22,14 @@ export interface ProbeOptions {
   ca: string;
   /** The name the primary Service's certificate is checked for (primaryHost is its IP). */
   primaryServerName: string;
-  /** Each pod's DNS name is <pod>.<podsDomain>, which the instances' certificate covers. */
-  podsDomain: string;
+  /**
+   * Each pod's DNS name is <pod>.<podsDomain>, which the instances' certificate covers; without
+   * it, every pod is verified as primaryServerName (an operator whose certificate names only
+   * its Services).
+   */
+  podsDomain?: string;
+  /** The pod label whose value "primary" marks the operator's primary. */
+  roleLabel: string;
   /**
    * Besides the writer that keeps its connection until a statement fails (an application's
    * pool), one that connects anew for every commit. Its row ids start at RECONNECTING_WRITER_IDS.
@@ -37,7 +43,7 @@ export const RECONNECTING_WRITER_IDS = 1_000_000_000;
 export interface RoleSample {
   t: number;
   apiReachable: boolean;
-  /** Pods Patroni labelled primary. */
+  /** Pods labelled primary (options.roleLabel). */
   labelledPrimaries: string[];
   /** Pods whose PostgreSQL answered pg_is_in_recovery() = false. */
   writablePrimaries: string[];
@@ -90,6 +96,7 @@ export async function probeOptions(
     ca: secret('ca.crt'),
     primaryServerName: `${cluster}-primary.${ns.name}.svc`,
     podsDomain: `${cluster}-pods.${ns.name}.svc`,
+    roleLabel: 'postgres.example.com/role',
   };
 }
 
