@@ -89,6 +89,10 @@ describe('API requests of the cluster controller (integration)', () => {
     await until('the ConfigMap made again', () =>
       kubectl(server, ['-n', NS, 'get', 'configmap', 'quiet-patroni']).code === 0 ? true : undefined,
     );
+    k('delete', 'service', 'quiet-primary');
+    await until('the primary Service made again', () =>
+      kubectl(server, ['-n', NS, 'get', 'service', 'quiet-primary']).code === 0 ? true : undefined,
+    );
     k('scale', 'statefulset', 'quiet', '--replicas=1');
     await until('the StatefulSet scaled back', () =>
       k('get', 'statefulset', 'quiet', '-o', 'jsonpath={.spec.replicas}') === '3' ? true : undefined,

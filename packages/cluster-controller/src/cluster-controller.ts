@@ -8,6 +8,7 @@ import type {
   V1ConfigMap,
   V1Job,
   V1NetworkPolicy,
+  V1Service,
   V1Node,
   V1Pod,
   V1Secret,
@@ -155,6 +156,11 @@ export function createClusterController(options: ClusterControllerOptions) {
     networkPolicies: new Informer<V1NetworkPolicy>({
       ...labelled,
       ...builtIn('NetworkPolicy'),
+      onChange: enqueueCluster,
+    }),
+    services: new Informer<V1Service>({
+      ...labelled,
+      ...builtIn('Service'),
       onChange: enqueueCluster,
     }),
     nodes: new Informer<V1Node>({

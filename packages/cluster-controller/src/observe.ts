@@ -7,6 +7,7 @@ import type {
   V1ConfigMap,
   V1Job,
   V1NetworkPolicy,
+  V1Service,
   V1Node,
   V1Pod,
   V1Secret,
@@ -32,6 +33,8 @@ export interface ClusterCaches {
   backups: Informer<PostgresBackup>;
   /** The cluster's NetworkPolicies (render/network-policies.ts). */
   networkPolicies: Informer<V1NetworkPolicy>;
+  /** Its Services: one deleted by someone is made again at once (instances/runner.ts). */
+  services: Informer<V1Service>;
 }
 
 export interface ClusterObservation {

@@ -6,6 +6,7 @@ export const BUILT_IN_KINDS = {
   Pod: { apiVersion: 'v1', kind: 'Pod', path: '/api/v1/pods' },
   ConfigMap: { apiVersion: 'v1', kind: 'ConfigMap', path: '/api/v1/configmaps' },
   Secret: { apiVersion: 'v1', kind: 'Secret', path: '/api/v1/secrets' },
+  Service: { apiVersion: 'v1', kind: 'Service', path: '/api/v1/services' },
   Node: { apiVersion: 'v1', kind: 'Node', path: '/api/v1/nodes' },
   StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets' },
   Job: { apiVersion: 'batch/v1', kind: 'Job', path: '/apis/batch/v1/jobs' },

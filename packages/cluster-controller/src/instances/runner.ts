@@ -22,7 +22,7 @@ import type { InstanceAction } from './plan.js';
 export interface InstanceRunnerDeps {
   client: ObjectClient;
   /** The children's kinds the controller watches: a change to one of them is seen at once. */
-  caches: Pick<ClusterCaches, 'statefulSets' | 'configMaps' | 'secrets' | 'networkPolicies'>;
+  caches: Pick<ClusterCaches, 'statefulSets' | 'configMaps' | 'secrets' | 'networkPolicies' | 'services'>;
   events: EventRecorder;
   logger: Logger;
   operator?: OperatorPeer;
@@ -78,6 +78,8 @@ export class InstanceRunner {
         return caches.secrets.get(name, o.namespace);
       case 'NetworkPolicy':
         return caches.networkPolicies.get(name, o.namespace);
+      case 'Service':
+        return caches.services.get(name, o.namespace);
       default:
         return UNWATCHED;
     }
