@@ -88,9 +88,9 @@ export class BackupRunner {
 
   /**
    * spec.backup.pvc removed while status still names the PVC repository (this pass writes the new
-   * status after it): the repository host goes. Its volume stays, with the backups.
+   * status after it): the repository host goes. Its volume stays, with the backups. True when
+   * it deleted.
    */
-  /** Deletes a PVC repository's host once spec.backup.pvc is gone; true when it did. */
   async removeUnusedRepositoryHost(o: ClusterObservation): Promise<boolean> {
     const { cluster } = o;
     if (cluster.spec.backup?.pvc || !cluster.status?.backup?.repository?.startsWith('pvc://')) return false;
