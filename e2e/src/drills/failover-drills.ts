@@ -433,7 +433,11 @@ export async function runDrill(
   instances: number,
   options: ProbeOptions,
   inject: (primary: string) => void | Promise<void>,
-  { movesPrimary, subject = PGOP_SUBJECT }: { movesPrimary: boolean; subject?: DrillSubject },
+  {
+    movesPrimary,
+    subject = PGOP_SUBJECT,
+    primaryMoveTimeoutSeconds = 180,
+  }: { movesPrimary: boolean; subject?: DrillSubject; primaryMoveTimeoutSeconds?: number },
 ): Promise<DrillRun> {
   await subject.waitWhole(ns, cluster, instances);
   await primaryQuery(options, CREATE_PROBE_TABLE);
@@ -448,7 +452,7 @@ export async function runDrill(
       await eventually(
         'another pod labelled primary',
         () => subject.pods(ns, cluster).find((p) => p.role === 'primary' && p.name !== before),
-        180,
+        primaryMoveTimeoutSeconds,
       );
     else await sleep(5000); // the fault shows before waitWhole could pass on the old state
     whole = await subject.waitWhole(ns, cluster, instances);
