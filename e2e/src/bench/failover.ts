@@ -10,14 +10,13 @@
  * DRILLS), PGOP_BENCH_REPLICATION (Sync or Async, default Sync).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DRILLS, runDrill, waitWhole } from '../drills/failover-drills.js';
 import { probeOptions, PROBE_TABLE, type DrillFigures } from '../drills/failover-probe.js';
 import { localCluster, TestNamespace } from '../harness/local-cluster.js';
 import { installOperator, postgresCluster } from '../harness/operator.js';
 import { REPO_ROOT } from '../harness/paths.js';
-import { summary } from './stats.js';
+import { mergeResultsFile, summary } from './stats.js';
 
 const RUNS = Number(process.env.PGOP_BENCH_RUNS ?? 5);
 const DRILL_NAMES = (process.env.PGOP_BENCH_DRILLS ?? Object.keys(DRILLS).join(',')).split(',');
@@ -95,18 +94,4 @@ for (const name of DRILL_NAMES) {
   console.log(`${name}: write gap median ${gap.median} s, max ${gap.max} s (target ${DRILLS[name]!.target})`);
 }
 
-// Drills measured now replace their earlier figures; the others keep theirs (each says when).
-const file = join(REPO_ROOT, 'docs/benchmarks/failover.json');
-const earlier = existsSync(file)
-  ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, unknown> }).results
-  : {};
-mkdirSync(join(REPO_ROOT, 'docs/benchmarks'), { recursive: true });
-writeFileSync(
-  file,
-  JSON.stringify(
-    { writerRatePerSecond: 20, table: PROBE_TABLE, results: { ...earlier, ...results } },
-    null,
-    2,
-  ) + '\n',
-);
-console.log(`wrote ${file}`);
+mergeResultsFile('failover', { writerRatePerSecond: 20, table: PROBE_TABLE }, results);

@@ -11,14 +11,13 @@
  * PGOP_BENCH_ROWS (comma-separated keys of ROWS) runs some rows only.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DRILLS, nodeOf, runDrill } from '../drills/failover-drills.js';
 import type { DrillFigures } from '../drills/failover-probe.js';
 import { DRILL_NODE, localCluster, TestNamespace } from '../harness/local-cluster.js';
 import { REPO_ROOT } from '../harness/paths.js';
 import { CLOUDNATIVE_PG, PGOP, type PeerOperator } from '../peers/subjects.js';
-import { summary } from './stats.js';
+import { mergeResultsFile, summary } from './stats.js';
 
 const RUNS = Number(process.env.PGOP_BENCH_RUNS ?? 5);
 const CLUSTER = 'peer';
@@ -197,22 +196,11 @@ try {
   CLOUDNATIVE_PG.remove(cluster);
 }
 
-// Rows measured now replace their earlier figures; the others keep theirs (each says when).
-const file = join(REPO_ROOT, 'docs/benchmarks/peers.json');
-const earlier = existsSync(file)
-  ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, unknown> }).results
-  : {};
-mkdirSync(join(REPO_ROOT, 'docs/benchmarks'), { recursive: true });
-writeFileSync(
-  file,
-  JSON.stringify(
-    {
-      machine: '2 cores, 24 GiB; the local Kubernetes (two kubelets on one machine)',
-      CloudNativePG: 'v1.30.0',
-      results: { ...earlier, ...results },
-    },
-    null,
-    2,
-  ) + '\n',
+mergeResultsFile(
+  'peers',
+  {
+    machine: '2 cores, 24 GiB; the local Kubernetes (two kubelets on one machine)',
+    CloudNativePG: 'v1.30.0',
+  },
+  results,
 );
-console.log(`written to ${file}`);
