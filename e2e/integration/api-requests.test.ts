@@ -13,6 +13,7 @@ import {
   eventually,
   kubectl,
   kubectlOk,
+  postgresCluster,
   startApiServer,
   startClusterController,
   type TestApiServer,
@@ -50,12 +51,7 @@ describe('API requests of the cluster controller (integration)', () => {
     kubectlOk(
       server,
       ['-n', NS, 'apply', '--server-side', '-f', '-'],
-      stringify({
-        apiVersion: 'postgres.example.com/v1',
-        kind: 'PostgresCluster',
-        metadata: { name: 'quiet' },
-        spec: { version: 17, replicas: 3, storage: { size: '1Gi' } },
-      }),
+      stringify(postgresCluster('quiet', { replicas: 3 })),
     );
     const observed = (generation: number) => () =>
       k('get', 'pgc', 'quiet', '-o', 'jsonpath={.status.observedGeneration}') === String(generation)

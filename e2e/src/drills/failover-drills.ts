@@ -405,7 +405,7 @@ export interface DrillSubject {
   pods(ns: TestNamespace, cluster: string): { name: string; role?: string | undefined }[];
 }
 
-const PGOP_SUBJECT: DrillSubject = {
+export const PGOP_SUBJECT: DrillSubject = {
   waitWhole: (ns, cluster, instances) => waitWhole(ns, cluster, instances),
   primary: (ns, cluster) => clusterStatus(ns, cluster).primaryPod,
   pods: instancePods,

@@ -7,18 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { switchOverTo, waitWhole, type DrillSubject } from '../drills/failover-drills.js';
+import { PGOP_SUBJECT, switchOverTo, type DrillSubject } from '../drills/failover-drills.js';
 import { probeOptions, type ProbeOptions } from '../drills/failover-probe.js';
 import { eventually } from '../harness/eventually.js';
 import { DRILL_NODE_TOLERATION, type LocalCluster, type TestNamespace } from '../harness/local-cluster.js';
-import {
-  clusterStatus,
-  installOperator,
-  instancePods,
-  POSTGRES_IMAGE,
-  postgresCluster,
-  secretValue,
-} from '../harness/operator.js';
+import { installOperator, POSTGRES_IMAGE, postgresCluster, secretValue } from '../harness/operator.js';
 import { REPO_ROOT } from '../harness/paths.js';
 
 export interface PeerOperator extends DrillSubject {
@@ -42,9 +35,7 @@ export const PGOP: PeerOperator = {
       replication: { mode: 'Sync', synchronousReplicas: 1 },
       ...(drillNode ? { scheduling: { tolerations: [DRILL_NODE_TOLERATION] } } : {}),
     }),
-  waitWhole: (ns, cluster, instances) => waitWhole(ns, cluster, instances),
-  primary: (ns, cluster) => clusterStatus(ns, cluster).primaryPod,
-  pods: instancePods,
+  ...PGOP_SUBJECT,
   switchover: async (ns, cluster, target) => {
     if (target) return switchOverTo(ns, cluster, target);
     ns.k(
