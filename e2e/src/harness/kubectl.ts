@@ -12,11 +12,12 @@ export function kubectl(
   env: { binDir: string; kubeconfigPath: string },
   args: string[],
   input?: string,
+  timeoutMs = 60_000,
 ): KubectlResult {
   const res = spawnSync(join(env.binDir, 'kubectl'), ['--kubeconfig', env.kubeconfigPath, ...args], {
     input,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: timeoutMs,
   });
   if (res.error) throw res.error;
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
@@ -27,8 +28,9 @@ export function kubectlOk(
   env: { binDir: string; kubeconfigPath: string },
   args: string[],
   input?: string,
+  timeoutMs?: number,
 ): string {
-  const res = kubectl(env, args, input);
+  const res = kubectl(env, args, input, timeoutMs);
   if (res.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${res.code}):\n${res.stderr}`);
   return res.stdout;
 }
