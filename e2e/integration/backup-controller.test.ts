@@ -32,6 +32,7 @@ describe('backup controller (integration)', () => {
     kubectlOk(server, ['-n', NS, 'apply', '--server-side', '-f', '-'], stringify(obj));
   type Status = {
     nextScheduled?: string;
+    lastBackup?: string;
     oneOff?: { job: string; phase: string };
     lastTrigger?: { value: string; job: string; phase: string };
     conditions?: { type: string; status: string; reason: string; message: string }[];
@@ -162,6 +163,77 @@ describe('backup controller (integration)', () => {
     const s = await until('one-off recorded', () => (status('now').oneOff ? status('now') : undefined));
     assert.equal(s.oneOff?.job, 'now-once');
     assert.ok(jobs().includes('job.batch/now-once'));
+  });
+
+  it("records a backup as soon as its Job's pod succeeded, then deletes the Job", async () => {
+    apply({
+      apiVersion: 'postgres.example.com/v1',
+      kind: 'PostgresBackup',
+      metadata: { name: 'quick' },
+      spec: { clusterName: 'c' },
+    });
+    await until('one-off started', () => status('quick').oneOff);
+    // What the kubelet reports once the Job's container ended; the Job controller (which would
+    // mark the Job Complete about two seconds later) does not run here.
+    apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'quick-once-abcde',
+        labels: { 'job-name': 'quick-once', 'postgres.example.com/backup': 'quick' },
+      },
+      spec: {
+        serviceAccountName: 'quick-backup-job',
+        restartPolicy: 'Never',
+        containers: [{ name: 'backup', image: 'localhost/pgop/operator:dev' }],
+      },
+    });
+    const stop = '2026-12-03T07:00:10Z';
+    const result = {
+      ok: true,
+      label: '20261203-070000F',
+      durationSeconds: 10,
+      backups: [
+        {
+          label: '20261203-070000F',
+          type: 'Full',
+          start: '2026-12-03T07:00:00Z',
+          stop,
+          databaseSize: 1024,
+          repositorySize: 512,
+        },
+      ],
+      backupCount: 1,
+      expired: [],
+    };
+    k(
+      'patch',
+      'pod',
+      'quick-once-abcde',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          phase: 'Succeeded',
+          containerStatuses: [
+            {
+              name: 'backup',
+              image: 'localhost/pgop/operator:dev',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 0, finishedAt: stop, message: JSON.stringify(result) } },
+            },
+          ],
+        },
+      }),
+    );
+    const recorded = await until('one-off Succeeded', () =>
+      status('quick').oneOff?.phase === 'Succeeded' ? status('quick') : undefined,
+    );
+    assert.equal(recorded.lastBackup, stop);
+    await until('Job deleted', () => (jobs().includes('job.batch/quick-once') ? undefined : true));
   });
 
   it('names a missing cluster in BackupHealthy', async () => {

@@ -88,7 +88,10 @@ export async function timeBackup(
       ]).then(() => {
         started = Date.now();
         apply();
-        setTimeout(() => reject(new Error(`${name}: not Succeeded after ${timeoutSeconds}s`)), timeoutSeconds * 1000).unref();
+        setTimeout(
+          () => reject(new Error(`${name}: not Succeeded after ${timeoutSeconds}s`)),
+          timeoutSeconds * 1000,
+        ).unref();
       }, reject);
     });
   } finally {

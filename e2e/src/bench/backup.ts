@@ -76,7 +76,11 @@ async function load(gb: number): Promise<string> {
   k('exec', POD, '--', 'pgbench', '-i', '-q', '-s', String(scale), 'postgres');
   // A backup waits for its last WAL segment in the archive, which comes after the load's.
   const switched = sql('select pg_walfile_name(pg_switch_wal())');
-  await until('the load is archived', () => sql('select last_archived_wal from pg_stat_archiver') >= switched, 3600);
+  await until(
+    'the load is archived',
+    () => sql('select last_archived_wal from pg_stat_archiver') >= switched,
+    3600,
+  );
   return sql("select pg_size_pretty(pg_database_size('postgres'))");
 }
 

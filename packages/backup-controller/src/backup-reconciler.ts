@@ -149,7 +149,8 @@ export class BackupReconciler {
       );
 
     const running =
-      this.ownedJobs(backup).some((j) => !finishedState(j)) || verification?.phase === 'Running';
+      this.ownedJobs(backup).some((j) => !finishedState(j, this.lastPod(j))) ||
+      verification?.phase === 'Running';
     if (running) return { requeueAfterMs: RUNNING_REQUEUE_MS };
     const next = Math.min(
       ...[scheduled, verification?.next].filter((t) => t !== undefined).map((t) => Date.parse(t)),
@@ -230,14 +231,17 @@ export class BackupReconciler {
   private finishedJobs(backup: PostgresBackup): FinishedJob[] {
     const finished: FinishedJob[] = [];
     for (const job of this.ownedJobs(backup)) {
-      const state = finishedState(job);
+      const pod = this.lastPod(job);
+      const state = finishedState(job, pod);
       if (!state) continue;
-      const result = decodeJobResult(
-        terminationMessage(lastJobPod(job, this.deps.caches.pods.list(backup.metadata.namespace))),
-      );
+      const result = decodeJobResult(terminationMessage(pod));
       finished.push({ job, ...state, ...(result ? { result } : {}) });
     }
     return finished.sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+  }
+
+  private lastPod(job: V1Job): V1Pod | undefined {
+    return lastJobPod(job, this.deps.caches.pods.list(job.metadata?.namespace));
   }
 
   private recordFinished(backup: PostgresBackup, f: FinishedJob): void {

@@ -2,7 +2,7 @@
  * PostgresBackup status from what is observed: finished Jobs and their results, the schedule,
  * and the cluster's own view of its repository. Pure.
  */
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import {
   BACKUP_HEALTHY_CONDITION,
   type BackupRun,
@@ -37,15 +37,26 @@ export interface FinishedJob {
   result?: JobResult;
 }
 
-/** Complete or Failed for good (after its retries), or undefined while it runs. */
-export function finishedState(job: V1Job): { succeeded: boolean; completedAt: string } | undefined {
+const timestamp = (at: Date | string | undefined) => new Date(at ?? 0).toISOString().replace(/\.000Z$/, 'Z');
+
+/**
+ * Complete or Failed for good (after its retries), or undefined while it runs. A Job whose
+ * last pod succeeded is complete already: its pods never restart in place (restartPolicy
+ * Never, one completion), and the Job controller takes about two seconds more to say so.
+ */
+export function finishedState(
+  job: V1Job,
+  lastPod: V1Pod | undefined,
+): { succeeded: boolean; completedAt: string } | undefined {
   for (const c of job.status?.conditions ?? []) {
     if (c.status !== 'True' || (c.type !== 'Complete' && c.type !== 'Failed')) continue;
-    const at = c.lastTransitionTime
-      ? new Date(c.lastTransitionTime).toISOString()
-      : new Date(0).toISOString();
-    return { succeeded: c.type === 'Complete', completedAt: at.replace(/\.000Z$/, 'Z') };
+    return { succeeded: c.type === 'Complete', completedAt: timestamp(c.lastTransitionTime) };
   }
+  if (lastPod?.status?.phase === 'Succeeded')
+    return {
+      succeeded: true,
+      completedAt: timestamp(lastPod.status.containerStatuses?.[0]?.state?.terminated?.finishedAt),
+    };
   return undefined;
 }
 

@@ -1,8 +1,9 @@
 /** PostgresBackup status: the schedule's next run and the BackupHealthy condition. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { PostgresBackup, PostgresCluster } from '@pgop/api';
-import { backupConditions, nextScheduled, withFinishedJobs } from '../src/backup-status.js';
+import { backupConditions, finishedState, nextScheduled, withFinishedJobs } from '../src/backup-status.js';
 
 const backup = { metadata: { name: 'b', namespace: 'db' }, spec: { clusterName: 'c' } } as PostgresBackup;
 const cluster = (status: PostgresCluster['status'], withBackup = true) =>
@@ -76,5 +77,44 @@ describe('backup status', () => {
     );
     assert.equal(status.lastTrigger?.phase, 'Failed');
     assert.equal(status.lastTrigger?.value, 'now');
+  });
+
+  describe('finishedState', () => {
+    const job = (conditions: { type: string; status: string; lastTransitionTime?: string }[] = []) =>
+      ({ metadata: { name: 'b-once' }, status: { conditions } }) as unknown as V1Job;
+    const pod = (phase: string, finishedAt?: string) =>
+      ({
+        status: {
+          phase,
+          containerStatuses: finishedAt ? [{ state: { terminated: { exitCode: 0, finishedAt } } }] : [],
+        },
+      }) as unknown as V1Pod;
+
+    it('is the Job condition once the Job controller sets one', () => {
+      const complete = job([
+        { type: 'Complete', status: 'True', lastTransitionTime: '2026-12-03T07:00:02Z' },
+      ]);
+      assert.deepEqual(finishedState(complete, undefined), {
+        succeeded: true,
+        completedAt: '2026-12-03T07:00:02Z',
+      });
+      const failed = job([{ type: 'Failed', status: 'True', lastTransitionTime: '2026-12-03T07:00:02Z' }]);
+      assert.equal(finishedState(failed, pod('Failed'))?.succeeded, false);
+    });
+
+    it('is finished as soon as its pod succeeded, before the Job controller marks it Complete', () => {
+      // The Job controller takes about two seconds after the pod ends; a pod of a Job that
+      // never restarts in place has succeeded for good.
+      assert.deepEqual(finishedState(job(), pod('Succeeded', '2026-12-03T07:00:00Z')), {
+        succeeded: true,
+        completedAt: '2026-12-03T07:00:00Z',
+      });
+    });
+
+    it('runs on while its pod runs, and after a failed pod (the Job retries)', () => {
+      assert.equal(finishedState(job(), pod('Running')), undefined);
+      assert.equal(finishedState(job(), pod('Failed', '2026-12-03T07:00:00Z')), undefined);
+      assert.equal(finishedState(job(), undefined), undefined);
+    });
   });
 });

@@ -125,7 +125,9 @@ export function runSpec(
           {
             name: 'backup',
             image: settings.image,
-            args: [entrypoint],
+            // Without the image's --enable-source-maps: reading every module's source map
+            // would add about 0.4 s to each Job's start, and a Job reports messages, not stacks.
+            command: ['node', entrypoint],
             env: Object.entries(env).map(([name, value]) => ({ name, value })),
             terminationMessagePolicy: 'File',
             resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
