@@ -10,12 +10,15 @@
  *    from the patch to its generation in status.observedGeneration (p50, p95, p99);
  *  - resident memory of each controller, now and at its peak.
  * No pod ever runs, so every cluster stays in its first phase (waiting for its instances): the
- * controller's heaviest steady state. Writes docs/benchmarks/scale.json.
- * PGOP_SCALE_SIZES (default 100,250,500) and PGOP_SCALE_CHANGES (default 100) change the run.
+ * controller's heaviest steady state. Then CloudNativePG's operator on the same harness and the
+ * same number of clusters: cold start, steady state and memory (measureCloudNativePg says what
+ * differs). Writes docs/benchmarks/scale.json (each operator's figures replace only its own).
+ * PGOP_SCALE_SIZES (default 100,250,500), PGOP_SCALE_CHANGES (default 100) and
+ * PGOP_SCALE_OPERATORS (default pgop,cloudnative-pg) change the run.
  */
 import { resourceOf, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import { createLogger, Informer, ObjectClient } from '@pgop/runtime';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
@@ -24,7 +27,15 @@ import { startControllerProcess, type ControllerProcess } from '../harness/contr
 import { kubectlOk } from '../harness/kubectl.js';
 import { startLoopbackS3, type LoopbackS3 } from '../harness/loopback-s3.js';
 import { REPO_ROOT } from '../harness/paths.js';
+import {
+  applyCloudNativePgCrds,
+  CNPG_MEMORY_LIMIT_MIB,
+  startCloudNativePg,
+  type CloudNativePgProcess,
+} from '../peers/cloudnative-pg-process.js';
+import { CLOUDNATIVE_PG } from '../peers/subjects.js';
 import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup.js';
+import { mergeResultsFile } from './stats.js';
 import { metricSeries, metricTotal, cpuSeconds, memoryMiB } from './process-usage.js';
 
 const SIZES = (process.env.PGOP_SCALE_SIZES ?? '100,250,500').split(',').map(Number);
@@ -140,7 +151,11 @@ function manifests(clusters: number, s3: LoopbackS3): string[] {
       spec: { clusterName: name, schedule: '0 2 * * *', retention: { count: 7 } },
     });
   }
-  // kubectl applies a few hundred objects per call comfortably.
+  return inChunks(docs);
+}
+
+/** kubectl applies a few hundred objects per call comfortably. */
+function inChunks(docs: object[]): string[] {
   const chunks: string[] = [];
   for (let i = 0; i < docs.length; i += 200)
     chunks.push(
@@ -150,6 +165,19 @@ function manifests(clusters: number, s3: LoopbackS3): string[] {
         .join('---\n'),
     );
   return chunks;
+}
+
+/** The same clusters for CloudNativePG: as bench:peers writes them, without a backup (see below). */
+function cloudNativePgManifests(clusters: number): string[] {
+  const docs: object[] = [];
+  for (let n = 0; n < Math.ceil(clusters / CLUSTERS_PER_NAMESPACE); n++)
+    docs.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `scale-${n}` } });
+  for (let i = 0; i < clusters; i++) {
+    const cluster = CLOUDNATIVE_PG.manifest(`pg-${i}`, 3, false) as { metadata: Record<string, string> };
+    cluster.metadata.namespace = `scale-${Math.floor(i / CLUSTERS_PER_NAMESPACE)}`;
+    docs.push(cluster);
+  }
+  return inChunks(docs);
 }
 
 async function untilTrue(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -327,26 +355,128 @@ async function measure(size: number) {
   }
 }
 
-const results = [];
-for (const size of SIZES) results.push(await measure(size));
-const out = join(REPO_ROOT, 'docs/benchmarks');
-mkdirSync(out, { recursive: true });
-writeFileSync(
-  join(out, 'scale.json'),
-  JSON.stringify(
-    {
-      measuredAt: new Date().toISOString(),
-      machine: '2 cores, 24 GiB; etcd, kube-apiserver, MinIO and both controllers on the same machine',
-      setup: {
-        clustersPerNamespace: CLUSTERS_PER_NAMESPACE,
-        cluster: '3 instances, PostgreSQL 17, S3 repository, a PostgresBackup scheduled daily; no kubelet',
-        changesPerSecond: CHANGES_PER_SECOND,
-        steadySeconds: STEADY_SECONDS,
+type CnpgCluster = { metadata: { namespace?: string; name?: string }; status?: { phase?: string } };
+
+/**
+ * CloudNativePG's operator on the same harness and the same clusters (no backups: its backups
+ * need its Barman Cloud plugin, a second operator with its own pods). Without a kubelet its
+ * clusters stop at their first Job (initdb), so "reconciled" is: a phase in status and that Job
+ * made. Its Cluster status has no observedGeneration, and a parameter reaches its instances only
+ * through their pods, so there is no spec-change figure for it.
+ */
+async function measureCloudNativePg(size: number) {
+  const server = await startApiServer();
+  const logger = createLogger({ component: 'bench', level: 'error' });
+  const phased = new Informer<CnpgCluster>({
+    kubeConfig: server.kubeConfig,
+    logger,
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+    path: '/apis/postgresql.cnpg.io/v1/clusters',
+    onChange: () => undefined,
+  });
+  const jobs = new Informer<CnpgCluster>({
+    kubeConfig: server.kubeConfig,
+    logger,
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    path: '/apis/batch/v1/jobs',
+    onChange: () => undefined,
+  });
+  const cgroup = createMemoryCgroup('pgop-bench-cloudnative-pg', CNPG_MEMORY_LIMIT_MIB);
+  let operator: CloudNativePgProcess | undefined;
+  try {
+    applyCloudNativePgCrds(server);
+    kubectlOk(server, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    for (const chunk of cloudNativePgManifests(size))
+      kubectlOk(server, ['apply', '--server-side', '-f', '-'], chunk);
+    for (const i of [phased, jobs]) await i.start();
+    await Promise.all([phased.synced, jobs.synced]);
+
+    const started = performance.now();
+    operator = await startCloudNativePg(server, cgroup?.launcher);
+    const pid = operator.process.child.pid!;
+    const reconciled = () => {
+      const initdb = new Set(jobs.list().map((j) => `${j.metadata.namespace}/${j.metadata.name}`));
+      return phased
+        .list()
+        .filter((c) => c.status?.phase && initdb.has(`${c.metadata.namespace}/${c.metadata.name}-1-initdb`))
+        .length;
+    };
+    await untilTrue('every CloudNativePG cluster reconciled', () => reconciled() === size, 30 * 60_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}: ${reconciled()}/${size}\n${operator!.process.tail()}`);
       },
-      results,
+    );
+    const coldStartSeconds = round((performance.now() - started) / 1000, 1);
+    console.log(`CloudNativePG, ${size} clusters: all reconciled ${coldStartSeconds} s after it started`);
+    const usageNow = async () => ({
+      cpu: cpuSeconds(pid),
+      requests: await metricTotal(operator!.metricsUrl, 'rest_client_requests_total'),
+      // controller-runtime counts the reconciles of each of its controllers; its clusters' only.
+      reconciles: [...(await metricSeries(operator!.metricsUrl, 'controller_runtime_reconcile_total'))]
+        .filter(([series]) => series.includes('controller="cluster"'))
+        .reduce((n, [, value]) => n + value, 0),
+    });
+    const afterColdStart = await usageNow();
+    await sleep(STEADY_SECONDS * 1000);
+    const steadyFrom = await usageNow();
+    await sleep(STEADY_SECONDS * 1000);
+    const steadyTo = await usageNow();
+    const reconciles = steadyTo.reconciles - steadyFrom.reconciles;
+    const requests = steadyTo.requests - steadyFrom.requests;
+    const result = {
+      clusters: size,
+      coldStartSeconds,
+      coldStart: { cpuSeconds: round(afterColdStart.cpu, 1), apiRequests: afterColdStart.requests },
+      steady: {
+        cpuPercent: round((100 * (steadyTo.cpu - steadyFrom.cpu)) / STEADY_SECONDS, 1),
+        reconcilesPerSecond: round(reconciles / STEADY_SECONDS),
+        apiRequestsPerSecond: round(requests / STEADY_SECONDS),
+      },
+      memoryMiB: {
+        ...memoryMiB(pid),
+        goHeapInUse: Math.round(
+          (await metricTotal(operator.metricsUrl, 'go_memstats_heap_inuse_bytes')) / 2 ** 20,
+        ),
+        limit: cgroup?.limitMiB ?? null,
+        oomKills: cgroup?.oomKills() ?? null,
+      },
+    };
+    console.log(JSON.stringify(result, null, 2));
+    return result;
+  } finally {
+    await operator?.stop();
+    cgroup?.remove();
+    for (const i of [phased, jobs]) await i.stop();
+    await server.stop();
+  }
+}
+
+const OPERATORS = (process.env.PGOP_SCALE_OPERATORS ?? 'pgop,cloudnative-pg').split(',');
+const results: Record<string, { measuredAt: string; sizes: unknown[] }> = {};
+for (const [operator, run] of [
+  ['pgop', measure],
+  ['cloudnative-pg', measureCloudNativePg],
+] as const) {
+  if (!OPERATORS.includes(operator)) continue;
+  const sizes = [];
+  for (const size of SIZES) sizes.push(await run(size));
+  results[operator] = { measuredAt: new Date().toISOString(), sizes };
+}
+mergeResultsFile(
+  'scale',
+  {
+    machine: '2 cores, 24 GiB; etcd, kube-apiserver, MinIO and the controllers on the same machine',
+    setup: {
+      clustersPerNamespace: CLUSTERS_PER_NAMESPACE,
+      cluster: '3 instances, PostgreSQL 17, 1 GiB; no kubelet',
+      pgop: 'both controllers; each cluster with an S3 repository and a PostgresBackup scheduled daily',
+      'cloudnative-pg':
+        'v1.30.0; clusters as bench:peers writes them (one synchronous standby), no backups (they need its Barman Cloud plugin), no admission webhooks',
+      changesPerSecond: CHANGES_PER_SECOND,
+      steadySeconds: STEADY_SECONDS,
     },
-    null,
-    2,
-  ) + '\n',
+  },
+  results,
 );
-console.log('written to docs/benchmarks/scale.json');

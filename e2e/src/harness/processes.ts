@@ -25,9 +25,10 @@ export function startProcess(
   logFile: string,
   /** Added to this process's environment. */
   env: Record<string, string> = {},
+  cwd?: string,
 ): ManagedProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(binary, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  const child = spawn(binary, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', () => running.delete(child));

@@ -3,6 +3,7 @@
 #   install.sh install   build its operator (pinned by go.mod here) and image, load the image into
 #                        both nodes, apply upstream's release manifest from the same module
 #   install.sh remove    delete everything the manifest made (its CRDs, and with them its clusters)
+#   install.sh manifest  print that manifest (bench:scale takes its CRDs for the integration API server)
 # The PostgreSQL image of its clusters is pgop's own PostgreSQL 17 image (same Debian packages).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,8 +33,11 @@ case "${1:-}" in
     manifest | kubectl_admin delete --ignore-not-found --wait=true -f - >/dev/null
     log "CloudNativePG removed"
     ;;
+  manifest)
+    manifest
+    ;;
   *)
-    echo "usage: $0 install|remove" >&2
+    echo "usage: $0 install|remove|manifest" >&2
     exit 2
     ;;
 esac
