@@ -12,9 +12,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DRILLS, nodeOf, runDrill } from '../drills/failover-drills.js';
+import { DRILLS, runDrill } from '../drills/failover-drills.js';
 import type { DrillFigures } from '../drills/failover-probe.js';
-import { DRILL_NODE, localCluster, TestNamespace } from '../harness/local-cluster.js';
+import { localCluster, TestNamespace } from '../harness/local-cluster.js';
 import { REPO_ROOT } from '../harness/paths.js';
 import { CLOUDNATIVE_PG, PGOP, type PeerOperator } from '../peers/subjects.js';
 import { mergeResultsFile, summary } from './stats.js';
@@ -34,14 +34,6 @@ interface Row {
     inject: (op: PeerOperator, ns: TestNamespace, primary: string) => void | Promise<void>;
     recover?: () => Promise<void>;
   };
-}
-
-/** Puts the primary on the drill node (one instance runs there: anti-affinity, two nodes). */
-async function primaryOnDrillNode(op: PeerOperator, ns: TestNamespace): Promise<void> {
-  const onDrillNode = op.pods(ns, CLUSTER).find((p) => nodeOf(ns, p.name) === DRILL_NODE);
-  if (!onDrillNode) throw new Error(`${op.name}: no instance of ${CLUSTER} on ${DRILL_NODE}`);
-  if (onDrillNode.role !== 'primary') await op.switchover(ns, CLUSTER, onDrillNode.name);
-  await op.waitWhole(ns, CLUSTER, 2);
 }
 
 const drill = (name: keyof typeof DRILLS) => DRILLS[name]!;
@@ -82,7 +74,7 @@ const ROWS: Record<string, Row> = {
     instances: 2,
     fault: {
       movesPrimary: true,
-      prepare: primaryOnDrillNode,
+      prepare: (op, ns) => op.primaryOnDrillNode(ns, CLUSTER),
       inject: (_op, ns, primary) => drill('lose-node').inject(ns, CLUSTER, primary),
       recover: () => drill('lose-node').recover!(),
     },

@@ -7,10 +7,21 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { PGOP_SUBJECT, switchOverTo, type DrillSubject } from '../drills/failover-drills.js';
+import {
+  nodeOf,
+  PGOP_SUBJECT,
+  primaryOnDrillNode,
+  switchOverTo,
+  type DrillSubject,
+} from '../drills/failover-drills.js';
 import { probeOptions, type ProbeOptions } from '../drills/failover-probe.js';
 import { eventually } from '../harness/eventually.js';
-import { DRILL_NODE_TOLERATION, type LocalCluster, type TestNamespace } from '../harness/local-cluster.js';
+import {
+  DRILL_NODE,
+  DRILL_NODE_TOLERATION,
+  type LocalCluster,
+  type TestNamespace,
+} from '../harness/local-cluster.js';
 import { installOperator, POSTGRES_IMAGE, postgresCluster, secretValue } from '../harness/operator.js';
 import { REPO_ROOT } from '../harness/paths.js';
 
@@ -23,6 +34,11 @@ export interface PeerOperator extends DrillSubject {
   /** Asks for a planned switchover to `target` (default: the operator's choice). */
   switchover(ns: TestNamespace, cluster: string, target?: string): Promise<void>;
   probeOptions(ns: TestNamespace, cluster: string): Promise<ProbeOptions>;
+  /**
+   * Makes the primary an instance on the drill node (the lost-node row; 2 instances, one per
+   * node), moving a replica there first when the last run left none on it.
+   */
+  primaryOnDrillNode(ns: TestNamespace, cluster: string): Promise<void>;
 }
 
 export const PGOP: PeerOperator = {
@@ -47,6 +63,8 @@ export const PGOP: PeerOperator = {
     );
   },
   probeOptions: (ns, cluster) => probeOptions(ns, cluster),
+  // pgop's lost instance comes back on the other node; the drills know how to move one back.
+  primaryOnDrillNode: (ns, cluster) => primaryOnDrillNode(ns, cluster, 2),
 };
 
 const CNPG = 'postgresql.cnpg.io';
@@ -185,5 +203,22 @@ export const CLOUDNATIVE_PG: PeerOperator = {
       primaryServerName: `${cluster}-rw.${ns.name}.svc`,
       roleLabel: 'cnpg.io/instanceRole',
     };
+  },
+  // Its lost instance's pod comes back where its volume is once the node is back; when none is
+  // on the drill node, a replica made anew (pod and volume deleted) is scheduled there.
+  primaryOnDrillNode: async (ns, cluster) => {
+    const onDrillNode = () => CLOUDNATIVE_PG.pods(ns, cluster).find((p) => nodeOf(ns, p.name) === DRILL_NODE);
+    await CLOUDNATIVE_PG.waitWhole(ns, cluster, 2);
+    for (let attempt = 1; !onDrillNode(); attempt++) {
+      if (attempt > 3) throw new Error(`no instance of ${cluster} was scheduled on ${DRILL_NODE}`);
+      const replica = CLOUDNATIVE_PG.pods(ns, cluster).find((p) => p.role === 'replica');
+      if (!replica) throw new Error(`${cluster} has no replica to move to ${DRILL_NODE}`);
+      ns.k('delete', 'pvc', replica.name, '--wait=false');
+      ns.k('delete', 'pod', replica.name);
+      await CLOUDNATIVE_PG.waitWhole(ns, cluster, 2);
+    }
+    const target = onDrillNode()!;
+    if (target.role !== 'primary') await CLOUDNATIVE_PG.switchover(ns, cluster, target.name);
+    await CLOUDNATIVE_PG.waitWhole(ns, cluster, 2);
   },
 };
