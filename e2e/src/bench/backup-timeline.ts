@@ -14,8 +14,11 @@ export interface BackupTimeline {
   containerRunning: number;
   /** The kubelet reports the container terminated (the Job's work is done). */
   containerTerminated: number;
-  /** The Job controller marks the Job Complete. */
-  jobComplete: number;
+  /**
+   * The Job controller marks the Job Complete: absent when the backup controller recorded the
+   * pod's success and deleted the Job first.
+   */
+  jobComplete?: number;
   /** The backup controller writes Succeeded into the PostgresBackup's status. */
   statusSucceeded: number;
   /** The pgBackRest command inside, as the Job measured it (its termination message). */

@@ -116,8 +116,7 @@ function overhead(timelines: BackupTimeline[]) {
     jobPodToRunning: median((t) => t.containerRunning - t.podCreated),
     runningToTerminated: median((t) => t.containerTerminated - t.containerRunning),
     ofWhichPgbackrest: median((t) => t.pgbackrestSeconds),
-    terminatedToJobComplete: median((t) => t.jobComplete - t.containerTerminated),
-    jobCompleteToStatus: median((t) => t.statusSucceeded - t.jobComplete),
+    terminatedToStatus: median((t) => t.statusSucceeded - t.containerTerminated),
   };
 }
 
@@ -135,7 +134,7 @@ for (const gb of SIZES_GB) {
       `${size}, run ${run}: by hand ${manual.at(-1)!.toFixed(1)} s, through the operator ` +
         `${t.statusSucceeded.toFixed(1)} s (pgBackRest inside ${t.pgbackrestSeconds.toFixed(1)} s; ` +
         `Job pod ${t.podCreated.toFixed(2)}, running ${t.containerRunning.toFixed(2)}, ` +
-        `terminated ${t.containerTerminated.toFixed(2)}, Job complete ${t.jobComplete.toFixed(2)})`,
+        `terminated ${t.containerTerminated.toFixed(2)}, Job complete ${t.jobComplete?.toFixed(2) ?? 'not seen'})`,
     );
   }
   const operatorSeconds = summary(operator.map((t) => t.statusSucceeded));
