@@ -142,6 +142,7 @@ for (const gb of SIZES_GB) {
   const ratio = Math.round((operatorSeconds.median / byHandSeconds.median) * 100) / 100;
   results[`${gb}GB`] = {
     measuredAt: new Date().toISOString(),
+    pgopCommit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
     databaseSize: size,
     runs: RUNS,
     byHandSeconds,

@@ -40,9 +40,10 @@ export interface FinishedJob {
 const timestamp = (at: Date | string | undefined) => new Date(at ?? 0).toISOString().replace(/\.000Z$/, 'Z');
 
 /**
- * Complete or Failed for good (after its retries), or undefined while it runs. A Job whose
- * last pod succeeded is complete already: its pods never restart in place (restartPolicy
- * Never, one completion), and the Job controller takes about two seconds more to say so.
+ * Complete or Failed for good (after its retries), or undefined while it runs. A Job whose last
+ * pod's container exited 0 has succeeded already: pgop's Jobs run one container that is never
+ * restarted in place (restartPolicy Never, one completion); the kubelet reports the pod's phase
+ * about a second later, and the Job controller marks the Job Complete about two seconds later.
  */
 export function finishedState(
   job: V1Job,
@@ -52,11 +53,9 @@ export function finishedState(
     if (c.status !== 'True' || (c.type !== 'Complete' && c.type !== 'Failed')) continue;
     return { succeeded: c.type === 'Complete', completedAt: timestamp(c.lastTransitionTime) };
   }
-  if (lastPod?.status?.phase === 'Succeeded')
-    return {
-      succeeded: true,
-      completedAt: timestamp(lastPod.status.containerStatuses?.[0]?.state?.terminated?.finishedAt),
-    };
+  const terminated = lastPod?.status?.containerStatuses?.[0]?.state?.terminated;
+  if (lastPod?.status?.phase === 'Succeeded' || terminated?.exitCode === 0)
+    return { succeeded: true, completedAt: timestamp(terminated?.finishedAt) };
   return undefined;
 }
 

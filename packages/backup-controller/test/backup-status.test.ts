@@ -82,11 +82,11 @@ describe('backup status', () => {
   describe('finishedState', () => {
     const job = (conditions: { type: string; status: string; lastTransitionTime?: string }[] = []) =>
       ({ metadata: { name: 'b-once' }, status: { conditions } }) as unknown as V1Job;
-    const pod = (phase: string, finishedAt?: string) =>
+    const pod = (phase: string, finishedAt?: string, exitCode = 0) =>
       ({
         status: {
           phase,
-          containerStatuses: finishedAt ? [{ state: { terminated: { exitCode: 0, finishedAt } } }] : [],
+          containerStatuses: finishedAt ? [{ state: { terminated: { exitCode, finishedAt } } }] : [],
         },
       }) as unknown as V1Pod;
 
@@ -111,9 +111,17 @@ describe('backup status', () => {
       });
     });
 
+    it('is finished as soon as its container exited 0, before the kubelet reports the phase', () => {
+      assert.deepEqual(finishedState(job(), pod('Running', '2026-12-03T07:00:00Z')), {
+        succeeded: true,
+        completedAt: '2026-12-03T07:00:00Z',
+      });
+    });
+
     it('runs on while its pod runs, and after a failed pod (the Job retries)', () => {
       assert.equal(finishedState(job(), pod('Running')), undefined);
-      assert.equal(finishedState(job(), pod('Failed', '2026-12-03T07:00:00Z')), undefined);
+      assert.equal(finishedState(job(), pod('Running', '2026-12-03T07:00:00Z', 1)), undefined);
+      assert.equal(finishedState(job(), pod('Failed', '2026-12-03T07:00:00Z', 1)), undefined);
       assert.equal(finishedState(job(), undefined), undefined);
     });
   });
