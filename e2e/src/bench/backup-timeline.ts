@@ -54,11 +54,25 @@ export async function timeBackup(
     if (started && seen[step] === undefined) seen[step] = (Date.now() - started) / 1000;
   };
   const requests: { abort(): void }[] = [];
+  let finished = false;
   try {
     return await new Promise<BackupTimeline>((resolve, reject) => {
-      const failed = (err: unknown) => err && reject(err instanceof Error ? err : new Error(String(err)));
-      const watchOf = async (path: string, query: Record<string, string>, onEvent: (o: Seen) => void) =>
-        requests.push(await watch.watch(path, query, (_type, o: Seen) => onEvent(o), failed));
+      // A watch ends after 30 s without events (the client's inactivity limit) or when the
+      // server closes it: watch again, and the new watch lists what exists now.
+      const watchOf = async (
+        path: string,
+        query: Record<string, string>,
+        onEvent: (o: Seen) => void,
+      ): Promise<void> => {
+        requests.push(
+          await watch.watch(
+            path,
+            query,
+            (_type, o: Seen) => onEvent(o),
+            () => void (finished || setTimeout(() => void watchOf(path, query, onEvent).catch(reject), 100)),
+          ),
+        );
+      };
       // The backup label the controller puts on its Jobs and their pods (backup-controller naming.ts).
       const byLabel = { labelSelector: `${GROUP}/backup=${name}` };
       Promise.all([
@@ -98,6 +112,7 @@ export async function timeBackup(
       }, reject);
     });
   } finally {
+    finished = true;
     for (const request of requests) request.abort();
   }
 }
