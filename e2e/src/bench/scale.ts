@@ -403,9 +403,10 @@ async function measureCloudNativePg(size: number) {
         .filter((c) => c.status?.phase && initdb.has(`${c.metadata.namespace}/${c.metadata.name}-1-initdb`))
         .length;
     };
-    await untilTrue('every CloudNativePG cluster reconciled', () => reconciled() === size, 30 * 60_000).catch(
+    // Ten minutes: at 500 clusters it stalled short of all (docs/benchmarks.md), a finding to record.
+    await untilTrue('every CloudNativePG cluster reconciled', () => reconciled() === size, 10 * 60_000).catch(
       (err: Error) => {
-        throw new Error(`${err.message}: ${reconciled()}/${size}\n${operator!.process.tail()}`);
+        throw new Error(`${err.message}: ${reconciled()}/${size} clusters`);
       },
     );
     const coldStartSeconds = round((performance.now() - started) / 1000, 1);
@@ -461,7 +462,14 @@ for (const [operator, run] of [
 ] as const) {
   if (!OPERATORS.includes(operator)) continue;
   const sizes = [];
-  for (const size of SIZES) sizes.push(await run(size));
+  for (const size of SIZES)
+    sizes.push(
+      // A size an operator does not get through is a finding, kept with its reason.
+      await run(size).catch((err: Error) => {
+        console.log(`${operator}, ${size} clusters: ${err.message}`);
+        return { clusters: size, notFinished: err.message };
+      }),
+    );
   results[operator] = { measuredAt: new Date().toISOString(), sizes };
 }
 mergeResultsFile(
