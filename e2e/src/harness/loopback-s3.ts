@@ -4,15 +4,15 @@
  * Clusters reach it with tls.verify false and uriStyle Path.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { issueCertificateAuthority, issueLeaf } from '@pgop/cluster-controller/tls';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { goTool } from './paths.js';
 import { freePort } from './ports.js';
 import { startProcess, waitUntil } from './processes.js';
+import { writeLoopbackCertificate } from './tls.js';
 
 export interface LoopbackS3 {
   endpoint: string;
@@ -26,10 +26,7 @@ export async function startLoopbackS3(bucket = 'pgop-bench'): Promise<LoopbackS3
   const dir = mkdtempSync(join(tmpdir(), 'pgop-s3-'));
   const certs = join(dir, 'certs');
   mkdirSync(certs);
-  const ca = await issueCertificateAuthority('loopback-s3');
-  const leaf = await issueLeaf(ca, { commonName: 'localhost', dnsNames: ['localhost'], usages: ['server'] });
-  writeFileSync(join(certs, 'public.crt'), leaf.certificate);
-  writeFileSync(join(certs, 'private.key'), leaf.key);
+  await writeLoopbackCertificate(certs, 'public.crt', 'private.key');
   const [port, consolePort] = [await freePort(), await freePort()];
   const accessKeyId = `bench${randomBytes(6).toString('hex')}`;
   const secretAccessKey = randomBytes(24).toString('hex');

@@ -2,6 +2,9 @@
  * What a TLS client sees of an instance, from the test's own process: the certificate PostgreSQL
  * serves (after PostgreSQL's SSLRequest, as libpq starts TLS) and Patroni's REST API over HTTPS.
  */
+import { issueCertificateAuthority, issueLeaf } from '@pgop/cluster-controller/tls';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as tcpConnect } from 'node:net';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
@@ -58,4 +61,19 @@ export function patroniApi(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A server certificate for localhost from a throwaway CA, written into dir as certName and
+ * keyName: for a process of a harness that serves TLS on loopback (MinIO, CloudNativePG's webhooks).
+ */
+export async function writeLoopbackCertificate(
+  dir: string,
+  certName: string,
+  keyName: string,
+): Promise<void> {
+  const ca = await issueCertificateAuthority('pgop-harness-loopback');
+  const leaf = await issueLeaf(ca, { commonName: 'localhost', dnsNames: ['localhost'], usages: ['server'] });
+  writeFileSync(join(dir, certName), leaf.certificate);
+  writeFileSync(join(dir, keyName), leaf.key);
 }

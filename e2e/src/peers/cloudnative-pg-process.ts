@@ -7,9 +7,8 @@
  * certificate); without them it writes a cluster's defaults itself, as it does when an install
  * has webhooks off.
  */
-import { issueCertificateAuthority, issueLeaf } from '@pgop/cluster-controller/tls';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -18,6 +17,7 @@ import { kubectlOk } from '../harness/kubectl.js';
 import { goTool, REPO_ROOT } from '../harness/paths.js';
 import { freePort } from '../harness/ports.js';
 import { startProcess, waitUntil, type ManagedProcess } from '../harness/processes.js';
+import { writeLoopbackCertificate } from '../harness/tls.js';
 
 export const CNPG_NAMESPACE = 'cnpg-system';
 /** The manager's memory limit in upstream's release manifest, in MiB (its CPU limit: 0.1 core). */
@@ -58,10 +58,7 @@ export async function startCloudNativePg(
   symlinkSync(binary, join(dir, 'operator', 'manager_amd64'));
   const certs = join(dir, 'certs');
   mkdirSync(certs);
-  const ca = await issueCertificateAuthority('cnpg-webhook');
-  const leaf = await issueLeaf(ca, { commonName: 'localhost', dnsNames: ['localhost'], usages: ['server'] });
-  writeFileSync(join(certs, 'apiserver.crt'), leaf.certificate);
-  writeFileSync(join(certs, 'apiserver.key'), leaf.key);
+  await writeLoopbackCertificate(certs, 'apiserver.crt', 'apiserver.key');
   const [metricsPort, webhookPort] = [await freePort(), await freePort()];
   const argv = [
     ...launcher,
