@@ -56,13 +56,15 @@ server_package() { # package@version integrity -> path
   echo "$dir/$file"
 }
 
+# The instances' metrics sidecar runs postgres_exporter from the PostgreSQL image (docs/monitoring.md).
+bash "$REPO_ROOT/e2e/scripts/build-go-tools.sh" postgres-exporter
 for b in "${POSTGRES_BUILDS[@]}"; do
   read -r major suite source from integrity <<<"$b"
   bash "$REPO_ROOT/e2e/cluster/debian-base.sh" "$suite"
   args=(--build-arg "DEBIAN_SUITE=$suite" --build-arg "PG_MAJOR=$major" --build-arg "PACKAGE_SOURCE=$source")
   # The archive these machines reach serves sid as a snapshot whose Release file has expired.
   [ "$suite" = sid ] && args+=(--build-arg "APT_OPTIONS=-o Acquire::Check-Valid-Until=false")
-  files=("$REPO_ROOT/images/postgres/pgop-fence")
+  files=("$REPO_ROOT/images/postgres/pgop-fence" "$TOOLS_BIN_DIR/postgres-exporter")
   if [ "$source" = npm ]; then
     package=$(server_package "$from" "$integrity")
     files+=("$package" "$REPO_ROOT/images/postgres/server-notice.md")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the pinned CoreDNS, Helm, MinIO, local-path-provisioner and kube-network-policies from the Go
-# module proxy into the cache (see versions.sh), and cert-manager's controller from its packages
-# (e2e/tools/cert-manager says why).
-# Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner] [kube-network-policies] [cert-manager] [cloudnative-pg]
+# Builds the pinned CoreDNS, Helm, MinIO, local-path-provisioner, kube-network-policies, Prometheus and
+# promtool from the Go module proxy into the cache (see versions.sh), and cert-manager's controller
+# and postgres_exporter from their packages (e2e/tools/<name> says why).
+# Usage: build-go-tools.sh [coredns] [helm] [minio] [local-path-provisioner] [kube-network-policies]
+#        [cert-manager] [postgres-exporter] [prometheus] [promtool] [cloudnative-pg]
 # Already-built tools are skipped. The binary name carries the version, so bumping a
 # version in versions.sh rebuilds.
 set -euo pipefail
@@ -58,8 +59,14 @@ for t in "${wanted[@]}"; do
     kube-network-policies) # its main package is cmd/, so go install names the binary "cmd"
       install_tool kube-network-policies sigs.k8s.io/kube-network-policies/cmd "v$KUBE_NETWORK_POLICIES_VERSION" ;;
     cert-manager) build_local_tool cert-manager ;;
+    # Carried by the PostgreSQL images (images/build.sh): the instances' metrics sidecar.
+    postgres-exporter)
+      build_local_tool postgres-exporter github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter ;;
+    # The alert rules' unit tests (promtool) and the monitoring e2e test's Prometheus.
+    prometheus) install_tool prometheus github.com/prometheus/prometheus/cmd/prometheus "v$PROMETHEUS_VERSION" ;;
+    promtool) install_tool promtool github.com/prometheus/prometheus/cmd/promtool "v$PROMETHEUS_VERSION" ;;
     # Not for the tests: the peers benchmark's (e2e/tools/cloudnative-pg says why it is built so).
     cloudnative-pg) build_local_tool cloudnative-pg github.com/cloudnative-pg/cloudnative-pg/cmd/manager ;;
-    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner, kube-network-policies, cert-manager, cloudnative-pg)" >&2; exit 2 ;;
+    *) echo "unknown tool: $t (coredns, helm, minio, local-path-provisioner, kube-network-policies, cert-manager, postgres-exporter, prometheus, promtool, cloudnative-pg)" >&2; exit 2 ;;
   esac
 done

@@ -16,6 +16,8 @@ LOCAL_PATH_PROVISIONER_VERSION="0.0.30"
 KUBE_NETWORK_POLICIES_VERSION="0.8.0"
 # cert-manager: its controllers (e2e/tools/cert-manager pins the module in go.mod) and CRDs.
 CERT_MANAGER_VERSION="1.18.2"
+# Prometheus and promtool: the alert rules' tests and the monitoring e2e test (docs/monitoring.md).
+PROMETHEUS_VERSION="0.316.0"
 TOOLS_BIN_DIR="$PGOP_CACHE_DIR/tools/bin"
 # The Debian archive for the base images (debootstrap): the one this machine's own apt uses, so
 # the scripts follow whatever mirror a machine is set up with; DEBIAN_MIRROR overrides it. The

@@ -14,3 +14,12 @@ export const PGBACKREST_COMMAND = '/etc/pgbackrest/bin/pgbackrest';
  * the local socket without a password: pg_ident maps the container's OS user to it.
  */
 export const VERIFY_ROLE = 'pgop_verify';
+/**
+ * The role each instance's metrics container (postgres_exporter) connects as: a member of
+ * pg_monitor, no superuser. Reached through the local socket without a password: pg_ident maps
+ * the container's OS user to it.
+ */
+export const MONITOR_ROLE = 'pgop_monitor';
+/** The metrics container of an instance pod and its port (HTTPS, the instance's certificate). */
+export const METRICS_CONTAINER = 'metrics';
+export const METRICS_PORT = 9187;

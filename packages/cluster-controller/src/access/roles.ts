@@ -9,7 +9,7 @@
  * follow. Pure.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import type { PostgresCluster } from '@pgop/api';
+import { MONITOR_ROLE, type PostgresCluster } from '@pgop/api';
 import { secretData } from '@pgop/runtime';
 import { createHash } from 'node:crypto';
 import { POSTGRES_PORT } from '../instance-paths.js';
@@ -29,6 +29,16 @@ const REWIND_FUNCTIONS = [
   'pg_stat_file(text, boolean)',
   'pg_read_binary_file(text)',
   'pg_read_binary_file(text, bigint, bigint, boolean)',
+];
+
+/**
+ * The metrics container's role (monitoring/exporter.ts): pg_monitor reads statistics and
+ * settings, never table data. It logs in only over the local socket (pg_ident), so it has no
+ * password and no Secret: it is made with the superuser's role, idempotently.
+ */
+const MONITOR_ROLE_STATEMENTS = [
+  `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${MONITOR_ROLE}') THEN CREATE ROLE ${MONITOR_ROLE} LOGIN; END IF; END $$`,
+  `GRANT pg_monitor TO ${MONITOR_ROLE}`,
 ];
 
 export interface ManagedRole {
@@ -66,7 +76,7 @@ export function managedRoles(clusterName: string): ManagedRole[] {
       user: SUPERUSER,
       secretName: names.superuserSecret,
       attributes: 'SUPERUSER',
-      grants: [],
+      grants: MONITOR_ROLE_STATEMENTS,
       connectionDetails: true,
     },
   ];

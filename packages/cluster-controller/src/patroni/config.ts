@@ -5,7 +5,7 @@
  * Passwords are not here: they reach Patroni as environment variables from Secrets; the
  * certificates are files of the cluster's TLS Secret (tls/cluster-certificates.ts).
  */
-import { CLUSTER_LABEL, ROLE_LABEL, VERIFY_ROLE, type PostgresCluster } from '@pgop/api';
+import { CLUSTER_LABEL, MONITOR_ROLE, ROLE_LABEL, VERIFY_ROLE, type PostgresCluster } from '@pgop/api';
 import { REPLICATION_USER, REWIND_USER, SUPERUSER } from '../access/roles.js';
 import { archiveParameters, restoreCommand } from '../pgbackrest/config.js';
 import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WATCHDOG_DEVICE } from '../instance-paths.js';
@@ -87,8 +87,9 @@ const LOCAL_IDENT_MAP = 'local';
 /**
  * Client authentication. Local socket connections map the OS user to database users through
  * pg_ident (the container runs as postgres): to the superuser (Patroni connects so), to the
- * replication role (Patroni's own replication connection), and to the read-only role a restore
- * verification runs its query as (backup-controller job/verify.ts), which needs no password that way. Over the network only TLS is accepted (`hostssl`; a
+ * replication role (Patroni's own replication connection), to the read-only role a restore
+ * verification runs its query as (backup-controller job/verify.ts), and to the metrics
+ * container's pg_monitor role (monitoring/exporter.ts), which need no password that way. Over the network only TLS is accepted (`hostssl`; a
  * plaintext connection matches no line and is refused): Patroni's replication and rewind roles
  * by the client certificates the cluster's CA issued them (`cert` verifies one and takes the role
  * from its CN), everyone else by SCRAM password. The replication role replicates and does nothing
@@ -110,6 +111,7 @@ function pgHba(cluster: PostgresCluster): string[] {
 const PG_IDENT = [
   `${LOCAL_IDENT_MAP} postgres ${SUPERUSER}`,
   `${LOCAL_IDENT_MAP} postgres ${VERIFY_ROLE}`,
+  `${LOCAL_IDENT_MAP} postgres ${MONITOR_ROLE}`,
   `${LOCAL_IDENT_MAP} postgres ${REPLICATION_USER}`,
 ];
 

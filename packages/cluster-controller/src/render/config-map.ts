@@ -1,5 +1,5 @@
 /**
- * The ConfigMap holding patroni.yml, and with spec.backup pgBackRest's configuration and
+ * The ConfigMap holding patroni.yml, the metrics container's web configuration, and with spec.backup pgBackRest's configuration and
  * wrapper (and the repository host's, for a PVC repository); mounted read-only into the pods.
  * It never holds a credential.
  */
@@ -8,6 +8,7 @@ import type { PostgresCluster } from '@pgop/api';
 import { childMetadata, childNames } from '../naming.js';
 import { stringify } from 'yaml';
 import { PATRONI_CONFIG_FILE, type patroniConfig } from '../patroni/config.js';
+import { EXPORTER_WEB_CONFIG_KEY, exporterWebConfig } from '../monitoring/exporter.js';
 import {
   PGBACKREST_CONFIG_KEY,
   PGBACKREST_WRAPPER,
@@ -28,6 +29,7 @@ export function renderPatroniConfigMap(
     metadata: childMetadata(cluster, childNames(cluster.metadata.name!).patroniConfigMap, 'patroni'),
     data: {
       [PATRONI_CONFIG_FILE]: stringify(config),
+      [EXPORTER_WEB_CONFIG_KEY]: exporterWebConfig(),
       ...(pgbackrest
         ? { [PGBACKREST_CONFIG_KEY]: pgbackrest, [PGBACKREST_WRAPPER_KEY]: PGBACKREST_WRAPPER }
         : {}),

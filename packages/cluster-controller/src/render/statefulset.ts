@@ -37,6 +37,7 @@ import { ownRepository } from '../pgbackrest/repository.js';
 import { CLUSTER_TLS_DIR, CLUSTER_TLS_KEYS, instanceHostName } from '../tls/cluster-certificates.js';
 import { SERVER_SECRET_KEYS, SERVER_TLS_DIR } from '../tls/server-certificate.js';
 import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
+import { metricsContainer } from '../monitoring/exporter.js';
 
 export const DATA_VOLUME = 'pgdata';
 /** The image's PATH after PostgreSQL's bin directory (images/postgres/Dockerfile). */
@@ -250,6 +251,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
                 ...(pgbackrest ? [{ name: pgbackrest.name, mountPath: PGBACKREST_DIR, readOnly: true }] : []),
               ],
             },
+            metricsContainer(inputs.image),
           ],
           volumes: [
             { name: 'patroni-config', configMap: { name: names.patroniConfigMap } },

@@ -85,12 +85,13 @@ describe('client authentication', () => {
     assert.equal(parameters.ssl, 'on');
   });
 
-  it('maps the local OS user to the superuser, the replication role and the verification role only', () => {
+  it('maps the local OS user to the superuser, the replication role, the verification role and the monitoring role only', () => {
     const config = dynamicConfiguration(cluster(), false).postgresql;
     assert.equal(config.pg_hba[0], 'local all all peer map=local');
     assert.deepEqual(config.pg_ident, [
       'local postgres postgres',
       'local postgres pgop_verify',
+      'local postgres pgop_monitor',
       'local postgres replicator',
     ]);
   });
