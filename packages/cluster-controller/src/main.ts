@@ -5,6 +5,7 @@
  */
 import { GROUP, KINDS, VERSION } from '@pgop/api';
 import { customResourcesServed, parseWatchNamespaces, runAsLeader, startManager } from '@pgop/runtime';
+import type { V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { createClusterController } from './cluster-controller.js';
 import { parseAllowedRegistries, parseImageCatalog } from './images.js';
@@ -23,21 +24,33 @@ const { controller, informers } = createClusterController({
   identity: process.env.POD_NAME ?? hostname(),
   watchNamespaces: parseWatchNamespaces(process.env.PGOP_WATCH_NAMESPACES),
   concurrency: Number(process.env.RECONCILE_CONCURRENCY ?? 4),
-  ...operatorPeer(process.env.POD_NAMESPACE, process.env.PGOP_POD_SELECTOR),
+  ...operatorPeer(process.env.POD_NAMESPACE, process.env.PGOP_POD_SELECTOR, process.env.PGOP_METRICS_FROM),
   ...(process.env.PGOP_DELETION_WAIT_SECONDS
     ? { deletionWaitSeconds: Number(process.env.PGOP_DELETION_WAIT_SECONDS) }
     : {}),
 });
 /**
  * Where this controller runs and its pods' labels ("k=v,k=v", set by the chart), which the
- * clusters' NetworkPolicies let in to Patroni's API. Absent when run outside a pod.
+ * clusters' NetworkPolicies let in to Patroni's API, and who may scrape the instances' metrics
+ * (a JSON list of NetworkPolicyPeers, the chart's networkPolicy.metricsFrom). Absent when run
+ * outside a pod.
  */
-function operatorPeer(namespace: string | undefined, selector: string | undefined) {
+function operatorPeer(
+  namespace: string | undefined,
+  selector: string | undefined,
+  metricsFrom: string | undefined,
+) {
   if (!namespace || !selector) return {};
   const podLabels = Object.fromEntries(
     selector.split(',').map((pair) => pair.split('=', 2) as [string, string]),
   );
-  return { operator: { namespace, podLabels } };
+  return {
+    operator: {
+      namespace,
+      podLabels,
+      metricsFrom: metricsFrom ? (JSON.parse(metricsFrom) as V1NetworkPolicyPeer[]) : [],
+    },
+  };
 }
 
 runAsLeader(manager, { leaseName: 'pgop-cluster-controller', informers, controllers: [controller] });

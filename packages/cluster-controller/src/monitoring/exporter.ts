@@ -27,7 +27,12 @@ export function exporterWebConfig(): string {
  * Collectors beyond the exporter's defaults: transaction-ID age per database (wraparound),
  * long-running transactions, the WAL receiver of replicas, and the postmaster's start time.
  */
-const EXTRA_COLLECTORS = ['database_wraparound', 'long_running_transactions', 'stat_wal_receiver', 'postmaster'];
+const EXTRA_COLLECTORS = [
+  'database_wraparound',
+  'long_running_transactions',
+  'stat_wal_receiver',
+  'postmaster',
+];
 
 export function metricsContainer(image: string): V1Container {
   return {

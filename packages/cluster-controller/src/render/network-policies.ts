@@ -7,6 +7,7 @@
 import type { KubernetesObject, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import { APP_LABELS, MANAGED_BY, type PostgresCluster } from '@pgop/api';
 import { PATRONI_PORT, POSTGRES_PORT } from '../instance-paths.js';
+import { METRICS_PORT } from '@pgop/api';
 import { REPOSITORY_HOST_PORT } from '../pgbackrest/config.js';
 import {
   childMetadata,
@@ -17,10 +18,15 @@ import {
   repositoryHostSelector,
 } from '../naming.js';
 
-/** The cluster controller's pods, which call Patroni's API: where it runs and its labels. */
+/**
+ * The cluster controller's pods, which call Patroni's API: where it runs and its labels; and who
+ * the install lets scrape metrics (the chart's networkPolicy.metricsFrom).
+ */
 export interface OperatorPeer {
   namespace: string;
   podLabels: Record<string, string>;
+  /** Who may read the instances' metrics (the exporter's and Patroni's); none given: anyone. */
+  metricsFrom?: V1NetworkPolicyPeer[];
 }
 
 /**
@@ -28,7 +34,8 @@ export interface OperatorPeer {
  * `_from`, and ObjectClient.apply converts), as the golden files show it.
  */
 interface IngressRule {
-  from: V1NetworkPolicyPeer[];
+  /** Absent: from anywhere. */
+  from?: V1NetworkPolicyPeer[];
   ports: { protocol: string; port: number }[];
 }
 export interface NetworkPolicy extends KubernetesObject {
@@ -59,7 +66,7 @@ function renderInstancesPolicy(cluster: PostgresCluster, operator?: OperatorPeer
   ];
   // Without it (a controller run outside the cluster, where pod networks are not reachable
   // anyway) pgop's Patroni calls would be refused by an enforcing plugin.
-  if (operator)
+  if (operator) {
     ingress.push({
       from: [
         {
@@ -69,6 +76,14 @@ function renderInstancesPolicy(cluster: PostgresCluster, operator?: OperatorPeer
       ],
       ports: [tcp(PATRONI_PORT)],
     });
+    // Prometheus: the exporter's metrics, and Patroni's (/metrics; without the client
+    // certificate only pgop and the members hold, Patroni's API changes nothing).
+    const scrapers = operator.metricsFrom ?? [];
+    ingress.push({
+      ...(scrapers.length > 0 ? { from: scrapers } : {}),
+      ports: [tcp(METRICS_PORT), tcp(PATRONI_PORT)],
+    });
+  }
   // A rule with no peers would let everyone in: [] means no clients, so no rule.
   if (clients.length > 0) ingress.push({ from: clients, ports: [tcp(POSTGRES_PORT)] });
   return {

@@ -16,7 +16,7 @@ const members = {
 const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: 'TCP', port }));
 
 describe('NetworkPolicies', () => {
-  it('by default lets in the members to PostgreSQL and Patroni, pgop to Patroni, and the namespace to PostgreSQL', () => {
+  it('by default lets in the members to PostgreSQL and Patroni, pgop to Patroni, anyone to the metrics, and the namespace to PostgreSQL', () => {
     const [instances, ...rest] = renderNetworkPolicies(cluster(basicCluster()), operator);
     assert.equal(rest.length, 0, 'no repository host, no policy for one');
     assert.equal(instances!.metadata?.name, 'my-cluster');
@@ -33,8 +33,23 @@ describe('NetworkPolicies', () => {
         ],
         ports: tcp(8008),
       },
+      { ports: tcp(9187, 8008) },
       { from: [{ podSelector: {} }], ports: tcp(5432) },
     ]);
+  });
+
+  it("lets in to the metrics only the scrapers the install names (the chart's networkPolicy.metricsFrom)", () => {
+    const prometheus = [
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ];
+    const [instances] = renderNetworkPolicies(cluster(basicCluster()), {
+      ...operator,
+      metricsFrom: prometheus,
+    });
+    assert.deepEqual(
+      instances!.spec.ingress.filter((rule) => rule.ports.some((p) => p.port === 9187)),
+      [{ from: prometheus, ports: tcp(9187, 8008) }],
+    );
   });
 
   it('lets in only the clients spec.networkPolicy.clients selects, and none for []', () => {
