@@ -18,6 +18,7 @@ import {
   EventRecorder,
   Informer,
   ObjectClient,
+  registerSnapshotGauges,
   type ControllerMetrics,
 } from '@pgop/runtime';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -26,6 +27,7 @@ import type { JobSettings } from './render/backup-job.js';
 import { BACKUP_LABEL } from './naming.js';
 import { BackupReconciler, type BackupMetrics } from './backup-reconciler.js';
 import { RestoreReconciler } from './restore-reconciler.js';
+import { backupStatusGauges } from './monitoring/status-metrics.js';
 
 export const FIELD_MANAGER = 'pgop-backup-controller';
 
@@ -142,6 +144,11 @@ export function createBackupController(options: BackupControllerOptions) {
     settings: options.settings,
     ...(options.metrics ? { metrics: backupMetrics(options.metrics) } : {}),
   });
+  if (options.metrics)
+    registerSnapshotGauges(
+      options.metrics.registry,
+      backupStatusGauges(() => caches.backups.list()),
+    );
   return {
     controllers: [controller, restoreController],
     informers: Object.values(caches) as Informer<object>[],

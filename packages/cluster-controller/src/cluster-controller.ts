@@ -22,6 +22,7 @@ import {
   Informer,
   ObjectClient,
   onRelevantChange,
+  registerSnapshotGauges,
   type ControllerMetrics,
 } from '@pgop/runtime';
 import { Counter, Gauge } from 'prom-client';
@@ -36,6 +37,7 @@ import type { HaMetrics } from './ha/runner.js';
 import { ClusterReconciler } from './reconciler.js';
 import { execSql } from './access/runner.js';
 import type { OperatorPeer } from './render/network-policies.js';
+import { clusterStatusGauges } from './monitoring/status-metrics.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
 
@@ -192,6 +194,11 @@ export function createClusterController(options: ClusterControllerOptions) {
     backupMetrics: options.metrics && backupMetrics(options.metrics),
     rewindTools: new RewindToolsInspector(kubeConfig, logger, (key) => controller.queue.add(key)),
   });
+  if (options.metrics)
+    registerSnapshotGauges(
+      options.metrics.registry,
+      clusterStatusGauges(() => caches.clusters.list()),
+    );
   return { controller, informers: Object.values(caches) as Informer<object>[] };
 }
 

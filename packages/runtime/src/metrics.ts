@@ -63,3 +63,36 @@ export function createControllerMetrics(registry = new Registry()): ControllerMe
     }),
   };
 }
+
+/** One series of a gauge computed at scrape time. */
+export interface Sample<L extends string> {
+  labels: Record<L, string>;
+  value: number;
+}
+
+export interface SnapshotGauge<L extends string> {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+  /** The series as of now (e.g. from an informer's cache): objects gone leave no stale series. */
+  samples: () => Sample<L>[];
+}
+
+/**
+ * Gauges recomputed on every scrape, as kube-state-metrics does for built-in kinds: the
+ * controllers' view of their custom resources' status. A standby (not the leader) has empty
+ * caches, so it exports none of these.
+ */
+export function registerSnapshotGauges(registry: Registry, gauges: SnapshotGauge<string>[]): void {
+  for (const g of gauges)
+    new Gauge({
+      name: g.name,
+      help: g.help,
+      labelNames: [...g.labelNames],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of g.samples()) this.set(s.labels, s.value);
+      },
+    });
+}
