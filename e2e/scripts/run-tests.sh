@@ -17,10 +17,10 @@ for tier in "$@"; do
   case "$tier" in
     unit) patterns+=("packages/*/dist/test/**/*.test.js") ;;
     integration)
-      # Build (or find in the cache) the pinned etcd, kube-apiserver, kubectl and helm first, so a cold
+      # Build (or find in the cache) the pinned etcd, kube-apiserver, kubectl, helm and promtool first, so a cold
       # build is not counted against a test's timeout.
       bash e2e/scripts/build-kube-binaries.sh etcd kube-apiserver kubectl
-      bash e2e/scripts/build-go-tools.sh helm
+      bash e2e/scripts/build-go-tools.sh helm promtool
       patterns+=("e2e/dist/integration/**/*.test.js")
       ;;
     e2e)
