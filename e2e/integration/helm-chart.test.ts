@@ -13,6 +13,7 @@ import {
   eventually,
   goTool,
   kubectl,
+  prometheusOperatorCrds,
   kubectlOk,
   startApiServer,
   type TestApiServer,
@@ -107,6 +108,50 @@ describe('Helm chart', () => {
     assert.equal(container.image, 'registry.example/pgop:1.2.3');
     assert.equal(container.resources.limits.memory, '1Gi');
     assert.equal(container.env.find((e) => e.name === 'PGOP_DELETION_WAIT_SECONDS')?.value, '600');
+  });
+
+  it('renders PodMonitors, a PrometheusRule and the dashboard that the real CRDs and API server accept', () => {
+    for (const crd of prometheusOperatorCrds('podmonitors', 'prometheusrules'))
+      kubectlOk(server, ['apply', '--server-side', '-f', crd]);
+    kubectlOk(server, [
+      'wait',
+      '--for=condition=Established',
+      'crd/podmonitors.monitoring.coreos.com',
+      'crd/prometheusrules.monitoring.coreos.com',
+    ]);
+    const values = [
+      'monitoring.podMonitors.enabled=true',
+      'monitoring.prometheusRule.enabled=true',
+      'monitoring.grafanaDashboard.enabled=true',
+      'monitoring.runbookBaseURL=https://wiki.example/pgop/runbooks/',
+      'monitoring.labels.release=prometheus',
+    ];
+    const res = helm('template', 'pgop', CHART, '--namespace', NS, ...values.flatMap((v) => ['--set', v]));
+    assert.equal(res.code, 0, res.stderr);
+    const monitoring = parseAllDocuments(res.stdout)
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string; labels: Record<string, string> } })
+      .filter(
+        (d) => ['PodMonitor', 'PrometheusRule'].includes(d?.kind) || d?.metadata.name.endsWith('dashboard'),
+      );
+    assert.deepEqual(monitoring.map((d) => `${d.kind}/${d.metadata.name}`).sort(), [
+      'ConfigMap/pgop-grafana-dashboard',
+      'PodMonitor/pgop-controllers',
+      'PodMonitor/pgop-postgresql',
+      'PrometheusRule/pgop-alerts',
+    ]);
+    for (const d of monitoring.filter((d) => d.kind !== 'ConfigMap'))
+      assert.equal(d.metadata.labels.release, 'prometheus');
+    const rule = JSON.stringify(monitoring.find((d) => d.kind === 'PrometheusRule'));
+    assert.match(rule, /"runbook_url":"https:\/\/wiki.example\/pgop\/runbooks\/PgopClusterNoPrimary.md"/);
+    // The API server checks them against the CRDs' schemas (a dry run: nothing is created).
+    const applied = kubectl(
+      server,
+      ['apply', '--server-side', '--dry-run=server', '-n', NS, '-f', '-'],
+      res.stdout,
+    );
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /podmonitor.monitoring.coreos.com\/pgop-postgresql serverside-applied/);
+    assert.match(applied.stdout, /prometheusrule.monitoring.coreos.com\/pgop-alerts serverside-applied/);
   });
 
   it('refuses bad values, naming the field', () => {

@@ -18,6 +18,9 @@ KUBE_NETWORK_POLICIES_VERSION="0.8.0"
 CERT_MANAGER_VERSION="1.18.2"
 # Prometheus and promtool: the alert rules' tests and the monitoring e2e test (docs/monitoring.md).
 PROMETHEUS_VERSION="0.316.0"
+# The prometheus-operator's CRDs (PodMonitor, PrometheusRule) the chart's monitoring objects are
+# checked against (e2e/scripts/prometheus-operator-crds.sh).
+PROMETHEUS_OPERATOR_VERSION="0.85.0"
 TOOLS_BIN_DIR="$PGOP_CACHE_DIR/tools/bin"
 # The Debian archive for the base images (debootstrap): the one this machine's own apt uses, so
 # the scripts follow whatever mirror a machine is set up with; DEBIAN_MIRROR overrides it. The

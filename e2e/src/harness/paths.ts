@@ -40,3 +40,11 @@ export function goTool(name: string): string {
   build('build-go-tools.sh', [name]);
   return join(versionsSetting('TOOLS_BIN_DIR'), name);
 }
+
+/** The prometheus-operator's CRD files (PodMonitor, PrometheusRule, ...) of the pinned version. */
+export function prometheusOperatorCrds(...kinds: string[]): string[] {
+  const dir = execFileSync('bash', [join(SCRIPTS_DIR, 'prometheus-operator-crds.sh')], {
+    encoding: 'utf8',
+  }).trim();
+  return kinds.map((kind) => join(dir, `monitoring.coreos.com_${kind}.yaml`));
+}
