@@ -10,3 +10,4 @@ export * from './in-process-controller.js';
 export * from './backups.js';
 export * from './controller-process.js';
 export * from './tls.js';
+export * from './prometheus.js';

@@ -4,7 +4,7 @@
  * the primary last after a switchover), never the StatefulSet controller.
  */
 import type { V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
-import type { PostgresCluster } from '@pgop/api';
+import { DATABASE_CONTAINER, type PostgresCluster } from '@pgop/api';
 import { createHash } from 'node:crypto';
 import {
   childMetadata,
@@ -161,7 +161,11 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
       template: {
         metadata: {
           labels: clusterLabels(cluster, DATABASE_COMPONENT),
-          annotations: { [CONFIG_HASH_ANNOTATION]: inputs.configHash },
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: inputs.configHash,
+            // kubectl exec and logs without -c: PostgreSQL's container, not the metrics one.
+            'kubectl.kubernetes.io/default-container': DATABASE_CONTAINER,
+          },
         },
         spec: {
           serviceAccountName: names.instanceServiceAccount,
@@ -183,7 +187,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
           },
           containers: [
             {
-              name: 'postgres',
+              name: DATABASE_CONTAINER,
               image: inputs.image,
               // pgop-fence runs Patroni and is its watchdog: when Patroni holds the leader lock
               // but no longer renews it, it kills that Patroni, stops PostgreSQL and starts a
