@@ -4,7 +4,7 @@
  * synchronous replication, archiving to the local S3 server. Each step runs for all versions at
  * once and fails naming the versions that failed. What a user of any version relies on: replicas
  * stream, writes through -primary survive a planned switchover and the deletion of the primary's
- * pod with nothing acknowledged lost, a backup restores to a point in time into a new cluster with
+ * pod with nothing acknowledged lost, their metrics are exported, a backup restores to a point in time into a new cluster with
  * exactly the rows committed before the target, and restore verification passes.
  */
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ import {
   copyLocalS3Credentials,
   eventually,
   installOperator,
+  instanceMetrics,
   localCluster,
   localS3Backup,
   postgresCluster,
@@ -91,6 +92,14 @@ describe('every PostgreSQL version, side by side', () => {
           : ['True', 'RewindToolsPresent'],
         rewind.message,
       );
+      // The metrics container's postgres_exporter reads this version's statistics as pgop_monitor.
+      const metrics = await eventually(`${cluster}: the primary's exporter reaches PostgreSQL`, async () => {
+        const text = await instanceMetrics(ns, clusterStatus(ns, cluster).primaryPod!);
+        return /^pg_up 1$/m.test(text) ? text : undefined;
+      });
+      assert.match(metrics, new RegExp(`^pg_static\\{.*short_version="${version}\\.`, 'm'));
+      assert.match(metrics, /^pg_stat_archiver_archived_count\{.*\} [1-9]/m);
+      assert.match(metrics, /^pg_stat_replication_pg_wal_lsn_diff\{/m);
       probes.set(cluster, await probeOptions(ns, cluster, 10));
     }));
 

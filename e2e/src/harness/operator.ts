@@ -3,6 +3,7 @@
  * charts/pgop), and helpers to look at PostgresClusters the way a user would: kubectl and psql.
  */
 import { execFileSync } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { eventually } from './eventually.js';
 import { kubectlOk } from './kubectl.js';
@@ -241,4 +242,27 @@ export function psqlInPod(ns: TestNamespace, pod: string, statement: string, dat
   const res = ns.try('exec', pod, '--', ...psql, '-c', statement);
   if (res.code !== 0) throw new Error(`psql in ${pod} failed (${res.code}): ${res.stderr}`);
   return res.stdout.trim();
+}
+
+/**
+ * An instance's metrics as Prometheus scrapes them: its metrics container (port 9187) or Patroni
+ * (8008), over HTTPS at the pod IP (the host reaches pod IPs; the certificate names no IP).
+ */
+export function instanceMetrics(ns: TestNamespace, pod: string, port = 9187): Promise<string> {
+  const ip = ns.k('get', 'pod', pod, '-o', 'jsonpath={.status.podIP}');
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(
+      { host: ip, port, path: '/metrics', rejectUnauthorized: false, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`${pod}: HTTP ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${pod}:${port} timed out`)));
+    req.on('error', reject);
+  });
 }
