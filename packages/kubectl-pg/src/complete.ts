@@ -32,31 +32,43 @@ const FLAGS: Record<string, string[]> = {
 };
 const GLOBAL_FLAGS = ['--namespace', '--context', '--kubeconfig', '--help'];
 
+/** Flags followed by a value: their values are not positionals. */
+const VALUE_FLAGS = new Set([
+  '-n',
+  '--namespace',
+  '--context',
+  '--kubeconfig',
+  '-o',
+  '--output',
+  '--to',
+  '--backup',
+  '--from',
+  '--time',
+  '--backup-label',
+  '--confirm',
+  '--replicas',
+  '--name',
+  '--pod',
+  '--tail',
+  '--output-dir',
+]);
+
 export function complete(words: string[], clusters: () => string[]): string[] {
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
-  const command = before.find((w) => !w.startsWith('-'));
-  let candidates: string[];
+  const positionals: string[] = [];
+  for (let i = 0; i < before.length; i++) {
+    if (VALUE_FLAGS.has(before[i]!)) i++;
+    else if (!before[i]!.startsWith('-')) positionals.push(before[i]!);
+  }
+  const [command] = positionals;
+  const previous = before.at(-1) ?? '';
+  let candidates: string[] = [];
   if (current.startsWith('-')) candidates = [...(command ? (FLAGS[command] ?? []) : []), ...GLOBAL_FLAGS];
+  else if (previous === '-o' || previous === '--output') candidates = ['json', 'yaml', 'text'];
+  else if (previous === '--from') candidates = clusters();
+  else if (VALUE_FLAGS.has(previous)) candidates = [];
   else if (!command) candidates = Object.keys(COMMANDS);
-  else if (
-    [
-      '--to',
-      '--pod',
-      '--backup',
-      '--time',
-      '--backup-label',
-      '--name',
-      '--output-dir',
-      '--confirm',
-      '--replicas',
-      '--tail',
-    ].includes(before.at(-1) ?? '')
-  )
-    candidates = [];
-  else if (before.at(-1) === '--output' || before.at(-1) === '-o') candidates = ['json', 'yaml', 'text'];
-  else if (before.filter((w) => !w.startsWith('-')).length === 1 || before.at(-1) === '--from')
-    candidates = clusters();
-  else candidates = [];
+  else if (positionals.length === 1 && command !== 'restore') candidates = clusters();
   return [...candidates.filter((c) => c.startsWith(current)), NO_FILE_COMPLETION];
 }

@@ -129,5 +129,7 @@ describe('kubectl pg completion', () => {
     assert.deepEqual(complete(['restore', '--from', ''], clusters), ['orders', 'billing', ':4']);
     assert.deepEqual(complete(['logs', 'orders', '--fo'], clusters), ['--follow', ':4']);
     assert.deepEqual(complete(['status', '-o', ''], clusters), ['json', 'yaml', 'text', ':4']);
+    assert.deepEqual(complete(['status', '-n', 'shop', ''], clusters), ['orders', 'billing', ':4']);
+    assert.deepEqual(complete(['status', 'orders', ''], clusters), [':4']);
   });
 });
