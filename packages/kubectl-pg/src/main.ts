@@ -164,21 +164,9 @@ function psql(k: Kubectl, flags: Flags, positionals: string[], psqlArgs: string[
   const name = clusterArgument('psql', positionals);
   const pod = sqlPod(k, name, flags.replica ?? false);
   const tty = process.stdin.isTTY ? ['-it'] : ['-i'];
-  if (flags.superuser)
-    return k.interactive([
-      'exec',
-      ...tty,
-      pod,
-      '-c',
-      DATABASE_CONTAINER,
-      '--',
-      'psql',
-      '-h',
-      SOCKET_DIR,
-      '-d',
-      'postgres',
-      ...psqlArgs,
-    ]);
+  const inDatabase = (...command: string[]) =>
+    k.interactive(['exec', ...tty, pod, '-c', DATABASE_CONTAINER, '--', ...command]);
+  if (flags.superuser) return inDatabase('psql', '-h', SOCKET_DIR, '-d', 'postgres', ...psqlArgs);
   const secret = k.json<{ data: Record<string, string> }>(['get', 'secret', `${name}-app`]).data;
   const field = (key: string) => Buffer.from(secret[key] ?? '', 'base64').toString('utf8');
   const escape = (s: string) => s.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
@@ -189,19 +177,7 @@ function psql(k: Kubectl, flags: Flags, positionals: string[], psqlArgs: string[
   );
   const conninfo = `host=localhost dbname=${field('dbname')} user=${field('username')} sslmode=require`;
   const script = `PGPASSFILE=${passfile} psql "$0" "$@"; rc=$?; rm -f ${passfile}; exit $rc`;
-  return k.interactive([
-    'exec',
-    ...tty,
-    pod,
-    '-c',
-    DATABASE_CONTAINER,
-    '--',
-    'sh',
-    '-c',
-    script,
-    conninfo,
-    ...psqlArgs,
-  ]);
+  return inDatabase('sh', '-c', script, conninfo, ...psqlArgs);
 }
 
 function logs(k: Kubectl, flags: Flags, positionals: string[]): number {
