@@ -44,7 +44,11 @@ describe('kubectl pg', () => {
     });
     return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
   };
-  const pg = (...args: string[]) => kubectl('pg', ...args, '-n', ns.name);
+  /** `kubectl pg ARGS -n <namespace> [-- psql arguments]`. */
+  const pg = (...args: string[]) => {
+    const end = args.indexOf('--') < 0 ? args.length : args.indexOf('--');
+    return kubectl('pg', ...args.slice(0, end), '-n', ns.name, ...args.slice(end));
+  };
   const ok = (...args: string[]) => {
     const res = pg(...args);
     assert.equal(res.code, 0, `kubectl pg ${args.join(' ')}: ${res.stderr}`);
