@@ -50,10 +50,15 @@ export function redactText(text: string, secretValues: string[] = []): string {
   return out;
 }
 
-/** Every value of the Secrets, decoded, to sweep out of logs and events. */
+/** Keys whose values are credentials (not user names, hosts or ports, which logs are full of). */
+const CREDENTIAL_KEY = /password|secret|token|key|uri|pgpass/i;
+
+/** The credentials among the Secrets' values, decoded, to sweep out of logs and events. */
 export function secretValues(secrets: Secret[]): string[] {
   return secrets.flatMap((s) =>
-    Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')),
+    Object.entries(s.data ?? {})
+      .filter(([key]) => CREDENTIAL_KEY.test(key))
+      .map(([, v]) => Buffer.from(v, 'base64').toString('utf8')),
   );
 }
 

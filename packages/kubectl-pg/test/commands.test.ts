@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { PostgresCluster } from '@pgop/api';
 import { parseCommandLine, UsageError } from '../src/args.js';
 import { complete } from '../src/complete.js';
-import { REDACTED, redactSecret, redactText } from '../src/report.js';
+import { REDACTED, redactSecret, redactText, secretValues } from '../src/report.js';
 import { restoreObject } from '../src/restore.js';
 
 const now = new Date('2026-12-03T12:00:00Z');
@@ -118,6 +118,26 @@ describe('kubectl pg report redaction', () => {
     for (const leaked of ['SCRAM-SHA-256$4096:abc', 'hunter22', 's3cr3t-pw', 'Zq8wq9e8rt'])
       assert.ok(!out.includes(leaked), `${leaked} in ${out}`);
     assert.match(out, /postgresql:\/\/app:<redacted>@orders-primary/);
+  });
+});
+
+describe('kubectl pg report sweep', () => {
+  it("sweeps the Secrets' credentials, not their user names or hosts", () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const values = secretValues([
+      {
+        metadata: {},
+        data: { username: b64('postgres'), password: b64('pw-123456'), host: b64('orders-primary.shop.svc') },
+      },
+      {
+        metadata: {},
+        data: {
+          'tls.key': b64('-----BEGIN EC PRIVATE KEY-----x'),
+          'tls.crt': b64('-----BEGIN CERTIFICATE-----y'),
+        },
+      },
+    ]);
+    assert.deepEqual(values, ['pw-123456', '-----BEGIN EC PRIVATE KEY-----x']);
   });
 });
 
