@@ -172,7 +172,7 @@ describe('PostgresCluster', () => {
         '-l',
         'postgres.example.com/cluster=my-cluster,app.kubernetes.io/component=database',
         '-o',
-        'jsonpath={range .items[*]}{.metadata.name}:{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end}',
+        'jsonpath={range .items[*]}{.metadata.name}:{.metadata.uid}:{.status.containerStatuses[?(@.name=="postgres")].restartCount} {end}',
       );
     const podsBefore = instances();
     writePassword('my-cluster-app', 'rotated-by-the-e2e-test');

@@ -142,7 +142,14 @@ export async function switchOverTo(ns: TestNamespace, cluster: string, target: s
 
 /** The containerd ID of a pod's postgres container. */
 export function containerId(ns: TestNamespace, pod: string): string {
-  const id = ns.k('get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].containerID}');
+  // By name: the pod's metrics container sorts first among the container statuses.
+  const id = ns.k(
+    'get',
+    'pod',
+    pod,
+    '-o',
+    'jsonpath={.status.containerStatuses[?(@.name=="postgres")].containerID}',
+  );
   return id.replace(/^containerd:\/\//, '');
 }
 
