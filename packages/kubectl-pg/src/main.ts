@@ -8,7 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import {
   BACKUP_TRIGGER_ANNOTATION,
+  DATABASE_CONTAINER,
   PAUSED_ANNOTATION,
+  ROLE_LABEL,
+  ROLES,
   SWITCHOVER_ANNOTATION,
   SWITCHOVER_TARGET_ANNOTATION,
   type PostgresBackup,
@@ -28,8 +31,8 @@ import {
   type Pod,
 } from './status.js';
 
+/** Where PostgreSQL's socket is in an instance pod (the cluster controller's instance-paths.ts). */
 const SOCKET_DIR = '/var/run/postgresql';
-const DATABASE_CONTAINER = 'postgres';
 
 /** Prints structured data as -o asks, else the text. */
 function print(flags: Flags, data: unknown, text: () => string): void {
@@ -146,7 +149,7 @@ function sqlPod(k: Kubectl, name: string, replica: boolean): string {
     return cluster.status.primaryPod;
   }
   const pods = k.list<Pod>('pods', {
-    selector: `${instanceSelector(name)},postgres.example.com/role=replica`,
+    selector: `${instanceSelector(name)},${ROLE_LABEL}=${ROLES.replica}`,
   });
   const ready = pods.find((p) =>
     (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
