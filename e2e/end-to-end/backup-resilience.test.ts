@@ -94,7 +94,16 @@ describe('a PVC repository', () => {
       const primary = clusterStatus(ns, 'vol').primaryPod;
       return primary && primary !== lost ? primary : undefined;
     });
-    sqlOnPrimary(ns, 'vol', 'create table after_failover as select 1 as x');
+    // Patroni names the new leader a moment before its promotion ends: write once it accepts.
+    await eventually('the new primary accepts writes', () => {
+      try {
+        sqlOnPrimary(ns, 'vol', 'create table after_failover as select 1 as x');
+        return true;
+      } catch (err) {
+        if (/read-only transaction/.test((err as Error).message)) return undefined;
+        throw err;
+      }
+    });
 
     ns.k('annotate', 'pgbackup', 'vol-backup', `${TRIGGER}=after-failover`);
     s = await waitBackup(
@@ -166,12 +175,21 @@ describe('a PVC repository', () => {
       (s) => s.lastTrigger?.value === 'after-renewal' && s.lastTrigger.phase === 'Succeeded',
     );
     assert.equal(s.backupCount, 3);
+    // A write first: on a segment nothing was written to since the backup's own switch,
+    // pg_switch_wal does nothing and names the segment still open, never archived.
+    sqlOnPrimary(ns, 'vol', 'create table after_renewal as select 1 as x');
     const segment = sqlOnPrimary(ns, 'vol', 'select pg_walfile_name(pg_switch_wal())');
     await eventually(
-      'WAL archived after the renewal',
+      `WAL ${segment} archived after the renewal`,
       () => ((archiving(clusterStatus(ns, 'vol'))?.lastArchivedWal ?? '') >= segment ? true : undefined),
       120,
-      () => JSON.stringify(clusterStatus(ns, 'vol').backup),
+      // Status and the primary's own view side by side: which of the two is behind.
+      () =>
+        `status: ${JSON.stringify(clusterStatus(ns, 'vol').backup)}; pg_stat_archiver: ${sqlOnPrimary(
+          ns,
+          'vol',
+          'select last_archived_wal, last_archived_time, failed_count, last_failed_wal from pg_stat_archiver',
+        )}`,
     );
   });
 
