@@ -36,6 +36,7 @@ import type { BackupMetrics } from './backup/runner.js';
 import type { HaMetrics } from './ha/runner.js';
 import { ClusterReconciler } from './reconciler.js';
 import { execSql } from './access/runner.js';
+import { DeclaredAccessRunner } from './access/declared-runner.js';
 import type { OperatorPeer } from './render/network-policies.js';
 import { clusterStatusGauges } from './monitoring/status-metrics.js';
 
@@ -173,14 +174,16 @@ export function createClusterController(options: ClusterControllerOptions) {
     }),
   };
 
+  const client = new ObjectClient(kubeConfig, FIELD_MANAGER);
+  const events = new EventRecorder(kubeConfig, {
+    controller: `${GROUP}/cluster-controller`,
+    instance: options.identity,
+    logger,
+  });
   reconciler = new ClusterReconciler({
     caches,
-    client: new ObjectClient(kubeConfig, FIELD_MANAGER),
-    events: new EventRecorder(kubeConfig, {
-      controller: `${GROUP}/cluster-controller`,
-      instance: options.identity,
-      logger,
-    }),
+    client,
+    events,
     images: options.images,
     ...(options.operator ? { operator: options.operator } : {}),
     allowedImageRegistries: options.allowedImageRegistries ?? [],
@@ -191,6 +194,14 @@ export function createClusterController(options: ClusterControllerOptions) {
     metrics: options.metrics && haMetrics(options.metrics),
     runSql: execSql(kubeConfig),
     backupRepository: new BackupRepositoryMonitor(kubeConfig, logger, (key) => controller.queue.add(key)),
+    declaredAccess: new DeclaredAccessRunner({
+      kubeConfig,
+      client,
+      events,
+      logger,
+      runSql: execSql(kubeConfig),
+      enqueue: (key) => controller.queue.add(key),
+    }),
     backupMetrics: options.metrics && backupMetrics(options.metrics),
     rewindTools: new RewindToolsInspector(kubeConfig, logger, (key) => controller.queue.add(key)),
   });

@@ -15,6 +15,11 @@ import {
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { AccessRunner, type RunSql } from './access/runner.js';
+import { accessStatus } from './access/declared.js';
+import {
+  RETRY_MS as DECLARED_ACCESS_RECHECK_MS,
+  type DeclaredAccessRunner,
+} from './access/declared-runner.js';
 import { CertificateRunner } from './tls/runner.js';
 import { SERVER_CERTIFICATE_INVALID } from './tls/server-certificate.js';
 import { BackupRunner, type BackupMetrics } from './backup/runner.js';
@@ -67,6 +72,8 @@ export interface ReconcilerDeps {
   metrics?: HaMetrics;
   /** Absent in tests without a repository to check. */
   backupRepository?: BackupRepositoryMonitor;
+  /** spec.roles and spec.databases; absent in tests without a server to apply them to. */
+  declaredAccess?: DeclaredAccessRunner;
   backupMetrics?: BackupMetrics;
   /** Absent in tests without pods to exec in (instances/rewind-tools.ts). */
   rewindTools?: RewindToolsInspector;
@@ -118,6 +125,7 @@ export class ClusterReconciler {
     const cluster = this.statusWrites.cached(key, this.deps.caches.clusters);
     if (!cluster) {
       this.backup.forget(key);
+      this.deps.declaredAccess?.forget(key);
       this.instances.forgetApplied(key);
       this.unchangedRounds.delete(key);
       return {};
@@ -179,6 +187,7 @@ export class ClusterReconciler {
         staleLabels = decideStalePrimaryLabels(o.pods, o.leader, o.leaderAcquiredAt, o.now);
         await this.ha.removeStalePrimaryLabels(o, staleLabels);
         this.access.ensureRoles(o);
+        this.deps.declaredAccess?.ensure(o);
       } else if (blocker) {
         await this.deps.events.record(
           clusterEventTarget(cluster),
@@ -213,6 +222,7 @@ export class ClusterReconciler {
       backup,
       rewind,
       restore: restore?.status,
+      access: accessStatus(cluster, this.deps.declaredAccess?.outcome(key)),
       now: o.now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.
@@ -238,13 +248,17 @@ export class ClusterReconciler {
       nextLostNodeCheckMs(lostNodes, o.now) ?? Infinity,
       staleLabels?.recheckAfterMs ?? Infinity,
     );
-    if (status.phase === 'Running' && recheckMs === Infinity)
-      // The repository monitor gathers its facts when a reconcile looks (backup/monitor.ts).
-      return cluster.spec.backup
-        ? { requeueAfterMs: BACKUP_RECHECK_MS }
-        : cluster.spec.tls?.serverCertificateSecret
-          ? { requeueAfterMs: USER_SECRET_RECHECK_MS }
-          : {};
+    if (status.phase === 'Running' && recheckMs === Infinity) {
+      // These look again on their own schedule when a reconcile looks: the repository monitor
+      // (backup/monitor.ts), a user's certificate Secret (tls/runner.ts), password Secrets and
+      // the server's roles (access/declared-runner.ts).
+      const recheck = Math.min(
+        cluster.spec.backup ? BACKUP_RECHECK_MS : Infinity,
+        cluster.spec.tls?.serverCertificateSecret ? USER_SECRET_RECHECK_MS : Infinity,
+        status.roles || status.databases ? DECLARED_ACCESS_RECHECK_MS : Infinity,
+      );
+      return recheck === Infinity ? {} : { requeueAfterMs: recheck };
+    }
     return { requeueAfterMs: Math.min(progressRequeueMs(rounds), recheckMs) };
   }
 

@@ -6,7 +6,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   BACKUP_HEALTHY_CONDITION,
+  DATABASES_READY_CONDITION,
   PRIMARY_HISTORY_LIMIT,
+  ROLES_READY_CONDITION,
+  type DatabaseStatus,
+  type RoleStatus,
   type BackupRepositoryStatus,
   type ClusterRestoreStatus,
   type ClusterPhase,
@@ -44,6 +48,8 @@ export interface StatusObservation {
   rewind?: ConditionUpdate;
   /** status.restore for a cluster created from a backup (restore/progress.ts). */
   restore?: ClusterRestoreStatus;
+  /** status.roles, status.databases and their conditions (access/declared.ts). */
+  access?: { roles?: RoleStatus[]; databases?: DatabaseStatus[]; conditions: ConditionUpdate[] };
   now: Date;
 }
 
@@ -98,6 +104,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     nodeLost(o.lostNodes),
     ...(o.backup?.health ? [o.backup.health] : []),
     ...(o.rewind ? [o.rewind] : []),
+    ...(o.access?.conditions ?? []),
   ];
   const change = o.primaryChange;
   const failover = change && change.reason !== 'Switchover' ? change : previous.lastFailover;
@@ -119,12 +126,17 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(history ? { primaryHistory: history } : {}),
     ...(o.backup?.status ? { backup: o.backup.status } : {}),
     ...((o.restore ?? previous.restore) ? { restore: o.restore ?? previous.restore } : {}),
+    ...(o.access?.roles ? { roles: o.access.roles } : {}),
+    ...(o.access?.databases ? { databases: o.access.databases } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,
     conditions: mergeConditions(
-      // BackupHealthy goes with spec.backup.
+      // BackupHealthy goes with spec.backup, RolesReady and DatabasesReady with their lists.
       (previous.conditions as Condition[] | undefined)?.filter(
-        (c) => c.type !== BACKUP_HEALTHY_CONDITION || o.backup?.health,
+        (c) =>
+          (c.type !== BACKUP_HEALTHY_CONDITION || o.backup?.health) &&
+          (c.type !== ROLES_READY_CONDITION || o.access?.roles) &&
+          (c.type !== DATABASES_READY_CONDITION || o.access?.databases),
       ),
       conditions,
       cluster.metadata.generation,

@@ -16,6 +16,13 @@ import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
 import { NetworkPolicySchema } from './network-policy.js';
 import { RepositorySchema } from './repository.js';
 import { ClusterRestoreSchema, ClusterRestoreStatusSchema, InPlaceRestoreSchema } from './cluster-restore.js';
+import {
+  AccessRules,
+  DatabasesSchema,
+  DatabasesStatusSchema,
+  RolesSchema,
+  RolesStatusSchema,
+} from './access.js';
 
 /** PostgreSQL majors the CRD accepts. Which of them have images is documented in docs/api.md. */
 export const SUPPORTED_VERSIONS = [14, 15, 16, 17, 18] as const;
@@ -406,6 +413,8 @@ export const PostgresClusterSpecSchema = Type.Object(
     scheduling: Type.Optional(SchedulingSchema),
     restore: Type.Optional(ClusterRestoreSchema),
     inPlaceRestore: Type.Optional(InPlaceRestoreSchema),
+    roles: Type.Optional(RolesSchema),
+    databases: Type.Optional(DatabasesSchema),
   },
   {
     description: 'Desired state of the cluster.',
@@ -420,6 +429,7 @@ export const PostgresClusterSpecSchema = Type.Object(
         "inPlaceRestore restores the cluster's own backups: spec.backup must name its repository",
         { fieldPath: '.inPlaceRestore' },
       ),
+      ...AccessRules,
     ],
   },
 );
@@ -560,6 +570,8 @@ export const PostgresClusterStatusSchema = Type.Object(
     ),
     backup: Type.Optional(BackupRepositoryStatusSchema),
     restore: Type.Optional(ClusterRestoreStatusSchema),
+    roles: Type.Optional(RolesStatusSchema),
+    databases: Type.Optional(DatabasesStatusSchema),
     selector: Type.Optional(
       Type.String({
         description: 'Label selector of the instance pods (for the scale subresource and HPA).',

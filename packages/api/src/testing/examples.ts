@@ -77,6 +77,24 @@ export function fullCluster(name = 'full-cluster'): Record<string, unknown> {
   });
 }
 
+/** Roles and databases (examples/access-cluster.yaml). */
+export function accessCluster(name = 'shop'): Record<string, unknown> {
+  return customObject('PostgresCluster', name, {
+    version: 17,
+    replicas: 2,
+    storage: { size: '5Gi' },
+    roles: [
+      { name: 'orders', inRoles: ['pg_read_all_stats'], connectionLimit: 50 },
+      { name: 'reporting', inRoles: ['pg_read_all_data'], passwordSecret: { name: 'reporting-password' } },
+      { name: 'analysts', login: false, inherit: true, reclaimPolicy: 'Retain' },
+    ],
+    databases: [
+      { name: 'orders', owner: 'orders', extensions: [{ name: 'pgcrypto' }, { name: 'pg_stat_statements' }] },
+      { name: 'archive', owner: 'app', encoding: 'UTF8', locale: 'C', reclaimPolicy: 'Delete' },
+    ],
+  });
+}
+
 /** The demo backup schedule (examples/backup-schedule.yaml). */
 export function backupSchedule(name = 'my-cluster-backup'): Record<string, unknown> {
   return customObject('PostgresBackup', name, {
@@ -159,6 +177,7 @@ export const VALID_EXAMPLES: Example[] = [
       },
     },
   },
+  { name: 'cluster with roles and databases', object: accessCluster() },
   { name: 'the demo backup schedule', object: backupSchedule() },
   { name: 'backup with every field', object: fullBackup() },
   {

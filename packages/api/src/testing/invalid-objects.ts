@@ -6,6 +6,7 @@
  */
 import type { KindName } from '../group.js';
 import {
+  accessCluster,
   fullCluster,
   restoreInPlace,
   restoreToNewCluster,
@@ -61,6 +62,115 @@ const B = 'PostgresBackup' as const;
 const R = 'PostgresRestore' as const;
 
 export const INVALID_CASES: InvalidCase[] = [
+  // spec.roles and spec.databases.
+  {
+    name: 'a role named postgres',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'postgres' }]),
+    field: 'spec.roles[0].name',
+    message: 'must not be one of postgres, replicator, rewinder, app',
+    ajv: false,
+  },
+  {
+    name: 'a role name with capitals',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'Orders' }]),
+    field: 'spec.roles[0].name',
+    message: 'role name must be a lowercase letter first',
+    ajv: false,
+  },
+  {
+    name: 'a role name starting with pg_',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'pg_orders' }]),
+    field: 'spec.roles[0].name',
+    message: 'nor start with pg_',
+    ajv: false,
+  },
+  {
+    name: 'two roles of one name',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'orders' }, { name: 'orders', login: false }]),
+    field: 'spec.roles[1]',
+    message: 'Duplicate value',
+    ajv: false,
+  },
+  {
+    name: 'membership in pg_execute_server_program',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'etl', inRoles: ['pg_execute_server_program'] }]),
+    field: 'spec.roles[0].inRoles',
+    message: 'membership in pg_execute_server_program is not allowed',
+    ajv: false,
+  },
+  {
+    name: 'membership in the superuser',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'etl', inRoles: ['postgres'] }]),
+    field: 'spec.roles[0].inRoles',
+    message: 'membership in postgres is not allowed',
+    ajv: false,
+  },
+  {
+    name: 'membership in a role the spec does not have',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'etl', inRoles: ['nobody'] }]),
+    field: 'spec.roles',
+    message: 'inRoles may name roles of spec.roles, app',
+    ajv: false,
+  },
+  {
+    name: 'a password Secret for a role that cannot log in',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'group', login: false, passwordSecret: { name: 'pw' } }]),
+    field: 'spec.roles[0].passwordSecret',
+    message: 'passwordSecret applies only to login roles',
+    ajv: false,
+  },
+  {
+    name: 'a connection limit below -1',
+    kind: C,
+    object: cluster('spec.roles', [{ name: 'etl', connectionLimit: -2 }]),
+    field: 'spec.roles[0].connectionLimit',
+    message: 'should be greater than or equal to -1',
+    ajv: true,
+  },
+  {
+    name: 'a database named template1',
+    kind: C,
+    object: cluster('spec.databases', [{ name: 'template1', owner: 'app' }]),
+    field: 'spec.databases[0].name',
+    message: 'must not be one of postgres, template0, template1, app',
+    ajv: false,
+  },
+  {
+    name: 'a database owned by a role the spec does not have',
+    kind: C,
+    object: cluster('spec.databases', [{ name: 'orders', owner: 'orders' }]),
+    field: 'spec.databases',
+    message: 'databases[].owner must be a role of spec.roles or app',
+    ajv: false,
+  },
+  {
+    name: 'a database encoding with a quote',
+    kind: C,
+    object: cluster('spec.databases', [{ name: 'orders', owner: 'app', encoding: "UTF8'" }]),
+    field: 'spec.databases[0].encoding',
+    message: 'should match',
+    ajv: true,
+  },
+  {
+    name: 'a database encoding changed',
+    kind: C,
+    object: accessCluster('encoding-change'),
+    update: set(accessCluster('encoding-change'), 'spec.databases', [
+      { name: 'orders', owner: 'orders' },
+      { name: 'archive', owner: 'app', encoding: 'LATIN1', locale: 'C' },
+    ]),
+    field: 'spec.databases[1].encoding',
+    message: 'encoding is set when the database is created and cannot change',
+    ajv: false,
+  },
   // PostgresCluster: required fields and the allowed ranges.
   {
     name: 'version missing',

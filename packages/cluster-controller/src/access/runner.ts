@@ -31,11 +31,21 @@ import { scramVerifier } from './scram.js';
 
 const SQL_TIMEOUT_MS = 60_000;
 
-/** psql statements, each on its own, in a pod's database container, as the superuser. */
-export type RunSql = (namespace: string, pod: string, statements: string[]) => Promise<ExecResult>;
+/**
+ * psql statements, each on its own (autocommit; the first error stops the rest), in a pod's
+ * database container, as the superuser, in a database (default postgres). Sensitive statements
+ * (a password verifier) get terse errors, which never quote the statement.
+ */
+export type RunSql = (
+  namespace: string,
+  pod: string,
+  statements: string[],
+  database?: string,
+  sensitive?: boolean,
+) => Promise<ExecResult>;
 
 export function execSql(kubeConfig: KubeConfig): RunSql {
-  return (namespace, pod, statements) =>
+  return (namespace, pod, statements, database = 'postgres', sensitive = true) =>
     execInPod(
       kubeConfig,
       { namespace, pod, container: DATABASE_CONTAINER },
@@ -44,13 +54,12 @@ export function execSql(kubeConfig: KubeConfig): RunSql {
         '-h',
         SOCKET_DIR,
         '-d',
-        'postgres',
+        database,
         '-XAtq',
         '-v',
         'ON_ERROR_STOP=1',
-        // Errors without the statement's text: it carries a password verifier.
         '-v',
-        'VERBOSITY=terse',
+        `VERBOSITY=${sensitive ? 'terse' : 'default'}`,
         ...statements.flatMap((s) => ['-c', s]),
       ],
       { timeoutMs: SQL_TIMEOUT_MS },

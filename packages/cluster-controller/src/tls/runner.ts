@@ -9,6 +9,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { secretData, type EventRecorder, type Informer, type ObjectClient } from '@pgop/runtime';
 import type { Logger } from 'winston';
+import { passwordSecretOf } from '../access/declared.js';
 import { childNames, clusterEventTarget } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
 import { renderClusterTlsSecret } from '../render/secrets.js';
@@ -113,7 +114,11 @@ export class CertificateRunner {
   async publishCertificateAuthority(o: ClusterObservation, ca: string | undefined): Promise<void> {
     if (!ca) return;
     const names = childNames(o.name);
-    for (const name of [names.applicationSecret, names.superuserSecret]) {
+    const roleSecrets = (o.cluster.spec.roles ?? [])
+      .map((role) => passwordSecretOf(o.name, role))
+      .filter((source) => source?.generated)
+      .map((source) => source!.name);
+    for (const name of [names.applicationSecret, names.superuserSecret, ...roleSecrets]) {
       const secret = this.deps.secrets.get(name, o.namespace);
       if (!secret || secretData(secret)[CLUSTER_TLS_KEYS.ca] === ca) continue;
       await this.deps.client.mergePatch(
