@@ -273,19 +273,15 @@ export class DeclaredAccessRunner {
       else databases.push({ ...removed, removed: true, state: 'Failed' });
     }
     for (const removed of removedEntries(cluster.status?.roles, cluster.spec.roles)) {
-      if (removed.reclaimPolicy === 'Retain') continue;
-      if (serverRole(removed.name) && !(await apply(dropStep('role', removed.name)))) {
-        roles.push({ ...removed, removed: true, state: 'Failed' });
-        continue;
-      }
-      if (serverRole(removed.name))
+      if (removed.reclaimPolicy === 'Retain' || !serverRole(removed.name)) continue;
+      if (await apply(dropStep('role', removed.name)))
         void events(
           'Normal',
           'RoleDropped',
           'ApplyRoles',
           `dropped role ${removed.name} (reclaimPolicy Delete)`,
         );
-      await this.deleteGeneratedSecret(cluster, removed);
+      else roles.push({ ...removed, removed: true, state: 'Failed' });
     }
 
     const withFailures = <T extends RoleStatus | DatabaseStatus>(kind: string, entries: T[]): T[] =>
@@ -344,12 +340,35 @@ export class DeclaredAccessRunner {
         });
         continue;
       }
+      if (secret && source.generated) secret = await this.followPassword(cluster, role.name, secret);
       passwords.set(
         role.name,
         readPassword(cluster, source.name, secret && secretData(secret), secret?.metadata?.resourceVersion),
       );
     }
     return passwords;
+  }
+
+  /**
+   * A generated Secret's connection strings follow its password (someone changed it: a
+   * rotation) and the database the role owns; returns the Secret as it is afterwards.
+   */
+  private async followPassword(cluster: Stored<PostgresCluster>, role: string, secret: V1Secret) {
+    const data = secretData(secret);
+    const read = readPassword(cluster, secret.metadata!.name!, data, secret.metadata?.resourceVersion);
+    if (!read.ok) return secret;
+    const wanted = connectionDetails(cluster, role, read.password, defaultDatabaseOf(cluster, role));
+    if (Object.entries(wanted).every(([k, v]) => data[k] === v)) return secret;
+    await this.deps.client.mergePatch(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        name: secret.metadata!.name!,
+        namespace: cluster.metadata.namespace,
+      },
+      { stringData: wanted },
+    );
+    return (await this.readSecret(secret.metadata!.name!, cluster.metadata.namespace)) ?? secret;
   }
 
   private async readSecret(name: string, namespace: string): Promise<V1Secret | undefined> {
@@ -359,18 +378,6 @@ export class DeclaredAccessRunner {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
     }
-  }
-
-  private async deleteGeneratedSecret(cluster: Stored<PostgresCluster>, role: RoleStatus): Promise<void> {
-    if (!role.secret) return;
-    const secret = await this.readSecret(role.secret, cluster.metadata.namespace);
-    if (!secret?.metadata?.ownerReferences?.some((r) => r.uid === cluster.metadata.uid)) return;
-    await this.deps.client.delete({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      name: role.secret,
-      namespace: cluster.metadata.namespace,
-    });
   }
 
   /** A Warning event for each entry that failed now and had not failed so before. */
