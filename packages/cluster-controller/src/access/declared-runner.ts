@@ -154,7 +154,12 @@ export class DeclaredAccessRunner {
     const server = parseServerAccess(query.stdout.trim().split('\n').at(-1) ?? '{}');
     const serverRole = (name: string) => server.roles.find((r) => r.name === name);
     const serverDatabase = (name: string) => server.databases.find((d) => d.name === name);
-    const known = (name: string) => cluster.status?.roles?.find((r) => r.name === name);
+    // What the last run applied; status may not show it yet (its write is on the way).
+    const appliedRoles = previous?.outcome.roles ?? cluster.status?.roles;
+    const appliedDatabases = previous?.outcome.databases ?? cluster.status?.databases;
+    const known = (name: string) => appliedRoles?.find((r) => r.name === name);
+    /** Roles that exist once the role steps ran: memberships are granted to them. */
+    const present = new Set(server.roles.map((r) => r.name));
 
     const failures = new Map<string, { reason: string; message: string }>();
     const fail = (kind: string, name: string, reason: string, message: string) =>
@@ -194,7 +199,7 @@ export class DeclaredAccessRunner {
       if (read && !read.ok) {
         fail('role', role.name, read.reason, read.message);
         if (known(role.name)?.passwordVersion) status.passwordVersion = known(role.name)!.passwordVersion!;
-        if (serverRole(role.name)) continue; // keeps its password until the Secret is fixed
+        // The role keeps its password until the Secret is fixed; the rest is applied.
       }
       const existing = serverRole(role.name);
       const passwordDue = read?.ok && (!existing || known(role.name)?.passwordVersion !== read.version);
@@ -204,6 +209,7 @@ export class DeclaredAccessRunner {
         passwordDue && read.ok ? scramVerifier(read.password) : undefined,
       );
       if (step && !(await apply(step))) continue;
+      present.add(role.name);
       if (read?.ok) status.passwordVersion = read.version;
       if (step?.action === 'create')
         void events('Normal', 'RoleCreated', 'ApplyRoles', `created role ${role.name}`);
@@ -217,7 +223,7 @@ export class DeclaredAccessRunner {
     }
     // Memberships once every role exists: one may name another.
     for (const role of cluster.spec.roles ?? []) {
-      if (failures.has(`role/${role.name}`)) continue;
+      if (!present.has(role.name) || roleProblem(role)) continue;
       const step = membershipStep(role, serverRole(role.name));
       if (step) await apply(step);
     }
@@ -234,7 +240,7 @@ export class DeclaredAccessRunner {
         fail('database', database.name, 'NotAllowed', problem);
         continue;
       }
-      if (failures.has(`role/${database.owner}`)) {
+      if (database.owner !== 'app' && !present.has(database.owner)) {
         fail('database', database.name, 'OwnerNotReady', `its owner, role ${database.owner}, is not applied`);
         continue;
       }
@@ -260,7 +266,7 @@ export class DeclaredAccessRunner {
     }
 
     // Removals last: a database goes before the role that owned it.
-    for (const removed of removedEntries(cluster.status?.databases, cluster.spec.databases)) {
+    for (const removed of removedEntries(appliedDatabases, cluster.spec.databases)) {
       if (removed.reclaimPolicy === 'Retain') continue;
       if (!serverDatabase(removed.name)) continue;
       if (await apply(dropStep('database', removed.name)))
@@ -272,7 +278,7 @@ export class DeclaredAccessRunner {
         );
       else databases.push({ ...removed, removed: true, state: 'Failed' });
     }
-    for (const removed of removedEntries(cluster.status?.roles, cluster.spec.roles)) {
+    for (const removed of removedEntries(appliedRoles, cluster.spec.roles)) {
       if (removed.reclaimPolicy === 'Retain' || !serverRole(removed.name)) continue;
       if (await apply(dropStep('role', removed.name)))
         void events(
