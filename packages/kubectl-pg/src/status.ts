@@ -1,14 +1,17 @@
 /**
  * What `kubectl pg status` shows: one cluster in detail (instances with role, node, timeline,
- * lag and readiness; conditions; primary changes; backups, archiving and verification), or the
+ * lag and readiness; conditions; primary changes; roles and databases; backups, archiving and
+ * verification), or the
  * fleet as one table. Built from the objects kubectl returns; pure.
  */
 import {
   CLUSTER_LABEL,
   PAUSED_ANNOTATION,
   ROLE_LABEL,
+  type DatabaseStatus,
   type PostgresBackup,
   type PostgresCluster,
+  type RoleStatus,
 } from '@pgop/api';
 
 /** The parts of a Pod the status reads (kubectl's JSON). */
@@ -64,6 +67,8 @@ export interface ClusterReport {
   lastSwitchover?: ClusterStatus['lastSwitchover'];
   archiving?: NonNullable<ClusterStatus['backup']>['archiving'];
   repository?: string;
+  roles: RoleStatus[];
+  databases: DatabaseStatus[];
   backups: {
     name: string;
     schedule?: string;
@@ -132,6 +137,8 @@ export function clusterReport(
     ...(status.lastSwitchover ? { lastSwitchover: status.lastSwitchover } : {}),
     ...(status.backup?.archiving ? { archiving: status.backup.archiving } : {}),
     ...(status.backup?.repository ? { repository: status.backup.repository } : {}),
+    roles: status.roles ?? [],
+    databases: status.databases ?? [],
     backups: backups
       .filter((b) => b.spec.clusterName === cluster.metadata.name)
       .map((b) => ({
@@ -239,6 +246,28 @@ export function renderClusterReport(r: ClusterReport, now: Date): string {
   out.push(
     `  last switchover: ${r.lastSwitchover ? `${r.lastSwitchover.from ?? '?'} -> ${r.lastSwitchover.to ?? '?'} (${r.lastSwitchover.reason}, ${r.lastSwitchover.phase}), ${ago(r.lastSwitchover.completedAt ?? r.lastSwitchover.startedAt, now)}` : 'none'}`,
   );
+  if (r.roles.length + r.databases.length > 0) {
+    out.push('', 'Roles and databases:');
+    const detail = (e: RoleStatus | DatabaseStatus) =>
+      [
+        e.removed ? `removed, reclaimPolicy ${e.reclaimPolicy}` : '',
+        'secret' in e && e.secret ? `Secret ${e.secret}` : '',
+        e.state === 'Failed' ? `${e.reason}: ${e.message ?? ''}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+    out.push(
+      indent(
+        table(
+          ['KIND', 'NAME', 'STATE', 'DETAIL'],
+          [
+            ...r.roles.map((e) => ['role', e.name, e.state, detail(e)]),
+            ...r.databases.map((e) => ['database', e.name, e.state, detail(e)]),
+          ],
+        ),
+      ),
+    );
+  }
   out.push('', 'Backups:');
   if (!r.repository) out.push('  no repository (spec.backup): WAL is not archived');
   else {

@@ -107,6 +107,36 @@ describe('kubectl pg status', () => {
     assert.match(text, /verification: Succeeded, last succeeded 2d ago/);
   });
 
+  it('lists roles and databases with their state, Secret and what PostgreSQL refused', () => {
+    const withAccess = structuredClone(cluster);
+    withAccess.status!.roles = [
+      { name: 'orders', state: 'Applied', reclaimPolicy: 'Delete', secret: 'orders-role-orders' },
+      {
+        name: 'etl',
+        state: 'Failed',
+        removed: true,
+        reclaimPolicy: 'Delete',
+        reason: 'DropRefused',
+        message: 'some objects depend on it',
+      },
+    ];
+    withAccess.status!.databases = [{ name: 'orders', state: 'Applied', reclaimPolicy: 'Retain' }];
+    const text = renderClusterReport(clusterReport(withAccess, pods, backups), now);
+    assert.match(
+      text,
+      /Roles and databases:\n +KIND +NAME +STATE +DETAIL\n +role +orders +Applied +Secret orders-role-orders\n/,
+    );
+    assert.match(
+      text,
+      /role +etl +Failed +removed, reclaimPolicy Delete; DropRefused: some objects depend on it/,
+    );
+    assert.match(text, /database +orders +Applied\n/);
+    assert.doesNotMatch(
+      renderClusterReport(clusterReport(cluster, pods, backups), now),
+      /Roles and databases/,
+    );
+  });
+
   it('lists the fleet with the last failover, backup and verification of each cluster', () => {
     const rows = fleetRows([cluster], backups);
     assert.deepEqual(rows[0], {
