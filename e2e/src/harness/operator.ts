@@ -3,11 +3,14 @@
  * charts/pgop), and helpers to look at PostgresClusters the way a user would: kubectl and psql.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { eventually } from './eventually.js';
-import { kubectlOk } from './kubectl.js';
-import { RESTRICTED_CONTAINER, type LocalCluster, type TestNamespace } from './local-cluster.js';
+import { withFileLock } from './file-lock.js';
+import { kubectl, kubectlOk } from './kubectl.js';
+import { CLUSTER_DIR, RESTRICTED_CONTAINER, type LocalCluster, type TestNamespace } from './local-cluster.js';
 import { REPO_ROOT, goTool } from './paths.js';
 
 export const OPERATOR_NAMESPACE = 'pgop-system';
@@ -17,10 +20,21 @@ export const POSTGRES_IMAGE = 'localhost/pgop/postgres:17';
 /**
  * Installs (or upgrades) the operator with Helm and waits for its Deployments. Helm installs
  * CRDs only on first install, so they are applied first, as docs/install.md tells users to do on
- * upgrades. On the local cluster the operator image's ID goes into a pod annotation, so a rebuilt
- * :dev image rolls the pods.
+ * upgrades. On the local cluster, a fingerprint of the chart and of the operator image goes into
+ * a pod annotation: a rebuilt :dev image or a changed chart rolls the pods, and an install that
+ * is already current is skipped. Test files run side by side take turns (a lock), since Helm
+ * refuses a second upgrade of a release while one is in progress.
  */
 export function installOperator(cluster: LocalCluster, { rollOnImageChange = true } = {}): void {
+  if (!rollOnImageChange) return helmInstall(cluster, []);
+  withFileLock(join(CLUSTER_DIR, 'operator-install.lock'), () => {
+    const fingerprint = installFingerprint();
+    if (installedFingerprints(cluster).every((f) => f === fingerprint)) return;
+    helmInstall(cluster, ['--set-string', `podAnnotations.pgop\\.dev/install=${fingerprint}`]);
+  });
+}
+
+function helmInstall(cluster: LocalCluster, extra: string[]): void {
   kubectlOk(cluster, [
     'apply',
     '--server-side',
@@ -30,14 +44,46 @@ export function installOperator(cluster: LocalCluster, { rollOnImageChange = tru
   ]);
   const args = ['upgrade', '--install', OPERATOR_RELEASE, join(REPO_ROOT, 'charts/pgop')];
   args.push('--namespace', OPERATOR_NAMESPACE, '--create-namespace', '--kubeconfig', cluster.kubeconfigPath);
-  if (rollOnImageChange) {
-    const inspect = ['image', 'inspect', 'localhost/pgop/operator:dev', '--format', '{{.Id}}'];
-    const imageId = execFileSync('podman', inspect, { encoding: 'utf8' }).trim().slice(0, 16);
-    args.push('--set-string', `podAnnotations.pgop\\.dev/image-id=${imageId}`);
-  }
-  execFileSync(goTool('helm'), [...args, '--wait', '--timeout', '180s'], {
+  execFileSync(goTool('helm'), [...args, ...extra, '--wait', '--timeout', '180s'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+/** The operator image's ID and every file of the chart. */
+function installFingerprint(): string {
+  const hash = createHash('sha256');
+  const inspect = ['image', 'inspect', 'localhost/pgop/operator:dev', '--format', '{{.Id}}'];
+  hash.update(execFileSync('podman', inspect, { encoding: 'utf8' }).trim());
+  const chart = join(REPO_ROOT, 'charts/pgop');
+  for (const file of (readdirSync(chart, { recursive: true }) as string[]).sort()) {
+    const path = join(chart, file);
+    if (statSync(path).isFile()) hash.update(file).update(readFileSync(path));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The fingerprint each of the operator's available Deployments was installed with; one
+ * undefined entry (none found, or one not available) means an install is needed.
+ */
+function installedFingerprints(cluster: LocalCluster): (string | undefined)[] {
+  const res = kubectl(cluster, ['-n', OPERATOR_NAMESPACE, 'get', 'deployments', '-o', 'json']);
+  if (res.code !== 0) return [undefined];
+  const items = (
+    JSON.parse(res.stdout) as {
+      items: {
+        spec: { replicas?: number; template: { metadata?: { annotations?: Record<string, string> } } };
+        status?: { updatedReplicas?: number; availableReplicas?: number };
+      }[];
+    }
+  ).items;
+  if (items.length === 0) return [undefined];
+  return items.map((d) =>
+    (d.status?.availableReplicas ?? 0) >= (d.spec.replicas ?? 1) &&
+    d.status?.updatedReplicas === d.spec.replicas
+      ? d.spec.template.metadata?.annotations?.['pgop.dev/install']
+      : undefined,
+  );
 }
 
 export interface ClusterStatus {
