@@ -130,6 +130,37 @@ describe('cluster controller (integration)', () => {
     await until('the NetworkPolicy back', owned);
   });
 
+  it('lists the roles and databases of the spec as Pending until a primary can take them', async () => {
+    apply(
+      cluster('access', {
+        roles: [{ name: 'orders' }, { name: 'readers', login: false }],
+        databases: [{ name: 'orders', owner: 'orders' }],
+      }),
+    );
+    type Entry = { name: string; state: string; reclaimPolicy: string };
+    const s = await until('roles and databases in status', () => {
+      const st = json<{ status?: Status & { roles?: Entry[]; databases?: Entry[] } }>('pgc', 'access').status;
+      return st?.roles && st.databases ? st : undefined;
+    });
+    assert.deepEqual(
+      s.roles?.map((r) => [r.name, r.state, r.reclaimPolicy]),
+      [
+        ['orders', 'Pending', 'Delete'],
+        ['readers', 'Pending', 'Delete'],
+      ],
+    );
+    assert.deepEqual(
+      s.databases?.map((d) => [d.name, d.state, d.reclaimPolicy]),
+      [['orders', 'Pending', 'Retain']],
+    );
+    const roles = s.conditions?.find((c) => c.type === 'RolesReady');
+    assert.deepEqual([roles?.status, roles?.reason], ['False', 'Pending']);
+    assert.match(roles!.message, /not applied yet: orders, readers/);
+    // No instance runs here, so nothing was generated for the login role yet.
+    assert.notEqual(kubectl(server, ['-n', NS, 'get', 'secret', 'access-role-orders']).code, 0);
+    k('delete', 'pgc', 'access', '--wait=false');
+  });
+
   it('never rewrites the generated credentials', async () => {
     const before = k(
       'get',
