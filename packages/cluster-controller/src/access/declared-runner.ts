@@ -1,7 +1,7 @@
 /**
  * Carries out spec.roles and spec.databases (declared.ts decides) on the primary, in the
  * background like the backup monitor: a reconcile starts a run when one is due and reads the
- * last outcome for status; the run enqueues the cluster when its outcome changed.
+ * last outcome for status; a run that looked at the server enqueues the cluster.
  *
  * A run reads the password Secrets (generating the missing ones), and when something it applies
  * changed, or the last run failed, or the last look at the server is old (someone may have
@@ -17,7 +17,6 @@ import {
   type ObjectClient,
   type Stored,
 } from '@pgop/runtime';
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'winston';
 import { childMetadata, clusterEventTarget } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
@@ -80,6 +79,8 @@ const said = (result: ExecResult) => result.stderr.trim().split('\n').slice(-3).
 export class DeclaredAccessRunner {
   private readonly facts = new Map<string, AccessFacts>();
   private readonly running = new Set<string>();
+  /** When a run last ended in an error (an exec that failed, an API error): retried after RETRY_MS. */
+  private readonly erredAt = new Map<string, number>();
   private readonly core: CoreV1Api;
 
   constructor(private readonly deps: DeclaredAccessDeps) {
@@ -93,6 +94,7 @@ export class DeclaredAccessRunner {
 
   forget(key: string): void {
     this.facts.delete(key);
+    this.erredAt.delete(key);
   }
 
   /** Starts a run in the background when one is due and the primary can take SQL. */
@@ -110,17 +112,19 @@ export class DeclaredAccessRunner {
     const primary = o.pods.find((p) => p.metadata?.name === o.primary);
     if (!primary || !isPodReady(primary) || this.running.has(o.key)) return;
     const facts = this.facts.get(o.key);
-    const due =
-      !facts || facts.specKey !== accessInputKey(cluster) || Date.now() - facts.checkedAt >= RETRY_MS;
-    if (!due) return;
+    const now = Date.now();
+    const due = !facts || facts.specKey !== accessInputKey(cluster) || now - facts.checkedAt >= RETRY_MS;
+    if (!due || now - (this.erredAt.get(o.key) ?? 0) < RETRY_MS) return;
     this.running.add(o.key);
     void this.run(o.key, cluster, o.primary!)
-      .catch((err: unknown) =>
-        this.deps.logger.warn('applying roles and databases failed; retried', {
+      .then(() => this.erredAt.delete(o.key))
+      .catch((err: unknown) => {
+        this.erredAt.set(o.key, Date.now());
+        this.deps.logger.warn('applying roles and databases failed; retried in 30 s', {
           key: o.key,
           error: err instanceof Error ? err.message : String(err),
-        }),
-      )
+        });
+      })
       .finally(() => this.running.delete(o.key));
   }
 
@@ -309,7 +313,8 @@ export class DeclaredAccessRunner {
       outcome,
       specKey: accessInputKey(cluster),
     });
-    if (!isDeepStrictEqual(previous?.outcome, outcome)) this.deps.enqueue(key);
+    // Always: status shows the outcome, and a spec change made during the run is looked at now.
+    this.deps.enqueue(key);
   }
 
   /**
