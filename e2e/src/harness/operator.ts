@@ -78,7 +78,9 @@ function installedFingerprints(cluster: LocalCluster): (string | undefined)[] {
     }
   ).items;
   if (items.length === 0) return [undefined];
+  // A Deployment some test scaled to 0 is not current: the install puts the chart's replicas back.
   return items.map((d) =>
+    (d.spec.replicas ?? 1) > 0 &&
     (d.status?.availableReplicas ?? 0) >= (d.spec.replicas ?? 1) &&
     d.status?.updatedReplicas === d.spec.replicas
       ? d.spec.template.metadata?.annotations?.['pgop.dev/install']
