@@ -257,7 +257,18 @@ describe('roles and databases', () => {
         { name: 'etl_jobs', login: false },
       ],
     });
-    await waitApplied('etl_jobs taken over, reporting dropped');
+    await eventually(
+      'etl_jobs taken over, reporting dropped',
+      () => {
+        const roles = status().roles;
+        return roles?.map((r) => `${r.name}:${r.state}`).join(' ') ===
+          'orders:Applied analysts:Applied etl_jobs:Applied'
+          ? true
+          : undefined;
+      },
+      120,
+      () => JSON.stringify(status().roles),
+    );
     assert.equal(
       onServer("select count(*) from pg_roles where rolname = 'reporting'"),
       '0',
