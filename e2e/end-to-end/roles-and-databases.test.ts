@@ -127,7 +127,7 @@ describe('roles and databases', () => {
       onServer(
         "select string_agg(format('%s:%s:%s:%s', rolname, rolcanlogin, rolconnlimit, rolsuper), ' ' order by rolname) from pg_roles where rolname in ('orders', 'reporting', 'analysts')",
       ),
-      'analysts:false:-1:false orders:true:50:false reporting:true:-1:false',
+      'analysts:f:-1:f orders:t:50:f reporting:t:-1:f',
     );
     assert.equal(
       onServer(
@@ -189,7 +189,7 @@ describe('roles and databases', () => {
       () =>
         onServer(
           "select format('%s %s %s %s', rolconnlimit, rolcreatedb, pg_has_role('orders', 'pg_monitor', 'member'), exists (select from pg_auth_members m join pg_roles g on g.oid = m.roleid where m.member = 'orders'::regrole and g.rolname = 'pg_read_all_stats')) from pg_roles where rolname = 'orders'",
-        ) === '5 true true false'
+        ) === '5 t t f'
           ? true
           : undefined,
       90,
