@@ -115,8 +115,7 @@ export function probeConnection(options: ProbeOptions, host: string, serverName:
 /**
  * How long a connection refused by the primary Service (or not answered) is retried. Once (CI,
  * after the API server drill) the Service refused connections right after the cluster was whole
- * again, and
- * into the next drill: Kubernetes' routing catching up after the control plane was down (the
+ * again, and into the next drill: Kubernetes' routing catching up after the control plane was down (the
  * node controller marks pods NotReady until the kubelets report; inferred, not proven), not the
  * database. These queries set up and read back a drill; its probe records every refused write.
  */
