@@ -10,13 +10,7 @@
  */
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { DatabaseStatus, PostgresCluster, RoleStatus } from '@pgop/api';
-import {
-  secretData,
-  type EventRecorder,
-  type ExecResult,
-  type ObjectClient,
-  type Stored,
-} from '@pgop/runtime';
+import { secretData, type EventRecorder, type ObjectClient, type Stored } from '@pgop/runtime';
 import type { Logger } from 'winston';
 import { childMetadata, clusterEventTarget } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
@@ -42,6 +36,7 @@ import {
   type AccessStep,
   type PasswordRead,
 } from './declared.js';
+import { lastLines } from '../exec-output.js';
 import { connectionDetails } from './roles.js';
 import type { RunSql } from './runner.js';
 import { scramVerifier } from './scram.js';
@@ -72,9 +67,6 @@ export interface DeclaredAccessDeps {
   runSql: RunSql;
   enqueue: (key: string) => void;
 }
-
-/** The last lines of psql's error output: what PostgreSQL said, never a page. */
-const said = (result: ExecResult) => result.stderr.trim().split('\n').slice(-3).join(' ').slice(-600);
 
 export class DeclaredAccessRunner {
   private readonly facts = new Map<string, AccessFacts>();
@@ -154,7 +146,7 @@ export class DeclaredAccessRunner {
       'postgres',
       false,
     );
-    if (query.exitCode !== 0) throw new Error(`reading roles and databases: ${said(query)}`);
+    if (query.exitCode !== 0) throw new Error(`reading roles and databases: ${lastLines(query.stderr)}`);
     const server = parseServerAccess(query.stdout.trim().split('\n').at(-1) ?? '{}');
     const serverRole = (name: string) => server.roles.find((r) => r.name === name);
     const serverDatabase = (name: string) => server.databases.find((d) => d.name === name);
@@ -178,7 +170,7 @@ export class DeclaredAccessRunner {
         step.sensitive ?? false,
       );
       if (result.exitCode === 0) return true;
-      const message = said(result);
+      const message = lastLines(result.stderr);
       const reason = step.action === 'drop' ? 'DropRefused' : 'Refused';
       fail(step.kind, step.name, reason, `${step.action} ${step.kind} ${step.name}: ${message}`);
       return false;

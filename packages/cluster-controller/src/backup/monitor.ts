@@ -14,6 +14,7 @@ import { dueSteps, type ArchiverStats, type RepositoryFacts } from './health.js'
 import { childNames, clusterKey, repositoryHostSelector, selectorString } from '../naming.js';
 import { PGBACKREST, STANZA } from '../pgbackrest/config.js';
 import { ownRepository, repositoryPathOf, repositoryUrl } from '../pgbackrest/repository.js';
+import { lastLines } from '../exec-output.js';
 import { checkS3Repository, type RepositoryCheck } from '../pgbackrest/s3-check.js';
 
 const EXEC_TIMEOUT_MS = 120_000;
@@ -37,9 +38,6 @@ export function parseArchiverStats(line: string): ArchiverStats {
     ...(failedAt ? { lastFailedAt: time(failedAt) } : {}),
   };
 }
-
-/** The last lines of a command's output: enough to say why it failed, never a page. */
-const tail = (text: string) => text.trim().split('\n').slice(-3).join(' ').slice(-600);
 
 export class BackupRepositoryMonitor {
   private readonly facts = new Map<string, RepositoryFacts>();
@@ -215,7 +213,7 @@ export class BackupRepositoryMonitor {
       ]);
       return result.exitCode === 0
         ? undefined
-        : `pgbackrest ${command} exit ${result.exitCode}: ${tail(result.stderr || result.stdout)}`;
+        : `pgbackrest ${command} exit ${result.exitCode}: ${lastLines(result.stderr || result.stdout)}`;
     };
     try {
       const created = await run('stanza-create');
@@ -237,7 +235,7 @@ export class BackupRepositoryMonitor {
       '-c',
       ARCHIVER_QUERY,
     ]);
-    if (result.exitCode !== 0) throw new Error(`psql exit ${result.exitCode}: ${tail(result.stderr)}`);
+    if (result.exitCode !== 0) throw new Error(`psql exit ${result.exitCode}: ${lastLines(result.stderr)}`);
     return parseArchiverStats(result.stdout);
   }
 }
