@@ -20,11 +20,13 @@ POSTGRES_BUILDS=(
 )
 postgres_ref() { echo "localhost/pgop/postgres:$1"; }
 OPERATOR_IMAGE="localhost/pgop/operator:dev"
+POOLER_IMAGE="localhost/pgop/pooler:dev"
 NODE_MAJOR=24
 NODE_IMAGE="docker.io/library/node:$NODE_MAJOR-trixie-slim"
 
 if [ "${1:-}" = --list ]; then
   for b in "${POSTGRES_BUILDS[@]}"; do postgres_ref "${b%% *}"; done
+  echo "$POOLER_IMAGE"
   echo "$OPERATOR_IMAGE"
   exit 0
 fi
@@ -76,6 +78,7 @@ for b in "${POSTGRES_BUILDS[@]}"; do
 done
 
 bash "$REPO_ROOT/e2e/cluster/debian-base.sh" trixie
+build_image "$POOLER_IMAGE" "$REPO_ROOT/images/pooler" "$REPO_ROOT/images/pooler/Dockerfile"
 build_node_base
 REPO_CONTEXT_INPUTS=(package.json package-lock.json tsconfig.base.json packages e2e/package.json)
 # npm's cache from the host; with --prefer-offline the image's `npm ci` downloads nothing it already has.

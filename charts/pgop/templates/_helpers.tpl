@@ -93,6 +93,8 @@ spec:
               value: {{ .values.logLevel | default "info" | quote }}
             - name: PGOP_POSTGRES_IMAGES
               value: {{ include "pgop.postgresImages" .root | quote }}
+            - name: PGOP_POOLER_IMAGE
+              value: {{ .root.Values.poolerImage | quote }}
             - name: PGOP_WATCH_NAMESPACES
               value: {{ join "," (.root.Values.watchNamespaces | default list) | quote }}
             - name: PGOP_ALLOWED_IMAGE_REGISTRIES

@@ -23,3 +23,8 @@ export const MONITOR_ROLE = 'pgop_monitor';
 /** The metrics container of an instance pod and its port (HTTPS, the instance's certificate). */
 export const METRICS_CONTAINER = 'metrics';
 export const METRICS_PORT = 9187;
+/**
+ * The role PgBouncer (spec.pooler) looks passwords up as (auth_query): it logs in only with the
+ * client certificate the cluster's CA issues the pooler, and may only call the lookup function.
+ */
+export const POOLER_ROLE = 'pgop_pooler';

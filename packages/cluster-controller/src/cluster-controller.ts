@@ -17,6 +17,7 @@ import type {
 import { CLUSTER_LABEL, GROUP, resourceOf, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import {
   builtIn,
+  execInPod,
   Controller,
   EventRecorder,
   Informer,
@@ -39,6 +40,7 @@ import { execSql } from './access/runner.js';
 import { DeclaredAccessRunner } from './access/declared-runner.js';
 import type { OperatorPeer } from './render/network-policies.js';
 import { clusterStatusGauges } from './monitoring/status-metrics.js';
+import { POOLER_CONTAINER } from './pooler/config.js';
 
 export const FIELD_MANAGER = 'pgop-cluster-controller';
 
@@ -58,6 +60,8 @@ export interface ClusterControllerOptions {
   deletionWaitSeconds?: number;
   /** This controller's pods, let in to Patroni's API by the clusters' NetworkPolicies. */
   operator?: OperatorPeer;
+  /** spec.pooler's PgBouncer image (Helm value poolerImage, PGOP_POOLER_IMAGE). */
+  poolerImage?: string;
 }
 
 type Meta = {
@@ -193,6 +197,9 @@ export function createClusterController(options: ClusterControllerOptions) {
       : {}),
     metrics: options.metrics && haMetrics(options.metrics),
     runSql: execSql(kubeConfig),
+    ...(options.poolerImage ? { poolerImage: options.poolerImage } : {}),
+    execInPooler: (namespace, pod, command, timeoutMs) =>
+      execInPod(kubeConfig, { namespace, pod, container: POOLER_CONTAINER }, command, { timeoutMs }),
     backupRepository: new BackupRepositoryMonitor(kubeConfig, logger, (key) => controller.queue.add(key)),
     declaredAccess: new DeclaredAccessRunner({
       kubeConfig,

@@ -24,6 +24,7 @@ const { controller, informers } = createClusterController({
   identity: process.env.POD_NAME ?? hostname(),
   watchNamespaces: parseWatchNamespaces(process.env.PGOP_WATCH_NAMESPACES),
   concurrency: Number(process.env.RECONCILE_CONCURRENCY ?? 4),
+  ...(process.env.PGOP_POOLER_IMAGE ? { poolerImage: process.env.PGOP_POOLER_IMAGE } : {}),
   ...operatorPeer(process.env.POD_NAMESPACE, process.env.PGOP_POD_SELECTOR, process.env.PGOP_METRICS_FROM),
   ...(process.env.PGOP_DELETION_WAIT_SECONDS
     ? { deletionWaitSeconds: Number(process.env.PGOP_DELETION_WAIT_SECONDS) }

@@ -28,6 +28,9 @@ export const RETAINED_ANNOTATION = 'postgres.example.com/retained-with-volumes';
 
 export const DATABASE_COMPONENT = 'database';
 export const REPOSITORY_HOST_COMPONENT = 'repo-host';
+/** The PgBouncer pods of spec.pooler: to the primary, and to the replicas. */
+export const POOLER_COMPONENTS = { readWrite: 'pooler', readOnly: 'pooler-ro' } as const;
+export type PoolerKind = keyof typeof POOLER_COMPONENTS;
 
 export function childNames(clusterName: string) {
   /** ConfigMaps Patroni creates itself for its DCS (scope = cluster name); removed on delete. */
@@ -59,6 +62,15 @@ export function childNames(clusterName: string) {
     repositoryHost: `${clusterName}-repo-host`,
     repositoryTlsSecret: `${clusterName}-pgbackrest-tls`,
     repositoryHostNetworkPolicy: `${clusterName}-repo-host`,
+    /** spec.pooler: per kind a Deployment, Service and PodDisruptionBudget of this name. */
+    pooler: { readWrite: `${clusterName}-pooler`, readOnly: `${clusterName}-pooler-ro` } as Record<
+      PoolerKind,
+      string
+    >,
+    /** PgBouncer's configuration (pooler/config.ts), its certificates, and its ingress. */
+    poolerConfigMap: `${clusterName}-pooler`,
+    poolerTlsSecret: `${clusterName}-pooler-tls`,
+    poolerNetworkPolicy: `${clusterName}-pooler`,
     patroniLeaderConfigMap,
     patroniDynamicConfigMap,
     patroniSyncConfigMap,
@@ -86,6 +98,21 @@ export function clusterLabels(cluster: PostgresCluster, component: string): Reco
 /** The StatefulSet's pod selector (immutable once created). */
 export function instanceSelector(clusterName: string): Record<string, string> {
   return { [CLUSTER_LABEL]: clusterName, [APP_LABELS.component]: DATABASE_COMPONENT };
+}
+
+/** A pooler Deployment's pod selector. */
+export function poolerSelector(clusterName: string, kind: PoolerKind): Record<string, string> {
+  return { [CLUSTER_LABEL]: clusterName, [APP_LABELS.component]: POOLER_COMPONENTS[kind] };
+}
+
+/** The pods of both pooler kinds of a cluster, as a NetworkPolicy selects them. */
+export function anyPoolerPodSelector(clusterName: string) {
+  return {
+    matchLabels: { [CLUSTER_LABEL]: clusterName },
+    matchExpressions: [
+      { key: APP_LABELS.component, operator: 'In', values: Object.values(POOLER_COMPONENTS) },
+    ],
+  };
 }
 
 /** The repository host Deployment's pod selector. */

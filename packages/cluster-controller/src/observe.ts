@@ -16,7 +16,9 @@ import type {
 import { CLUSTER_LABEL, isPaused, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import type { Informer, Stored } from '@pgop/runtime';
 import { nodeNotReadySince, type LeaderLock } from './ha/lost-nodes.js';
-import { childNames, clusterKey, DATABASE_COMPONENT } from './naming.js';
+import { childNames, clusterKey, DATABASE_COMPONENT, POOLER_COMPONENTS } from './naming.js';
+
+const POOLER_COMPONENT_VALUES: string[] = Object.values(POOLER_COMPONENTS);
 import { HA_TIMING } from './patroni/config.js';
 import { currentPrimary } from './status.js';
 
@@ -47,6 +49,8 @@ export interface ClusterObservation {
   statefulSet?: V1StatefulSet;
   /** The instance pods. */
   pods: V1Pod[];
+  /** The PgBouncer pods of spec.pooler, both kinds (pooler/pods.ts tells them apart). */
+  poolerPods: V1Pod[];
   /** The NetworkPolicies this cluster owns. */
   networkPolicies: V1NetworkPolicy[];
   /** The member holding Patroni's leader lock, and when it took it (acquireTime). */
@@ -89,6 +93,13 @@ export function observeCluster(
     namespace,
     statefulSet: ownedBy(cluster, caches.statefulSets.get(names.statefulSet, namespace)),
     pods,
+    poolerPods: caches.pods
+      .list(namespace)
+      .filter(
+        (p) =>
+          p.metadata?.labels?.[CLUSTER_LABEL] === name &&
+          POOLER_COMPONENT_VALUES.includes(p.metadata?.labels?.['app.kubernetes.io/component'] ?? ''),
+      ),
     networkPolicies: caches.networkPolicies.list(namespace).filter((p) => ownedBy(cluster, p)),
     leader,
     leaderAcquiredAt: lock?.acquireTime,

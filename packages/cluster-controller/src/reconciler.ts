@@ -39,6 +39,8 @@ import { observeCluster, type ClusterCaches, type ClusterObservation } from './o
 import { PatroniClient } from './patroni/client.js';
 import { archivingEnabled } from './pgbackrest/repository.js';
 import { RestoreRunner, type RestoreProgress } from './restore/runner.js';
+import { poolerStatus } from './pooler/pods.js';
+import { PoolerRunner, type ExecInPooler } from './pooler/runner.js';
 import { computeStatus } from './status.js';
 import type { OperatorPeer } from './render/network-policies.js';
 
@@ -83,6 +85,10 @@ export interface ReconcilerDeps {
   deletionWaitSeconds?: number;
   /** The controller's pods, for the NetworkPolicies (render/network-policies.ts). */
   operator?: OperatorPeer;
+  /** spec.pooler's PgBouncer image (Helm value poolerImage). */
+  poolerImage?: string;
+  /** Commands in pooler pods (PAUSE, RESUME); absent in tests without pods to exec in. */
+  execInPooler?: ExecInPooler;
 }
 
 export class ClusterReconciler {
@@ -94,16 +100,24 @@ export class ClusterReconciler {
   private readonly restores: RestoreRunner;
   private readonly access: AccessRunner;
   private readonly tls: CertificateRunner;
+  private readonly pooler: PoolerRunner;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const { caches, client, events, logger } = deps;
     this.statusWrites = new StatusWrites(client, KINDS.PostgresCluster.plural);
     this.lifecycle = new LifecycleRunner({ ...deps, statusWrites: this.statusWrites });
     this.instances = new InstanceRunner(deps);
+    this.pooler = new PoolerRunner({
+      ...deps,
+      secrets: caches.secrets,
+      image: deps.poolerImage,
+      exec: deps.execInPooler,
+    });
     this.ha = new HaRunner({
       ...deps,
       ...caches,
       patroni: deps.patroni ?? new PatroniClient(),
+      pooler: this.pooler,
     });
     this.backup = new BackupRunner({
       client,
@@ -158,6 +172,7 @@ export class ClusterReconciler {
       }
       if (!blocker && restore?.instances !== 'none') {
         plan = this.planInstances(o);
+        const pooler = await this.pooler.prepare(o);
         const archiving = archivingEnabled(cluster);
         await this.instances.applyChildren(o, {
           image: image!,
@@ -167,9 +182,12 @@ export class ClusterReconciler {
             o.statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage,
           archiving,
           repositoryServerCertificate: this.backup.repositoryServerCertificate(o),
+          ...(pooler ? { pooler } : {}),
         });
-        // Deleted children it does not watch: applied afresh should spec.backup.pvc return.
-        if (await this.backup.removeUnusedRepositoryHost(o)) this.instances.forgetApplied(o.key);
+        // Deleted children it does not watch: applied afresh should spec.backup.pvc (or
+        // spec.pooler) return.
+        const removedRepositoryHost = await this.backup.removeUnusedRepositoryHost(o);
+        if ((await this.pooler.removeUnused(o)) || removedRepositoryHost) this.instances.forgetApplied(o.key);
         await this.ha.syncDynamicConfiguration(o, archiving);
         switchover = await this.ha.switchover(
           o,
@@ -188,6 +206,7 @@ export class ClusterReconciler {
         await this.ha.removeStalePrimaryLabels(o, staleLabels);
         this.access.ensureRoles(o);
         this.deps.declaredAccess?.ensure(o);
+        this.pooler.ensureAuthRole(o);
       } else if (blocker) {
         await this.deps.events.record(
           clusterEventTarget(cluster),
@@ -223,6 +242,7 @@ export class ClusterReconciler {
       rewind,
       restore: restore?.status,
       access: accessStatus(cluster, this.deps.declaredAccess?.outcome(key)),
+      pooler: poolerStatus(cluster, o.poolerPods),
       now: o.now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.

@@ -26,6 +26,7 @@ import { instanceSelector, selectorString } from './naming.js';
 import { lostBecause, OUT_OF_SERVICE_TAINT, type LostNodeDecision } from './ha/lost-nodes.js';
 import { hasPrimaryLabel, isPodReady } from './patroni/member.js';
 import { withHistory } from './ha/primary-change.js';
+import { POOLER_READY } from './pooler/pods.js';
 
 export interface StatusObservation {
   cluster: PostgresCluster;
@@ -50,6 +51,8 @@ export interface StatusObservation {
   restore?: ClusterRestoreStatus;
   /** status.roles, status.databases and their conditions (access/declared.ts). */
   access?: { roles?: RoleStatus[]; databases?: DatabaseStatus[]; conditions: ConditionUpdate[] };
+  /** status.pooler and PoolerReady (pooler/pods.ts); absent without spec.pooler. */
+  pooler?: { status?: PostgresClusterStatus['pooler']; condition?: ConditionUpdate };
   now: Date;
 }
 
@@ -105,6 +108,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(o.backup?.health ? [o.backup.health] : []),
     ...(o.rewind ? [o.rewind] : []),
     ...(o.access?.conditions ?? []),
+    ...(o.pooler?.condition ? [o.pooler.condition] : []),
   ];
   const change = o.primaryChange;
   const failover = change && change.reason !== 'Switchover' ? change : previous.lastFailover;
@@ -128,15 +132,18 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...((o.restore ?? previous.restore) ? { restore: o.restore ?? previous.restore } : {}),
     ...(o.access?.roles ? { roles: o.access.roles } : {}),
     ...(o.access?.databases ? { databases: o.access.databases } : {}),
+    ...(o.pooler?.status ? { pooler: o.pooler.status } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,
     conditions: mergeConditions(
-      // BackupHealthy goes with spec.backup, RolesReady and DatabasesReady with their lists.
+      // BackupHealthy goes with spec.backup, RolesReady and DatabasesReady with their lists,
+      // PoolerReady with spec.pooler.
       (previous.conditions as Condition[] | undefined)?.filter(
         (c) =>
           (c.type !== BACKUP_HEALTHY_CONDITION || o.backup?.health) &&
           (c.type !== ROLES_READY_CONDITION || o.access?.roles) &&
-          (c.type !== DATABASES_READY_CONDITION || o.access?.databases),
+          (c.type !== DATABASES_READY_CONDITION || o.access?.databases) &&
+          (c.type !== POOLER_READY || o.pooler?.condition),
       ),
       conditions,
       cluster.metadata.generation,

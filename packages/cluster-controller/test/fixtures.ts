@@ -1,7 +1,7 @@
 /** Clusters and pods for the unit tests, as the caches would hold them. */
 import type { V1Pod } from '@kubernetes/client-node';
 import { ROLE_LABEL, validatePostgresCluster, type PostgresCluster } from '@pgop/api';
-import { fullCluster, basicCluster } from '@pgop/api/testing';
+import { fullCluster, basicCluster, poolerCluster } from '@pgop/api/testing';
 
 /** An example cluster with the defaults the API server fills in, as a controller reads it. */
 export function cluster(
@@ -23,7 +23,7 @@ export function cluster(
   return result.value;
 }
 
-export { fullCluster, basicCluster };
+export { fullCluster, basicCluster, poolerCluster };
 
 export interface PodOptions {
   role?: 'primary' | 'replica';

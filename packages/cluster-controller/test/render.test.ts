@@ -11,7 +11,7 @@ import { dynamicConfiguration, HA_TIMING, patroniConfig } from '../src/patroni/c
 import { archivingEnabled, repositoryUrl } from '../src/pgbackrest/repository.js';
 import { renderSecrets } from '../src/render/secrets.js';
 import { configHash, renderStatefulSet } from '../src/render/statefulset.js';
-import { cluster, fullCluster, basicCluster } from './fixtures.js';
+import { cluster, fullCluster, basicCluster, poolerCluster } from './fixtures.js';
 
 const goldenDir = new URL('../../test/golden/', import.meta.url);
 
@@ -49,6 +49,17 @@ describe('desired state', () => {
   it('renders a cluster whose repository is a PVC served by the repository host', () => {
     const c = cluster(basicCluster(), { backup: { pvc: { size: '20Gi', storageClass: 'fast' } } });
     matchesGolden('pvc-repository-cluster.yaml', desiredChildren(c, inputs));
+  });
+
+  it('renders a cluster behind PgBouncer, read-write and read-only', () => {
+    const c = cluster(poolerCluster());
+    matchesGolden(
+      'pooler-cluster.yaml',
+      desiredChildren(c, {
+        ...inputs,
+        pooler: { image: 'localhost/pgop/pooler:dev', certificateHash: 'certificates-v1' },
+      }),
+    );
   });
 
   it("keeps Patroni's timing rule: loop_wait + 2 * retry_timeout <= ttl, ttl >= 20", () => {

@@ -15,6 +15,7 @@ import type { CustomObject } from './meta.js';
 import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
 import { NetworkPolicySchema } from './network-policy.js';
 import { RepositorySchema } from './repository.js';
+import { PoolerSchema } from './pooler.js';
 import { ClusterRestoreSchema, ClusterRestoreStatusSchema, InPlaceRestoreSchema } from './cluster-restore.js';
 import {
   AccessRules,
@@ -415,6 +416,7 @@ export const PostgresClusterSpecSchema = Type.Object(
     inPlaceRestore: Type.Optional(InPlaceRestoreSchema),
     roles: Type.Optional(RolesSchema),
     databases: Type.Optional(DatabasesSchema),
+    pooler: Type.Optional(PoolerSchema),
   },
   {
     description: 'Desired state of the cluster.',
@@ -525,6 +527,14 @@ export const BackupRepositoryStatusSchema = Type.Object(
   { description: 'The pgBackRest repository of spec.backup, as the cluster controller last saw it.' },
 );
 
+export const PoolerStatusSchema = Type.Object(
+  {
+    readyInstances: Type.Integer({ description: 'Ready pods of <name>-pooler.', minimum: 0 }),
+    readyReadOnlyInstances: Type.Integer({ description: 'Ready pods of <name>-pooler-ro.', minimum: 0 }),
+  },
+  { description: 'The PgBouncer pooler of spec.pooler (condition PoolerReady).' },
+);
+
 export const PostgresClusterStatusSchema = Type.Object(
   {
     phase: Type.Optional(
@@ -572,6 +582,7 @@ export const PostgresClusterStatusSchema = Type.Object(
     restore: Type.Optional(ClusterRestoreStatusSchema),
     roles: Type.Optional(RolesStatusSchema),
     databases: Type.Optional(DatabasesStatusSchema),
+    pooler: Type.Optional(PoolerStatusSchema),
     selector: Type.Optional(
       Type.String({
         description: 'Label selector of the instance pods (for the scale subresource and HPA).',

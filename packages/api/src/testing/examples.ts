@@ -95,6 +95,24 @@ export function accessCluster(name = 'shop'): Record<string, unknown> {
   });
 }
 
+/** A cluster behind PgBouncer, read-write and read-only (examples/pooler-cluster.yaml). */
+export function poolerCluster(name = 'web'): Record<string, unknown> {
+  return customObject('PostgresCluster', name, {
+    version: 17,
+    replicas: 3,
+    storage: { size: '5Gi' },
+    roles: [{ name: 'shop', connectionLimit: 200 }],
+    databases: [{ name: 'shop', owner: 'shop' }],
+    pooler: {
+      instances: 2,
+      readOnlyInstances: 1,
+      poolMode: 'transaction',
+      maxClientConnections: 2000,
+      defaultPoolSize: 25,
+    },
+  });
+}
+
 /** The demo backup schedule (examples/backup-schedule.yaml). */
 export function backupSchedule(name = 'my-cluster-backup'): Record<string, unknown> {
   return customObject('PostgresBackup', name, {
@@ -178,6 +196,7 @@ export const VALID_EXAMPLES: Example[] = [
     },
   },
   { name: 'cluster with roles and databases', object: accessCluster() },
+  { name: 'cluster with a pooler', object: poolerCluster() },
   { name: 'the demo backup schedule', object: backupSchedule() },
   { name: 'backup with every field', object: fullBackup() },
   {

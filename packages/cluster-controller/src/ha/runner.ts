@@ -25,6 +25,7 @@ import { lostBecause, type LostNodeDecision } from './lost-nodes.js';
 import { detectPrimaryChange } from './primary-change.js';
 import type { StalePrimaryLabelDecision } from './stale-primary-label.js';
 import type { SwitchoverStep } from './switchover.js';
+import type { PoolerRunner } from '../pooler/runner.js';
 
 /** Counters of primary changes, for alerting (pgop_failovers_total) and dashboards. */
 export interface HaMetrics {
@@ -40,6 +41,8 @@ export interface HaRunnerDeps {
   metrics?: HaMetrics;
   configMaps: Informer<V1ConfigMap>;
   secrets: Informer<V1Secret>;
+  /** spec.pooler's PgBouncer, paused around each switchover; absent in tests without pods. */
+  pooler?: PoolerRunner;
 }
 
 export class HaRunner {
@@ -86,12 +89,18 @@ export class HaRunner {
   async switchover(o: ClusterObservation, step: SwitchoverStep): Promise<SwitchoverStatus | undefined> {
     if (step.type === 'none') return o.cluster.status?.lastSwitchover;
     if (step.type === 'record') {
+      // Completed without this process asking Patroni (it restarted in between): the pooler
+      // it may have paused then is resumed now.
+      if (o.cluster.status?.lastSwitchover?.phase === 'InProgress' && step.record.phase !== 'InProgress')
+        await this.deps.pooler?.resumeAll(o);
       this.recordSwitchover(o, step.record);
       return step.record;
     }
     const { record } = step;
     const ip = o.pods.find((p) => p.metadata?.name === record.from)?.status?.podIP;
     if (!ip) return record;
+    // Clients of the pooler wait instead of failing: held queries run on the new primary.
+    const paused = (await this.deps.pooler?.pause(o)) ?? [];
     this.deps.logger.info('switching over', { key: o.key, from: record.from, to: record.to });
     let result: SwitchoverStatus;
     try {
@@ -110,6 +119,7 @@ export class HaRunner {
         completedAt: new Date().toISOString(),
       };
     }
+    await this.deps.pooler?.resume(o, paused);
     this.recordSwitchover(o, result);
     return result;
   }

@@ -5,7 +5,14 @@
  * Passwords are not here: they reach Patroni as environment variables from Secrets; the
  * certificates are files of the cluster's TLS Secret (tls/cluster-certificates.ts).
  */
-import { CLUSTER_LABEL, MONITOR_ROLE, ROLE_LABEL, VERIFY_ROLE, type PostgresCluster } from '@pgop/api';
+import {
+  CLUSTER_LABEL,
+  MONITOR_ROLE,
+  POOLER_ROLE,
+  ROLE_LABEL,
+  VERIFY_ROLE,
+  type PostgresCluster,
+} from '@pgop/api';
 import { REPLICATION_USER, REWIND_USER, SUPERUSER } from '../access/roles.js';
 import { archiveParameters, restoreCommand } from '../pgbackrest/config.js';
 import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WATCHDOG_DEVICE } from '../instance-paths.js';
@@ -104,6 +111,9 @@ function pgHba(cluster: PostgresCluster): string[] {
     `hostssl replication ${REPLICATION_USER} all cert`,
     `hostssl all ${REPLICATION_USER} all reject`,
     `hostssl all ${REWIND_USER} all cert`,
+    // spec.pooler's password lookups (access/pooler-role.ts), with the pooler's certificate.
+    `hostssl postgres ${POOLER_ROLE} all cert`,
+    `hostssl all ${POOLER_ROLE} all reject`,
     ...(cluster.spec.superuserAccess ? [] : [`hostssl all ${SUPERUSER} all reject`]),
     'hostssl all all all scram-sha-256',
   ];

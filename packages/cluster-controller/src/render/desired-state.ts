@@ -11,10 +11,11 @@ import { renderInstanceAccess } from './instance-access.js';
 import { renderNetworkPolicies, type OperatorPeer } from './network-policies.js';
 import { patroniConfig } from '../patroni/config.js';
 import { renderRepositoryHost } from './repo-host.js';
+import { renderPooler, type PoolerInputs } from './pooler.js';
 import { renderServices } from './services.js';
 import { configHash, renderStatefulSet, type StatefulSetInputs } from './statefulset.js';
 
-/** The children applied with server-side apply, in dependency order (the StatefulSet last). */
+/** The children applied with server-side apply, in dependency order (the StatefulSet, then the pooler). */
 export function desiredChildren(
   cluster: PostgresCluster,
   inputs: Omit<StatefulSetInputs, 'configHash'> & {
@@ -24,9 +25,11 @@ export function desiredChildren(
     repositoryServerCertificate?: string;
     /** The controller's pods, let in to Patroni's API. */
     operator?: OperatorPeer | undefined;
+    /** spec.pooler's image and certificates; absent until both are at hand (pooler/runner.ts). */
+    pooler?: PoolerInputs;
   },
 ): KubernetesObject[] {
-  const { archiving, repositoryServerCertificate, operator, ...statefulSetInputs } = inputs;
+  const { archiving, repositoryServerCertificate, operator, pooler, ...statefulSetInputs } = inputs;
   const config = patroniConfig(cluster, archiving);
   return [
     // First: no pod of the cluster runs a moment without its policy.
@@ -37,5 +40,7 @@ export function desiredChildren(
     renderDisruptionBudget(cluster),
     ...renderRepositoryHost(cluster, inputs.image, repositoryServerCertificate),
     renderStatefulSet(cluster, { ...statefulSetInputs, configHash: configHash(config) }),
+    // After the instances: the pooler's first pods find a server to connect to.
+    ...(pooler ? renderPooler(cluster, pooler) : []),
   ];
 }

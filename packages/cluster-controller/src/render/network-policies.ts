@@ -9,10 +9,13 @@ import { APP_LABELS, MANAGED_BY, type PostgresCluster } from '@pgop/api';
 import { PATRONI_PORT, POSTGRES_PORT } from '../instance-paths.js';
 import { METRICS_PORT } from '@pgop/api';
 import { REPOSITORY_HOST_PORT } from '../pgbackrest/config.js';
+import { POOLER_METRICS_PORT, POOLER_PORT } from '../pooler/config.js';
 import {
+  anyPoolerPodSelector,
   childMetadata,
   childNames,
   DATABASE_COMPONENT,
+  POOLER_COMPONENTS,
   instanceSelector,
   REPOSITORY_HOST_COMPONENT,
   repositoryHostSelector,
@@ -53,6 +56,7 @@ export function renderNetworkPolicies(cluster: PostgresCluster, operator?: Opera
   return [
     renderInstancesPolicy(cluster, operator),
     ...(cluster.spec.backup?.pvc ? [renderRepositoryHostPolicy(cluster)] : []),
+    ...(cluster.spec.pooler ? [renderPoolerPolicy(cluster, operator)] : []),
   ];
 }
 
@@ -86,6 +90,9 @@ function renderInstancesPolicy(cluster: PostgresCluster, operator?: OperatorPeer
   }
   // A rule with no peers would let everyone in: [] means no clients, so no rule.
   if (clients.length > 0) ingress.push({ from: clients, ports: [tcp(POSTGRES_PORT)] });
+  // PgBouncer's server connections, whoever the clients are.
+  if (cluster.spec.pooler)
+    ingress.push({ from: [{ podSelector: anyPoolerPodSelector(name) }], ports: [tcp(POSTGRES_PORT)] });
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -113,6 +120,27 @@ function renderRepositoryHostPolicy(cluster: PostgresCluster): NetworkPolicy {
         { from: [{ podSelector: { matchLabels: PGOP_POSTGRES_PODS } }], ports: [tcp(REPOSITORY_HOST_PORT)] },
       ],
     },
+  };
+}
+
+/**
+ * The pooler pods (spec.pooler) take clients on PgBouncer's port as spec.networkPolicy.clients
+ * says (its connections to the instances are let in by the instances' policy), and metrics
+ * scrapes on the exporter's port as the install's metricsFrom says.
+ */
+function renderPoolerPolicy(cluster: PostgresCluster, operator?: OperatorPeer): NetworkPolicy {
+  const name = cluster.metadata.name!;
+  const clients = (cluster.spec.networkPolicy?.clients ?? SAME_NAMESPACE) as V1NetworkPolicyPeer[];
+  const scrapers = operator?.metricsFrom ?? [];
+  const ingress: IngressRule[] = [
+    { ...(scrapers.length > 0 ? { from: scrapers } : {}), ports: [tcp(POOLER_METRICS_PORT)] },
+  ];
+  if (clients.length > 0) ingress.push({ from: clients, ports: [tcp(POOLER_PORT)] });
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: childMetadata(cluster, childNames(name).poolerNetworkPolicy, POOLER_COMPONENTS.readWrite),
+    spec: { podSelector: anyPoolerPodSelector(name), policyTypes: ['Ingress'], ingress },
   };
 }
 

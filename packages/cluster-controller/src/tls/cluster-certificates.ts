@@ -53,6 +53,16 @@ export function instanceHostName(clusterName: string, namespace: string, podName
   return `${podName}.${childNames(clusterName).podsService}.${namespace}.svc`;
 }
 
+/** The names of a Service: namespaced .svc first, then short, namespaced, fully qualified. */
+export function serviceDnsNames(service: string, namespace: string): string[] {
+  return [
+    `${service}.${namespace}.svc`,
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc.${CLUSTER_DOMAIN}`,
+  ];
+}
+
 /**
  * Every name a client may use for an instance: the -primary and -replica Services (short,
  * namespaced, .svc, fully qualified) and each pod's name under the headless Service. The first
@@ -60,12 +70,7 @@ export function instanceHostName(clusterName: string, namespace: string, podName
  */
 export function clusterServerNames(clusterName: string, namespace: string): string[] {
   const names = childNames(clusterName);
-  const service = (name: string) => [
-    `${name}.${namespace}.svc`,
-    name,
-    `${name}.${namespace}`,
-    `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`,
-  ];
+  const service = (name: string) => serviceDnsNames(name, namespace);
   const pods = `*.${names.podsService}.${namespace}.svc`;
   return [
     ...service(names.primaryService),

@@ -1,0 +1,71 @@
+/**
+ * What the pooler's pods say: which are there of each kind, which are ready, and the status and
+ * condition that follow. Pure.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { APP_LABELS, CLUSTER_LABEL, type PostgresCluster, type PostgresClusterStatus } from '@pgop/api';
+import type { ConditionUpdate } from '@pgop/runtime';
+import { POOLER_COMPONENTS, type PoolerKind } from '../naming.js';
+import { isPodReady } from '../patroni/member.js';
+import { poolerKinds } from '../render/pooler.js';
+
+/** The cluster's pods of one pooler kind that are not on their way out. */
+export function poolerPodsOf(clusterName: string, pods: readonly V1Pod[], kind: PoolerKind): V1Pod[] {
+  return pods.filter(
+    (p) =>
+      p.metadata?.labels?.[CLUSTER_LABEL] === clusterName &&
+      p.metadata?.labels?.[APP_LABELS.component] === POOLER_COMPONENTS[kind] &&
+      !p.metadata?.deletionTimestamp,
+  );
+}
+
+/** The ready pods of a kind, by name: those a switchover pauses and resumes. */
+export function readyPoolerPods(clusterName: string, pods: readonly V1Pod[], kind: PoolerKind): string[] {
+  return poolerPodsOf(clusterName, pods, kind)
+    .filter(isPodReady)
+    .map((p) => p.metadata!.name!);
+}
+
+/** The pooler kinds that have pods but are not asked for any more (spec.pooler changed). */
+export function unwantedPoolerKinds(cluster: PostgresCluster, pods: readonly V1Pod[]): PoolerKind[] {
+  const wanted = new Set(poolerKinds(cluster).map(([kind]) => kind));
+  const name = cluster.metadata.name!;
+  const removed = (kind: PoolerKind) =>
+    !wanted.has(kind) &&
+    (poolerPodsOf(name, pods, kind).length > 0 || (!cluster.spec.pooler && !!cluster.status?.pooler));
+  return (['readWrite', 'readOnly'] as const).filter(removed);
+}
+
+export const POOLER_READY = 'PoolerReady';
+
+/** status.pooler and the PoolerReady condition; nothing without spec.pooler. */
+export function poolerStatus(
+  cluster: PostgresCluster,
+  pods: readonly V1Pod[],
+): { status?: PostgresClusterStatus['pooler']; condition?: ConditionUpdate } {
+  const kinds = poolerKinds(cluster);
+  if (kinds.length === 0) return {};
+  const name = cluster.metadata.name!;
+  const status = {
+    readyInstances: readyPoolerPods(name, pods, 'readWrite').length,
+    readyReadOnlyInstances: readyPoolerPods(name, pods, 'readOnly').length,
+  };
+  const short = kinds
+    .map(([kind, wanted]) => {
+      const ready = kind === 'readWrite' ? status.readyInstances : status.readyReadOnlyInstances;
+      return ready < wanted
+        ? `${kind === 'readWrite' ? '-pooler' : '-pooler-ro'} ${ready}/${wanted} ready`
+        : '';
+    })
+    .filter(Boolean);
+  const condition: ConditionUpdate =
+    short.length === 0
+      ? { type: POOLER_READY, status: 'True', reason: 'AllReady', message: 'every PgBouncer pod is ready' }
+      : {
+          type: POOLER_READY,
+          status: 'False',
+          reason: 'PodsNotReady',
+          message: `PgBouncer pods: ${short.join(', ')}`,
+        };
+  return { status, condition };
+}
