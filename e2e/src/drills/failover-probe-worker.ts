@@ -12,51 +12,70 @@ import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  POOLER_QUERY_TIMEOUT_MS,
+  POOLER_WRITER_IDS,
   probeConnection,
   RECONNECTING_WRITER_IDS,
   type ProbeOptions,
   type ProbeRecord,
   type RoleSample,
+  type WriterRecord,
 } from './failover-probe.js';
 
 const options = workerData as ProbeOptions;
-const record: ProbeRecord = { acks: [], errors: 0, samples: [] };
+const record: ProbeRecord = {
+  acks: [],
+  errors: 0,
+  maxLatencyMs: 0,
+  samples: [],
+  ...(options.pooler ? { pooler: { acks: [], errors: 0, maxLatencyMs: 0 } } : {}),
+};
 let stopped = false;
 
-const connection = (host: string, serverName: string) => ({
+/** Direct to the primary: a statement that takes 2 s counts as failed (the server is gone). */
+const connection = (host: string, serverName: string, queryTimeoutMs = 2000) => ({
   ...probeConnection(options, host, serverName),
   connectionTimeoutMillis: 1000,
-  query_timeout: 2000,
+  query_timeout: queryTimeoutMs,
 });
+
+interface WriterTarget {
+  host: string;
+  serverName: string;
+  queryTimeoutMs?: number;
+  into: WriterRecord;
+}
 
 /**
  * Inserts one row per tick. The long-lived writer keeps its connection until a statement fails
  * (then the next tick connects again), as a pool does; the reconnecting one connects for each row.
  */
-async function writer(firstId: number, reconnectEachWrite: boolean): Promise<void> {
+async function writer(firstId: number, reconnectEachWrite: boolean, target: WriterTarget): Promise<void> {
   const interval = 1000 / options.ratePerSecond;
   let client: pg.Client | undefined;
   let id = firstId;
+  const { into } = target;
   while (!stopped) {
     const started = Date.now();
     id += 1;
     try {
       if (!client) {
-        client = new pg.Client(connection(options.primaryHost, options.primaryServerName));
+        client = new pg.Client(connection(target.host, target.serverName, target.queryTimeoutMs));
         client.on('error', () => undefined); // a broken connection is seen by the next query
         await client.connect();
       }
       await client.query('INSERT INTO pgop_writes (id) VALUES ($1)', [id]);
-      record.acks.push([id, Date.now()]);
+      into.acks.push([id, Date.now()]);
       if (reconnectEachWrite) {
         void client.end().catch(() => undefined);
         client = undefined;
       }
     } catch {
-      record.errors += 1;
+      into.errors += 1;
       void client?.end().catch(() => undefined);
       client = undefined;
     }
+    into.maxLatencyMs = Math.max(into.maxLatencyMs, Date.now() - started);
     await sleep(Math.max(0, interval - (Date.now() - started)));
   }
   await client?.end().catch(() => undefined);
@@ -110,9 +129,17 @@ async function sampler(): Promise<void> {
   }
 }
 
+const direct = { host: options.primaryHost, serverName: options.primaryServerName, into: record };
 const running = Promise.all([
-  writer(0, false),
-  options.reconnectingWriter ? writer(RECONNECTING_WRITER_IDS, true) : undefined,
+  writer(0, false, direct),
+  options.reconnectingWriter ? writer(RECONNECTING_WRITER_IDS, true, direct) : undefined,
+  options.pooler
+    ? writer(POOLER_WRITER_IDS, false, {
+        ...options.pooler,
+        queryTimeoutMs: POOLER_QUERY_TIMEOUT_MS,
+        into: record.pooler!,
+      })
+    : undefined,
   sampler(),
 ]);
 parentPort!.on('message', (message) => {

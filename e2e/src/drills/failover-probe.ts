@@ -35,10 +35,19 @@ export interface ProbeOptions {
    * pool), one that connects anew for every commit. Its row ids start at RECONNECTING_WRITER_IDS.
    */
   reconnectingWriter?: boolean;
+  /**
+   * A third writer, through the cluster's pooler (spec.pooler): its Service's IP and the name its
+   * certificate is checked for. Its ids start at POOLER_WRITER_IDS, and it waits up to
+   * POOLER_QUERY_TIMEOUT_MS for a statement (a paused pooler holds it), as an application would.
+   */
+  pooler?: { host: string; serverName: string };
 }
 
 /** The first row id of the reconnecting writer, apart from the long-lived writer's. */
 export const RECONNECTING_WRITER_IDS = 1_000_000_000;
+/** The first row id of the writer through the pooler. */
+export const POOLER_WRITER_IDS = 2_000_000_000;
+export const POOLER_QUERY_TIMEOUT_MS = 30_000;
 
 export interface RoleSample {
   t: number;
@@ -49,11 +58,18 @@ export interface RoleSample {
   writablePrimaries: string[];
 }
 
-export interface ProbeRecord {
+export interface WriterRecord {
   /** [row id, time the commit was acknowledged] */
   acks: [number, number][];
   errors: number;
+  /** The longest time one INSERT took, acknowledged or not. */
+  maxLatencyMs: number;
+}
+
+export interface ProbeRecord extends WriterRecord {
   samples: RoleSample[];
+  /** The writer through the pooler (ProbeOptions.pooler). */
+  pooler?: WriterRecord;
 }
 
 export interface DrillFigures {
@@ -63,6 +79,16 @@ export interface DrillFigures {
   /** Acknowledged rows absent from the table afterwards. */
   missing: number;
   failedStatements: number;
+  /** The longest a statement of the direct writers took. */
+  maxLatencyMs: number;
+  /** The writer through the pooler, when there is one: its gap, failures and longest statement. */
+  pooler?: {
+    writeGapMs: number;
+    acknowledged: number;
+    missing: number;
+    failedStatements: number;
+    maxLatencyMs: number;
+  };
   maxLabelledPrimaries: number;
   maxWritablePrimaries: number;
   /** Samples where two pods accepted writes, with their names (should be empty). */
@@ -97,6 +123,14 @@ export async function probeOptions(
     primaryServerName: `${cluster}-primary.${ns.name}.svc`,
     podsDomain: `${cluster}-pods.${ns.name}.svc`,
     roleLabel: 'postgres.example.com/role',
+  };
+}
+
+/** The writer through the cluster's pooler (spec.pooler): its Service, checked by its name. */
+export function poolerTarget(ns: TestNamespace, cluster: string): NonNullable<ProbeOptions['pooler']> {
+  return {
+    host: ns.k('get', 'service', `${cluster}-pooler`, '-o', 'jsonpath={.spec.clusterIP}'),
+    serverName: `${cluster}-pooler.${ns.name}.svc`,
   };
 }
 
@@ -180,6 +214,18 @@ export function startProbe(options: ProbeOptions): { stop: () => Promise<ProbeRe
 }
 
 export function analyzeDrill(record: ProbeRecord, faultAt: number, rowsAfter: Set<number>): DrillFigures {
+  const split = record.samples.filter((s) => s.writablePrimaries.length > 1);
+  return {
+    ...writerFigures(record, faultAt, rowsAfter),
+    ...(record.pooler ? { pooler: writerFigures(record.pooler, faultAt, rowsAfter) } : {}),
+    maxLabelledPrimaries: Math.max(0, ...record.samples.map((s) => s.labelledPrimaries.length)),
+    maxWritablePrimaries: Math.max(0, ...record.samples.map((s) => s.writablePrimaries.length)),
+    splitBrainSamples: split.map((s) => `${new Date(s.t).toISOString()}: ${s.writablePrimaries.join(', ')}`),
+  };
+}
+
+/** The longest gap between acknowledged commits from the last one before the fault, and the rest. */
+function writerFigures(record: WriterRecord, faultAt: number, rowsAfter: Set<number>) {
   const times = record.acks.map(([, t]) => t).sort((a, b) => a - b);
   const from = Math.max(
     0,
@@ -187,14 +233,11 @@ export function analyzeDrill(record: ProbeRecord, faultAt: number, rowsAfter: Se
   );
   let writeGapMs = 0;
   for (let i = from; i + 1 < times.length; i++) writeGapMs = Math.max(writeGapMs, times[i + 1]! - times[i]!);
-  const split = record.samples.filter((s) => s.writablePrimaries.length > 1);
   return {
     writeGapMs,
     acknowledged: record.acks.length,
     missing: record.acks.filter(([id]) => !rowsAfter.has(id)).length,
     failedStatements: record.errors,
-    maxLabelledPrimaries: Math.max(0, ...record.samples.map((s) => s.labelledPrimaries.length)),
-    maxWritablePrimaries: Math.max(0, ...record.samples.map((s) => s.writablePrimaries.length)),
-    splitBrainSamples: split.map((s) => `${new Date(s.t).toISOString()}: ${s.writablePrimaries.join(', ')}`),
+    maxLatencyMs: record.maxLatencyMs,
   };
 }

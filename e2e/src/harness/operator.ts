@@ -101,6 +101,7 @@ export interface ClusterStatus {
   lastSwitchover?: { phase: string; from?: string; to?: string; request?: string; message?: string };
   primaryHistory?: { from: string; to: string; reason: string }[];
   backup?: { repository?: string; stanzaCreated?: boolean };
+  pooler?: { readyInstances: number; readyReadOnlyInstances: number };
 }
 
 export function postgresCluster(

@@ -1,0 +1,176 @@
+/**
+ * spec.pooler on the local Kubernetes: PgBouncer in front of a 2-instance cluster, read-write and
+ * read-only; clients log in as their own role over TLS (verified against the cluster's CA), and
+ * nobody else gets in; a planned switchover with a steady writer through the pooler fails no
+ * transaction (the writer straight to the primary Service, beside it, shows what the pooler
+ * hides); the exporter serves PgBouncer's figures; removing spec.pooler removes the pooler.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DRILLS, runDrill } from '../src/drills/failover-drills.js';
+import { poolerTarget, probeOptions } from '../src/drills/failover-probe.js';
+import {
+  TestNamespace,
+  clusterStatus,
+  condition,
+  eventually,
+  installOperator,
+  localCluster,
+  postgresCluster,
+  secretValue,
+  startSqlClient,
+  waitRunning,
+} from '../src/harness/index.js';
+
+const CLUSTER = 'web';
+const POOLER = `${CLUSTER}-pooler`;
+
+describe('pooler', () => {
+  let ns: TestNamespace;
+  let client: string;
+
+  /** psql in the client pod to a host (verify-full against the cluster's CA), with env overrides. */
+  const psqlVia = (host: string, statement: string, env: string[] = []) =>
+    ns.try('exec', client, '--', 'env', `PGHOST=${host}`, ...env, 'psql', '-XAtq', '-c', statement);
+  const poolerPods = (component: string) =>
+    ns
+      .k(
+        'get',
+        'pods',
+        '-l',
+        `postgres.example.com/cluster=${CLUSTER},app.kubernetes.io/component=${component}`,
+        '-o',
+        'name',
+      )
+      .split('\n')
+      .filter(Boolean);
+
+  before(async () => {
+    const cluster = localCluster();
+    installOperator(cluster);
+    ns = new TestNamespace(cluster, 'pooler');
+    ns.apply(
+      postgresCluster(CLUSTER, {
+        replicas: 2,
+        pooler: { instances: 2, readOnlyInstances: 1, poolMode: 'transaction' },
+      }),
+    );
+    await waitRunning(ns, CLUSTER, 2);
+    client = await startSqlClient(ns, CLUSTER);
+    await eventually(
+      'PoolerReady',
+      () => condition(clusterStatus(ns, CLUSTER), 'PoolerReady')?.status === 'True',
+      180,
+      () => JSON.stringify(clusterStatus(ns, CLUSTER).conditions),
+    );
+  });
+  after(() => ns?.delete());
+
+  it('leads read-write clients to the primary and read-only ones to a replica, over TLS, as their own role', async () => {
+    assert.deepEqual(clusterStatus(ns, CLUSTER).pooler, { readyInstances: 2, readyReadOnlyInstances: 1 });
+    // The first login may come before pgop has made the lookup role: retried.
+    const rw = await eventually(
+      'a query through the pooler',
+      () => {
+        const res = psqlVia(
+          POOLER,
+          'select current_user, pg_is_in_recovery(), ssl from pg_stat_ssl where pid = pg_backend_pid()',
+        );
+        return res.code === 0 ? res.stdout.trim() : undefined;
+      },
+      60,
+      () => psqlVia(POOLER, 'select 1').stderr,
+    );
+    // The server side: PgBouncer's connection is the client's role, over TLS, to the primary.
+    assert.equal(rw, 'app|f|t');
+    const ro = psqlVia(`${POOLER}-ro`, 'select pg_is_in_recovery()');
+    assert.equal(ro.code, 0, ro.stderr);
+    assert.equal(ro.stdout.trim(), 't');
+  });
+
+  it('lets in no one without TLS, a wrong password, or a role that is not an application role', () => {
+    const plaintext = psqlVia(POOLER, 'select 1', ['PGSSLMODE=disable']);
+    assert.notEqual(plaintext.code, 0, 'a plaintext connection was accepted');
+    const wrong = psqlVia(POOLER, 'select 1', ['PGPASSWORD=not-the-password']);
+    assert.notEqual(wrong.code, 0, 'a wrong password was accepted');
+    assert.match(wrong.stderr, /password authentication failed|SASL authentication failed/);
+    // The superuser's right password: the lookup function returns nothing for it.
+    const superuser = psqlVia(POOLER, 'select 1', [
+      'PGUSER=postgres',
+      `PGPASSWORD=${secretValue(ns, `${CLUSTER}-superuser`, 'password')}`,
+      'PGDATABASE=postgres',
+    ]);
+    assert.notEqual(superuser.code, 0, 'the superuser logged in through the pooler');
+    // The lookup role itself has no password and logs in only with the pooler's certificate.
+    const lookup = psqlVia(`${CLUSTER}-primary`, 'select 1', ['PGUSER=pgop_pooler', 'PGDATABASE=postgres']);
+    assert.notEqual(lookup.code, 0, 'pgop_pooler logged in without its certificate');
+  });
+
+  it('fails no transaction through the pooler during a planned switchover with a steady writer', async () => {
+    const options = { ...(await probeOptions(ns, CLUSTER)), pooler: poolerTarget(ns, CLUSTER) };
+    const run = await runDrill(
+      ns,
+      CLUSTER,
+      2,
+      options,
+      (primary) => DRILLS.switchover!.inject(ns, CLUSTER, primary),
+      {
+        movesPrimary: true,
+      },
+    );
+    const { pooler } = run.figures;
+    console.log(
+      `switchover through ${POOLER}: ${pooler!.failedStatements} failed, longest statement ${pooler!.maxLatencyMs} ms, ` +
+        `write gap ${pooler!.writeGapMs} ms; straight to ${CLUSTER}-primary: ${run.figures.failedStatements} failed, ` +
+        `write gap ${run.figures.writeGapMs} ms`,
+    );
+    assert.notEqual(run.after, run.before, 'the primary did not move');
+    assert.ok(pooler!.acknowledged > 0, 'nothing was written through the pooler');
+    assert.equal(pooler!.failedStatements, 0, 'a statement through the pooler failed during the switchover');
+    assert.equal(pooler!.missing, 0, 'an acknowledged row through the pooler is missing');
+    assert.equal(run.figures.missing, 0, 'an acknowledged row is missing');
+  });
+
+  it("serves PgBouncer's metrics from the exporter", () => {
+    const pod = poolerPods('pooler')[0]!;
+    const metrics = ns.k(
+      'exec',
+      pod,
+      '-c',
+      'metrics',
+      '--',
+      'python3',
+      '-c',
+      "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9127/metrics').read().decode())",
+    );
+    assert.match(metrics, /^pgbouncer_up 1(\.0)?$/m);
+    assert.match(metrics, /pgbouncer_stats_queries_pooled_total|pgbouncer_stats_requests_total/);
+  });
+
+  it('removes the read-only pooler, then the whole pooler, when the spec no longer asks for them', async () => {
+    ns.k(
+      'patch',
+      'pgc',
+      CLUSTER,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { pooler: { readOnlyInstances: 0 } } }),
+    );
+    await eventually(
+      'the read-only pooler removed',
+      () => ns.try('get', 'deployment', `${POOLER}-ro`).code !== 0,
+      60,
+    );
+    assert.notEqual(ns.try('get', 'service', `${POOLER}-ro`).code, 0, 'the read-only Service is left');
+    ns.k('patch', 'pgc', CLUSTER, '--type=json', '-p', '[{"op":"remove","path":"/spec/pooler"}]');
+    await eventually(
+      'the pooler removed',
+      () =>
+        ns.try('get', 'deployment', POOLER).code !== 0 &&
+        ns.try('get', 'service', POOLER).code !== 0 &&
+        ns.try('get', 'pdb', POOLER).code !== 0,
+      60,
+    );
+    await eventually('PoolerReady gone', () => !condition(clusterStatus(ns, CLUSTER), 'PoolerReady'), 30);
+  });
+});
