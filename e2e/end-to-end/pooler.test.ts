@@ -19,6 +19,7 @@ import {
   postgresCluster,
   secretValue,
   startSqlClient,
+  waitPoolerReady,
   waitRunning,
 } from '../src/harness/index.js';
 
@@ -57,12 +58,7 @@ describe('pooler', () => {
     );
     await waitRunning(ns, CLUSTER, 2);
     client = await startSqlClient(ns, CLUSTER);
-    await eventually(
-      'PoolerReady',
-      () => condition(clusterStatus(ns, CLUSTER), 'PoolerReady')?.status === 'True',
-      180,
-      () => JSON.stringify(clusterStatus(ns, CLUSTER).conditions),
-    );
+    await waitPoolerReady(ns, CLUSTER);
   });
   after(() => ns?.delete());
 

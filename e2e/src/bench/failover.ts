@@ -3,7 +3,9 @@
  * inserts 20 rows/s through <cluster>-primary and records every acknowledged commit; a sampler
  * checks every pod's role twice a second; then a fault is injected and the cluster is waited on
  * until it is whole again. Per run it prints the write gap, the acknowledged rows missing, and
- * the most writable primaries seen at once; per drill the median and maximum. Results go to
+ * the most writable primaries seen at once; per drill the median and maximum. The drills a pooler
+ * can hide (Drill.throughPooler) run a third writer through <cluster>-pooler (PgBouncer, spec.pooler)
+ * beside the direct one, and print both writers' failed statements and longest statement. Results go to
  * docs/benchmarks/failover.json, where they replace the same drills' earlier figures.
  *
  * Environment: PGOP_BENCH_RUNS (default 5), PGOP_BENCH_DRILLS (comma-separated, default all of
@@ -12,9 +14,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DRILLS, runDrill, waitWhole } from '../drills/failover-drills.js';
-import { probeOptions, PROBE_TABLE, type DrillFigures } from '../drills/failover-probe.js';
+import { poolerTarget, probeOptions, PROBE_TABLE, type DrillFigures } from '../drills/failover-probe.js';
 import { localCluster, TestNamespace } from '../harness/local-cluster.js';
-import { installOperator, postgresCluster } from '../harness/operator.js';
+import { installOperator, postgresCluster, waitPoolerReady } from '../harness/operator.js';
 import { REPO_ROOT } from '../harness/paths.js';
 import { mergeResultsFile, summary } from './stats.js';
 
@@ -36,10 +38,20 @@ async function benchDrill(name: string): Promise<DrillFigures[]> {
   const ns = new TestNamespace(cluster, `pgop-bench-${name}`);
   try {
     ns.apply(
-      postgresCluster(CLUSTER, { replicas: instances, replication: { mode: REPLICATION }, ...drill.spec }),
+      postgresCluster(CLUSTER, {
+        replicas: instances,
+        replication: { mode: REPLICATION },
+        ...(drill.throughPooler ? { pooler: { instances: 2 } } : {}),
+        ...drill.spec,
+      }),
     );
     await waitWhole(ns, CLUSTER, instances);
-    const options = { ...(await probeOptions(ns, CLUSTER)), reconnectingWriter: drill.reconnectingWriter };
+    if (drill.throughPooler) await waitPoolerReady(ns, CLUSTER);
+    const options = {
+      ...(await probeOptions(ns, CLUSTER)),
+      reconnectingWriter: drill.reconnectingWriter,
+      ...(drill.throughPooler ? { pooler: poolerTarget(ns, CLUSTER) } : {}),
+    };
     const runs: DrillFigures[] = [];
     for (let run = 1; run <= RUNS; run++) {
       await drill.prepare?.(ns, CLUSTER);
@@ -58,6 +70,10 @@ async function benchDrill(name: string): Promise<DrillFigures[]> {
             `max writable primaries ${figures.maxWritablePrimaries}, max labelled primaries ${figures.maxLabelledPrimaries}` +
             (figures.splitBrainSamples.length
               ? `, two writable: ${figures.splitBrainSamples.join('; ')}`
+              : '') +
+            `; direct: ${figures.failedStatements} failed, longest statement ${figures.maxLatencyMs} ms` +
+            (figures.pooler
+              ? `; through ${CLUSTER}-pooler: ${figures.pooler.failedStatements} failed, longest statement ${figures.pooler.maxLatencyMs} ms, ${figures.pooler.missing} missing`
               : ''),
         );
         runs.push(figures);
@@ -69,6 +85,21 @@ async function benchDrill(name: string): Promise<DrillFigures[]> {
   } finally {
     ns.delete();
   }
+}
+
+/** A writer's failed statements and longest statement per run, and their medians and maxima. */
+function writerSummary(runs: Pick<DrillFigures, 'failedStatements' | 'maxLatencyMs' | 'missing'>[]) {
+  return {
+    failedStatements: summary(
+      runs.map((r) => r.failedStatements),
+      0,
+    ),
+    longestStatementSeconds: summary(
+      runs.map((r) => r.maxLatencyMs / 1000),
+      2,
+    ),
+    missingAcknowledgedRows: runs.map((r) => r.missing),
+  };
 }
 
 const results: Record<string, unknown> = {};
@@ -90,6 +121,8 @@ for (const name of DRILL_NAMES) {
     maxWritablePrimaries: Math.max(...runs.map((r) => r.maxWritablePrimaries)),
     maxLabelledPrimaries: Math.max(...runs.map((r) => r.maxLabelledPrimaries)),
     splitBrainSamples: runs.flatMap((r) => r.splitBrainSamples),
+    direct: writerSummary(runs),
+    ...(DRILLS[name]!.throughPooler ? { pooler: writerSummary(runs.map((r) => r.pooler!)) } : {}),
   };
   console.log(`${name}: write gap median ${gap.median} s, max ${gap.max} s (target ${DRILLS[name]!.target})`);
 }

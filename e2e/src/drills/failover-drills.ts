@@ -44,6 +44,11 @@ export interface Drill {
   instances?: number;
   /** Run the reconnecting writer beside the long-lived one (ProbeOptions.reconnectingWriter). */
   reconnectingWriter?: boolean;
+  /**
+   * bench:failover also writes through the cluster's pooler (spec.pooler), beside the writer
+   * straight to the primary Service (ProbeOptions.pooler).
+   */
+  throughPooler?: boolean;
   /** Spec fields the drill's cluster needs beyond replicas and replication. */
   spec?: Record<string, unknown>;
   /** Before each fault: put the cluster where the fault will hit. */
@@ -210,6 +215,7 @@ export const DRILLS: Record<string, Drill> = {
     name: 'planned switchover (annotation)',
     target: '≤ 3 s',
     movesPrimary: true,
+    throughPooler: true,
     inject: (ns, cluster) =>
       void ns.k(
         'annotate',
@@ -223,6 +229,7 @@ export const DRILLS: Record<string, Drill> = {
     name: 'primary pod deleted',
     target: '≤ 10 s',
     movesPrimary: true,
+    throughPooler: true,
     inject: (ns, _cluster, primary) => void ns.k('delete', 'pod', primary, '--wait=false'),
   },
   'kill-postmaster': {

@@ -315,3 +315,13 @@ export function instanceMetrics(ns: TestNamespace, pod: string, port = 9187): Pr
     req.on('error', reject);
   });
 }
+
+/** Waits until every PgBouncer pod of spec.pooler is ready (condition PoolerReady). */
+export function waitPoolerReady(ns: TestNamespace, name: string, timeoutSeconds = 180): Promise<unknown> {
+  return eventually(
+    'PoolerReady',
+    () => condition(clusterStatus(ns, name), 'PoolerReady')?.status === 'True',
+    timeoutSeconds,
+    () => JSON.stringify(clusterStatus(ns, name).conditions),
+  );
+}
