@@ -69,6 +69,8 @@ export interface ClusterReport {
   repository?: string;
   roles: RoleStatus[];
   databases: DatabaseStatus[];
+  /** spec.pooler's Services with their ready pods over the wanted ones, e.g. "web-pooler 2/2". */
+  pooler?: string[];
   backups: {
     name: string;
     schedule?: string;
@@ -139,6 +141,7 @@ export function clusterReport(
     ...(status.backup?.repository ? { repository: status.backup.repository } : {}),
     roles: status.roles ?? [],
     databases: status.databases ?? [],
+    ...(cluster.spec.pooler ? { pooler: poolerSummary(cluster) } : {}),
     backups: backups
       .filter((b) => b.spec.clusterName === cluster.metadata.name)
       .map((b) => ({
@@ -206,12 +209,24 @@ const bytes = (n: number | undefined) =>
         ? `${(n / 1024).toFixed(1)} KiB`
         : `${(n / (1 << 20)).toFixed(1)} MiB`;
 
+function poolerSummary(cluster: PostgresCluster): string[] {
+  const pooler = cluster.spec.pooler!;
+  const ready = cluster.status?.pooler;
+  const name = cluster.metadata.name ?? '';
+  const readOnly = pooler.readOnlyInstances ?? 0;
+  return [
+    `${name}-pooler ${ready?.readyInstances ?? 0}/${pooler.instances ?? 2}`,
+    ...(readOnly > 0 ? [`${name}-pooler-ro ${ready?.readyReadOnlyInstances ?? 0}/${readOnly}`] : []),
+  ];
+}
+
 export function renderClusterReport(r: ClusterReport, now: Date): string {
   const out: string[] = [];
   out.push(`Cluster:   ${r.namespace}/${r.name}${r.paused ? '   (PAUSED: pgop does not reconcile it)' : ''}`);
   out.push(`Version:   PostgreSQL ${r.version ?? '?'}`);
   out.push(`Phase:     ${r.phase}, ${r.ready} instances ready`);
   out.push(`Primary:   ${r.primary ?? '-'}`);
+  if (r.pooler) out.push(`Pooler:    ${r.pooler.join(', ')} ready (PgBouncer)`);
   out.push('', 'Instances:');
   out.push(
     indent(

@@ -137,6 +137,15 @@ describe('kubectl pg status', () => {
     );
   });
 
+  it("shows the pooler's Services with their ready pods", () => {
+    const withPooler = structuredClone(cluster);
+    withPooler.spec.pooler = { instances: 2, readOnlyInstances: 1 };
+    withPooler.status!.pooler = { readyInstances: 1, readyReadOnlyInstances: 1 };
+    const text = renderClusterReport(clusterReport(withPooler, pods, backups), now);
+    assert.match(text, /^Pooler: +orders-pooler 1\/2, orders-pooler-ro 1\/1 ready \(PgBouncer\)$/m);
+    assert.doesNotMatch(renderClusterReport(clusterReport(cluster, pods, backups), now), /Pooler:/);
+  });
+
   it('lists the fleet with the last failover, backup and verification of each cluster', () => {
     const rows = fleetRows([cluster], backups);
     assert.deepEqual(rows[0], {
