@@ -127,6 +127,36 @@ describe('pooler', () => {
     assert.equal(run.figures.missing, 0, 'an acknowledged row is missing');
   });
 
+  it('takes a rotated password at the next login, with nothing to restart', async () => {
+    const before = ns.k(
+      'get',
+      'secret',
+      `${CLUSTER}-app`,
+      '-o',
+      "jsonpath={.metadata.annotations['postgres\\.example\\.com/password-applied']}",
+    );
+    const rotated = 'rotated-password-2026';
+    ns.k('patch', 'secret', `${CLUSTER}-app`, '-p', JSON.stringify({ stringData: { password: rotated } }));
+    await eventually(
+      'the new password applied',
+      () => {
+        const now = ns.try(
+          'get',
+          'secret',
+          `${CLUSTER}-app`,
+          '-o',
+          "jsonpath={.metadata.annotations['postgres\\.example\\.com/password-applied']}",
+        ).stdout;
+        return now && now !== before;
+      },
+      90,
+    );
+    const fresh = psqlVia(POOLER, 'select 1', [`PGPASSWORD=${rotated}`]);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    const old = psqlVia(POOLER, 'select 1');
+    assert.notEqual(old.code, 0, 'the old password still logs in through the pooler');
+  });
+
   it("serves PgBouncer's metrics from the exporter", () => {
     const pod = poolerPods('pooler')[0]!;
     const metrics = ns.k(
