@@ -198,6 +198,9 @@ describe('Helm chart', () => {
       ['watch', 'networkpolicies.networking.k8s.io', '-A'],
       ['patch', 'networkpolicies.networking.k8s.io', '-n', 'db'],
       ['delete', 'networkpolicies.networking.k8s.io', '-n', 'db'],
+      // spec.pooler, removed with it
+      ['delete', 'deployments.apps', '-n', 'db'],
+      ['delete', 'poddisruptionbudgets.policy', '-n', 'db'],
     ])
       assert.equal(can('cluster-controller', ...check), 'yes', check.join(' '));
   });
