@@ -161,6 +161,66 @@ describe('cluster controller (integration)', () => {
     k('delete', 'pgc', 'access', '--wait=false');
   });
 
+  it("makes spec.pooler's objects with their certificates, and removes each kind no longer asked for", async () => {
+    apply(cluster('pooled', { replicas: 2, pooler: { instances: 2, readOnlyInstances: 1 } }));
+    const present = (kind: string, name: string) => kubectl(server, ['-n', NS, 'get', kind, name]).code === 0;
+    for (const [kind, name] of [
+      ['deployment', 'pooled-pooler'],
+      ['deployment', 'pooled-pooler-ro'],
+      ['service', 'pooled-pooler'],
+      ['service', 'pooled-pooler-ro'],
+      ['pdb', 'pooled-pooler'],
+      ['pdb', 'pooled-pooler-ro'],
+      ['configmap', 'pooled-pooler'],
+      ['secret', 'pooled-pooler-tls'],
+      ['networkpolicy', 'pooled-pooler'],
+    ] as const)
+      await until(`${kind}/${name}`, () => present(kind, name) || undefined);
+    const deployment = json<{
+      spec: { replicas: number; template: { spec: { containers: { name: string; image: string }[] } } };
+    }>('deployment', 'pooled-pooler');
+    assert.equal(deployment.spec.replicas, 2);
+    assert.deepEqual(
+      deployment.spec.template.spec.containers.map((c) => [c.name, c.image]),
+      [
+        ['pgbouncer', 'localhost/pgop/pooler:dev'],
+        ['metrics', 'localhost/pgop/pooler:dev'],
+      ],
+    );
+    // No pod runs here: none ready, and the condition says so.
+    const s = await until('PoolerReady', () => {
+      const st = json<{ status?: Status & { pooler?: object } }>('pgc', 'pooled').status;
+      return st?.conditions?.some((c) => c.type === 'PoolerReady') ? st : undefined;
+    });
+    assert.deepEqual(s.pooler, { readyInstances: 0, readyReadOnlyInstances: 0 });
+    assert.match(
+      s.conditions!.find((c) => c.type === 'PoolerReady')!.message,
+      /-pooler 0\/2 ready, -pooler-ro 0\/1 ready/,
+    );
+
+    k('patch', 'pgc', 'pooled', '--type=merge', '-p', '{"spec":{"pooler":{"readOnlyInstances":0}}}');
+    await until('the read-only pooler removed', () =>
+      !present('deployment', 'pooled-pooler-ro') &&
+      !present('service', 'pooled-pooler-ro') &&
+      !present('pdb', 'pooled-pooler-ro')
+        ? true
+        : undefined,
+    );
+    assert.ok(present('deployment', 'pooled-pooler'), 'the read-write pooler went too');
+    k('patch', 'pgc', 'pooled', '--type=json', '-p', '[{"op":"remove","path":"/spec/pooler"}]');
+    await until('the pooler removed', () =>
+      ['deployment', 'service', 'pdb', 'configmap', 'networkpolicy'].every(
+        (kind) => !present(kind, 'pooled-pooler'),
+      )
+        ? true
+        : undefined,
+    );
+    await until('PoolerReady gone', () =>
+      status('pooled').conditions?.some((c) => c.type === 'PoolerReady') ? undefined : true,
+    );
+    k('delete', 'pgc', 'pooled', '--wait=false');
+  });
+
   it('never rewrites the generated credentials', async () => {
     const before = k(
       'get',

@@ -30,6 +30,7 @@ export async function startClusterController(
       [17, 'localhost/pgop/postgres:17'],
       [18, 'localhost/pgop/postgres:18'],
     ]),
+    poolerImage: 'localhost/pgop/pooler:dev',
     identity: 'integration-test',
     metrics,
     // Short, so a deletion stuck on a pod that never stops is seen through to the end.

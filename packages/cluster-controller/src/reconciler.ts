@@ -110,6 +110,7 @@ export class ClusterReconciler {
     this.pooler = new PoolerRunner({
       ...deps,
       secrets: caches.secrets,
+      services: caches.services,
       image: deps.poolerImage,
       exec: deps.execInPooler,
     });

@@ -1,6 +1,6 @@
 /**
- * What the pooler's pods say: which are there of each kind, which are ready, and the status and
- * condition that follow. Pure.
+ * What the pooler's pods say (which are ready, the status and condition that follow) and which
+ * pooler kinds are to go. Pure.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { APP_LABELS, CLUSTER_LABEL, type PostgresCluster, type PostgresClusterStatus } from '@pgop/api';
@@ -26,14 +26,13 @@ export function readyPoolerPods(clusterName: string, pods: readonly V1Pod[], kin
     .map((p) => p.metadata!.name!);
 }
 
-/** The pooler kinds that have pods but are not asked for any more (spec.pooler changed). */
-export function unwantedPoolerKinds(cluster: PostgresCluster, pods: readonly V1Pod[]): PoolerKind[] {
+/**
+ * The pooler kinds that exist (their Service does) but are not asked for any more: spec.pooler
+ * removed, or readOnlyInstances back to 0.
+ */
+export function unwantedPoolerKinds(cluster: PostgresCluster, existing: readonly PoolerKind[]): PoolerKind[] {
   const wanted = new Set(poolerKinds(cluster).map(([kind]) => kind));
-  const name = cluster.metadata.name!;
-  const removed = (kind: PoolerKind) =>
-    !wanted.has(kind) &&
-    (poolerPodsOf(name, pods, kind).length > 0 || (!cluster.spec.pooler && !!cluster.status?.pooler));
-  return (['readWrite', 'readOnly'] as const).filter(removed);
+  return existing.filter((kind) => !wanted.has(kind));
 }
 
 export const POOLER_READY = 'PoolerReady';

@@ -5,7 +5,7 @@
  * (ha/runner.ts), through its admin console on the pod's socket. The decisions are in config.ts,
  * certificates.ts and pods.ts; this is the thin half that talks to the API and the pods.
  */
-import type { V1Secret } from '@kubernetes/client-node';
+import type { V1Secret, V1Service } from '@kubernetes/client-node';
 import { POOLER_ROLE, type PostgresCluster } from '@pgop/api';
 import {
   secretData,
@@ -19,8 +19,14 @@ import { POOLER_ROLE_STATEMENTS } from '../access/pooler-role.js';
 import type { RunSql } from '../access/runner.js';
 import { lastLines } from '../exec-output.js';
 import { POSTGRES_PORT } from '../instance-paths.js';
-import { childMetadata, childNames, clusterEventTarget, POOLER_COMPONENTS } from '../naming.js';
-import type { ClusterObservation } from '../observe.js';
+import {
+  childMetadata,
+  childNames,
+  clusterEventTarget,
+  POOLER_COMPONENTS,
+  type PoolerKind,
+} from '../naming.js';
+import { ownedBy, type ClusterObservation } from '../observe.js';
 import { isPodReady } from '../patroni/member.js';
 import { contentHash } from '../render/statefulset.js';
 import { saveCertificates } from '../tls/runner.js';
@@ -37,6 +43,8 @@ export type ExecInPooler = (
   timeoutMs: number,
 ) => Promise<ExecResult>;
 
+const POOLER_KINDS: readonly PoolerKind[] = ['readWrite', 'readOnly'];
+
 /** How long PAUSE may wait for the transactions in flight to end before pgop goes on without it. */
 const PAUSE_TIMEOUT_MS = 15_000;
 /** How long the pooler stays paused at most for the primary Service to lead to the new primary. */
@@ -47,6 +55,8 @@ export interface PoolerRunnerDeps {
   events: EventRecorder;
   logger: Logger;
   secrets: Informer<V1Secret>;
+  /** A pooler kind exists while its Service does (removeUnused). */
+  services: Informer<V1Service>;
   runSql: RunSql;
   /** Absent in tests without pods to exec in: then nothing is paused. */
   exec?: ExecInPooler;
@@ -144,9 +154,13 @@ export class PoolerRunner {
 
   /** Deletes the Deployment, Service and PodDisruptionBudget of each kind no longer asked for. */
   async removeUnused(o: ClusterObservation): Promise<boolean> {
-    const kinds = unwantedPoolerKinds(o.cluster, o.poolerPods);
+    const names = childNames(o.name);
+    const existing = POOLER_KINDS.filter((kind) =>
+      ownedBy(o.cluster, this.deps.services.get(names.pooler[kind], o.namespace)),
+    );
+    const kinds = unwantedPoolerKinds(o.cluster, existing);
     for (const kind of kinds) {
-      const name = childNames(o.name).pooler[kind];
+      const name = names.pooler[kind];
       const at = { name, namespace: o.namespace };
       await this.deps.client.delete({ apiVersion: 'apps/v1', kind: 'Deployment', ...at });
       await this.deps.client.delete({ apiVersion: 'v1', kind: 'Service', ...at });
@@ -157,7 +171,7 @@ export class PoolerRunner {
       await this.deps.client.delete({
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        name: childNames(o.name).poolerConfigMap,
+        name: names.poolerConfigMap,
         namespace: o.namespace,
       });
     return kinds.length > 0;
