@@ -157,20 +157,26 @@ describe('pooler', () => {
     assert.notEqual(old.code, 0, 'the old password still logs in through the pooler');
   });
 
-  it("serves PgBouncer's metrics from the exporter", () => {
-    const pod = poolerPods('pooler')[0]!;
+  it("serves PgBouncer's metrics from the exporter, over HTTPS", () => {
+    const pod = poolerPods('pooler')[0]!.replace('pod/', '');
+    // Fetched by the client pod, verified against the cluster's CA: the certificate names the
+    // Services, so the Service's name is resolved to the pod's IP.
+    const ip = ns.k('get', 'pod', pod, '-o', 'jsonpath={.status.podIP}');
     const metrics = ns.k(
       'exec',
-      pod,
-      '-c',
-      'metrics',
+      client,
       '--',
-      'python3',
-      '-c',
-      "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9127/metrics').read().decode())",
+      'curl',
+      '-sS',
+      '--fail',
+      '--cacert',
+      '/etc/postgres-ca/ca.crt',
+      '--resolve',
+      `${POOLER}.${ns.name}.svc:9127:${ip}`,
+      `https://${POOLER}.${ns.name}.svc:9127/metrics`,
     );
-    assert.match(metrics, /^pgbouncer_up 1(\.0)?$/m);
-    assert.match(metrics, /pgbouncer_stats_queries_pooled_total|pgbouncer_stats_requests_total/);
+    assert.match(metrics, /^pgbouncer_up 1$/m);
+    assert.match(metrics, /^pgbouncer_stats_queries_pooled_total\{database="app"\} [1-9]/m);
   });
 
   it('removes the read-only pooler, then the whole pooler, when the spec no longer asks for them', async () => {

@@ -10,6 +10,7 @@
  * is issued by the cluster's CA, pooler/certificates.ts), and the server is verified by name.
  */
 import { POOLER_ROLE, type PostgresCluster } from '@pgop/api';
+import { stringify } from 'yaml';
 import { POSTGRES_PORT } from '../instance-paths.js';
 import { childNames, type PoolerKind } from '../naming.js';
 
@@ -40,12 +41,12 @@ export const POOLER_TLS_FILES = {
   trustedCa: 'trusted-ca.crt',
 } as const;
 
-/** The ConfigMap keys of each kind's pgbouncer.ini, and of the exporter's configuration. */
+/** The ConfigMap keys of each kind's pgbouncer.ini, and of the exporter's web configuration. */
 export const POOLER_CONFIG_KEYS: Record<PoolerKind, string> = {
   readWrite: 'pgbouncer.ini',
   readOnly: 'pgbouncer-ro.ini',
 };
-export const EXPORTER_CONFIG_KEY = 'exporter.yml';
+export const EXPORTER_WEB_CONFIG_KEY = 'exporter-web.yml';
 
 /** The SQL of auth_query: the lookup function only returns application roles (pooler-role.ts). */
 export const AUTH_QUERY = 'SELECT usename, passwd FROM pgop.pooler_lookup($1)';
@@ -98,17 +99,22 @@ export function pgbouncerIni(cluster: PostgresCluster, kind: PoolerKind): string
 }
 
 /**
- * prometheus-pgbouncer-exporter's configuration: it reads SHOW STATS, POOLS, DATABASES and
- * CONFIG from the admin console over the pod's socket.
+ * The metrics container: prometheus-community's pgbouncer_exporter (Debian's
+ * prometheus-pgbouncer-exporter), reading SHOW STATS, POOLS, DATABASES and CONFIG from the admin
+ * console over the pod's socket and serving /metrics over HTTPS with the pooler's certificate.
  */
-export function exporterConfig(): string {
+export function exporterCommand(): string[] {
+  const console = `host=${POOLER_PATHS.socketDir} port=${POOLER_PORT} user=${POOLER_ADMIN_USER} dbname=pgbouncer sslmode=disable`;
   return [
-    "exporter_host: '0.0.0.0'",
-    `exporter_port: ${POOLER_METRICS_PORT}`,
-    'pgbouncers:',
-    `  - dsn: 'postgresql://${POOLER_ADMIN_USER}@/pgbouncer?host=${POOLER_PATHS.socketDir}&port=${POOLER_PORT}'`,
-    '    connect_timeout: 5',
-    '    exclude_databases: [pgbouncer]',
-    '',
-  ].join('\n');
+    'prometheus-pgbouncer-exporter',
+    `--web.listen-address=:${POOLER_METRICS_PORT}`,
+    `--web.config.file=${POOLER_PATHS.configDir}/${EXPORTER_WEB_CONFIG_KEY}`,
+    `--pgBouncer.connectionString=${console}`,
+    '--log.format=json',
+  ];
+}
+
+/** The exporter's web configuration (exporter-toolkit's format): TLS with the pooler's certificate. */
+export function exporterWebConfig(): string {
+  return stringify({ tls_server_config: { cert_file: tls('certificate'), key_file: tls('key') } });
 }

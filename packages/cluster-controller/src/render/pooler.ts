@@ -21,8 +21,9 @@ import {
   type PoolerKind,
 } from '../naming.js';
 import {
-  EXPORTER_CONFIG_KEY,
-  exporterConfig,
+  EXPORTER_WEB_CONFIG_KEY,
+  exporterCommand,
+  exporterWebConfig,
   pgbouncerIni,
   POOLER_CONFIG_KEYS,
   POOLER_CONTAINER,
@@ -67,7 +68,7 @@ export function renderPooler(cluster: PostgresCluster, inputs: PoolerInputs): Ku
     metadata: childMetadata(cluster, names.poolerConfigMap, POOLER_COMPONENTS.readWrite),
     data: {
       ...Object.fromEntries(kinds.map(([kind]) => [POOLER_CONFIG_KEYS[kind], pgbouncerIni(cluster, kind)])),
-      [EXPORTER_CONFIG_KEY]: exporterConfig(),
+      [EXPORTER_WEB_CONFIG_KEY]: exporterWebConfig(),
     },
   };
   return [
@@ -187,15 +188,12 @@ function renderPoolerDeployment(
             {
               name: 'metrics',
               image: inputs.image,
-              command: [
-                'prometheus-pgbouncer-exporter',
-                '--config',
-                `${POOLER_PATHS.configDir}/${EXPORTER_CONFIG_KEY}`,
-              ],
+              command: exporterCommand(),
               ports: [{ name: 'metrics', containerPort: POOLER_METRICS_PORT }],
-              resources: { requests: { cpu: '10m', memory: '32Mi' } },
+              // Small and bounded: a misbehaving exporter must not take memory from PgBouncer.
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
               securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
-              volumeMounts: [mounts[0]!, mounts[2]!],
+              volumeMounts: mounts,
             },
           ],
           volumes: [
@@ -205,7 +203,7 @@ function renderPoolerDeployment(
                 name: names.poolerConfigMap,
                 items: [
                   { key: POOLER_CONFIG_KEYS[kind], path: 'pgbouncer.ini' },
-                  { key: EXPORTER_CONFIG_KEY, path: EXPORTER_CONFIG_KEY },
+                  { key: EXPORTER_WEB_CONFIG_KEY, path: EXPORTER_WEB_CONFIG_KEY },
                 ],
               },
             },
