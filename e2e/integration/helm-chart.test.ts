@@ -136,6 +136,7 @@ describe('Helm chart', () => {
     assert.deepEqual(monitoring.map((d) => `${d.kind}/${d.metadata.name}`).sort(), [
       'ConfigMap/pgop-grafana-dashboard',
       'PodMonitor/pgop-controllers',
+      'PodMonitor/pgop-pgbouncer',
       'PodMonitor/pgop-postgresql',
       'PrometheusRule/pgop-alerts',
     ]);
