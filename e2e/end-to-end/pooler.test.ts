@@ -103,7 +103,12 @@ describe('pooler', () => {
   });
 
   it('fails no transaction through the pooler during a planned switchover with a steady writer', async () => {
-    const options = { ...(await probeOptions(ns, CLUSTER)), pooler: poolerTarget(ns, CLUSTER) };
+    // Transactions of 50 ms back to back: one is in flight when the primary stops.
+    const options = {
+      ...(await probeOptions(ns, CLUSTER)),
+      pooler: poolerTarget(ns, CLUSTER),
+      transactionMs: 50,
+    };
     const run = await runDrill(
       ns,
       CLUSTER,

@@ -14,7 +14,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DRILLS, runDrill, waitWhole } from '../drills/failover-drills.js';
-import { poolerTarget, probeOptions, PROBE_TABLE, type DrillFigures } from '../drills/failover-probe.js';
+import {
+  poolerTarget,
+  probeOptions,
+  PROBE_TABLE,
+  type DrillFigures,
+  type WriterFigures,
+} from '../drills/failover-probe.js';
 import { localCluster, TestNamespace } from '../harness/local-cluster.js';
 import { installOperator, postgresCluster, waitPoolerReady } from '../harness/operator.js';
 import { REPO_ROOT } from '../harness/paths.js';
@@ -25,6 +31,7 @@ const DRILL_NAMES = (process.env.PGOP_BENCH_DRILLS ?? Object.keys(DRILLS).join('
 const REPLICATION = process.env.PGOP_BENCH_REPLICATION ?? 'Sync';
 const CLUSTER = 'bench';
 const DEFAULT_INSTANCES = 3;
+const POOLER_TRANSACTION_MS = 50;
 
 execFileSync('bash', [join(REPO_ROOT, 'e2e/cluster/up.sh')], { stdio: 'inherit' });
 const cluster = localCluster();
@@ -50,7 +57,11 @@ async function benchDrill(name: string): Promise<DrillFigures[]> {
     const options = {
       ...(await probeOptions(ns, CLUSTER)),
       reconnectingWriter: drill.reconnectingWriter,
-      ...(drill.throughPooler ? { pooler: poolerTarget(ns, CLUSTER) } : {}),
+      // Both writers then run 50 ms transactions back to back, as applications do: one is in
+      // flight when the primary stops.
+      ...(drill.throughPooler
+        ? { pooler: poolerTarget(ns, CLUSTER), transactionMs: POOLER_TRANSACTION_MS }
+        : {}),
     };
     const runs: DrillFigures[] = [];
     for (let run = 1; run <= RUNS; run++) {
@@ -71,10 +82,8 @@ async function benchDrill(name: string): Promise<DrillFigures[]> {
             (figures.splitBrainSamples.length
               ? `, two writable: ${figures.splitBrainSamples.join('; ')}`
               : '') +
-            `; direct: ${figures.failedStatements} failed, longest statement ${figures.maxLatencyMs} ms` +
-            (figures.pooler
-              ? `; through ${CLUSTER}-pooler: ${figures.pooler.failedStatements} failed, longest statement ${figures.pooler.maxLatencyMs} ms, ${figures.pooler.missing} missing`
-              : ''),
+            `; direct: ${writerLine(figures)}` +
+            (figures.pooler ? `; through ${CLUSTER}-pooler: ${writerLine(figures.pooler)}` : ''),
         );
         runs.push(figures);
       } finally {
@@ -87,14 +96,25 @@ async function benchDrill(name: string): Promise<DrillFigures[]> {
   }
 }
 
-/** A writer's failed statements and longest statement per run, and their medians and maxima. */
-function writerSummary(runs: Pick<DrillFigures, 'failedStatements' | 'maxLatencyMs' | 'missing'>[]) {
+function writerLine(w: WriterFigures): string {
+  const last = w.lastFailureAfterFaultMs;
+  return (
+    `${w.failedStatements} failed${last !== undefined ? ` (the last ${(last / 1000).toFixed(1)} s after the fault)` : ''}, ` +
+    `longest transaction ${w.maxLatencyMs} ms, ${w.missing} missing`
+  );
+}
+
+/** A writer's failed transactions and longest transaction per run, with medians and maxima. */
+function writerSummary(runs: WriterFigures[]) {
   return {
-    failedStatements: summary(
+    failedTransactions: summary(
       runs.map((r) => r.failedStatements),
       0,
     ),
-    longestStatementSeconds: summary(
+    lastFailureAfterFaultSeconds: runs.map((r) =>
+      r.lastFailureAfterFaultMs === undefined ? null : Math.round(r.lastFailureAfterFaultMs / 100) / 10,
+    ),
+    longestTransactionSeconds: summary(
       runs.map((r) => r.maxLatencyMs / 1000),
       2,
     ),
@@ -122,7 +142,9 @@ for (const name of DRILL_NAMES) {
     maxLabelledPrimaries: Math.max(...runs.map((r) => r.maxLabelledPrimaries)),
     splitBrainSamples: runs.flatMap((r) => r.splitBrainSamples),
     direct: writerSummary(runs),
-    ...(DRILLS[name]!.throughPooler ? { pooler: writerSummary(runs.map((r) => r.pooler!)) } : {}),
+    ...(DRILLS[name]!.throughPooler
+      ? { transactionMs: POOLER_TRANSACTION_MS, pooler: writerSummary(runs.map((r) => r.pooler!)) }
+      : {}),
   };
   console.log(`${name}: write gap median ${gap.median} s, max ${gap.max} s (target ${DRILLS[name]!.target})`);
 }

@@ -64,7 +64,12 @@ async function writer(firstId: number, reconnectEachWrite: boolean, target: Writ
         client.on('error', () => undefined); // a broken connection is seen by the next query
         await client.connect();
       }
-      await client.query('INSERT INTO pgop_writes (id) VALUES ($1)', [id]);
+      if (options.transactionMs) {
+        await client.query('BEGIN');
+        await client.query('INSERT INTO pgop_writes (id) VALUES ($1)', [id]);
+        await client.query('SELECT pg_sleep($1)', [options.transactionMs / 1000]);
+        await client.query('COMMIT');
+      } else await client.query('INSERT INTO pgop_writes (id) VALUES ($1)', [id]);
       into.acks.push([id, Date.now()]);
       if (reconnectEachWrite) {
         void client.end().catch(() => undefined);
@@ -72,6 +77,7 @@ async function writer(firstId: number, reconnectEachWrite: boolean, target: Writ
       }
     } catch {
       into.errors += 1;
+      into.lastErrorAt = Date.now();
       void client?.end().catch(() => undefined);
       client = undefined;
     }

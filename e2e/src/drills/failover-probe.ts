@@ -41,6 +41,12 @@ export interface ProbeOptions {
    * POOLER_QUERY_TIMEOUT_MS for a statement (a paused pooler holds it), as an application would.
    */
   pooler?: { host: string; serverName: string };
+  /**
+   * Each write a transaction that lasts this long (BEGIN, INSERT, pg_sleep, COMMIT), as an
+   * application's transactions do, so that one is in flight when the primary stops; 0 (the
+   * default): a single autocommit INSERT.
+   */
+  transactionMs?: number;
 }
 
 /** The first row id of the reconnecting writer, apart from the long-lived writer's. */
@@ -62,7 +68,9 @@ export interface WriterRecord {
   /** [row id, time the commit was acknowledged] */
   acks: [number, number][];
   errors: number;
-  /** The longest time one INSERT took, acknowledged or not. */
+  /** When the last failed write was given up. */
+  lastErrorAt?: number;
+  /** The longest time one write took, acknowledged or not. */
   maxLatencyMs: number;
 }
 
@@ -72,23 +80,23 @@ export interface ProbeRecord extends WriterRecord {
   pooler?: WriterRecord;
 }
 
-export interface DrillFigures {
+/** What one writer saw during a drill. */
+export interface WriterFigures {
   /** The longest time between two consecutive acknowledged commits, from the last one before the fault. */
   writeGapMs: number;
   acknowledged: number;
   /** Acknowledged rows absent from the table afterwards. */
   missing: number;
   failedStatements: number;
-  /** The longest a statement of the direct writers took. */
+  /** The longest one write (a statement, or a transaction with ProbeOptions.transactionMs) took. */
   maxLatencyMs: number;
-  /** The writer through the pooler, when there is one: its gap, failures and longest statement. */
-  pooler?: {
-    writeGapMs: number;
-    acknowledged: number;
-    missing: number;
-    failedStatements: number;
-    maxLatencyMs: number;
-  };
+  /** When the last write failed, from the fault; absent when none did. */
+  lastFailureAfterFaultMs?: number;
+}
+
+/** The direct writers' figures, the pooler's writer's, and what the sampler saw. */
+export interface DrillFigures extends WriterFigures {
+  pooler?: WriterFigures;
   maxLabelledPrimaries: number;
   maxWritablePrimaries: number;
   /** Samples where two pods accepted writes, with their names (should be empty). */
@@ -225,7 +233,7 @@ export function analyzeDrill(record: ProbeRecord, faultAt: number, rowsAfter: Se
 }
 
 /** The longest gap between acknowledged commits from the last one before the fault, and the rest. */
-function writerFigures(record: WriterRecord, faultAt: number, rowsAfter: Set<number>) {
+function writerFigures(record: WriterRecord, faultAt: number, rowsAfter: Set<number>): WriterFigures {
   const times = record.acks.map(([, t]) => t).sort((a, b) => a - b);
   const from = Math.max(
     0,
@@ -239,5 +247,6 @@ function writerFigures(record: WriterRecord, faultAt: number, rowsAfter: Set<num
     missing: record.acks.filter(([id]) => !rowsAfter.has(id)).length,
     failedStatements: record.errors,
     maxLatencyMs: record.maxLatencyMs,
+    ...(record.lastErrorAt !== undefined ? { lastFailureAfterFaultMs: record.lastErrorAt - faultAt } : {}),
   };
 }

@@ -253,6 +253,7 @@ export class ClusterReconciler {
     const rounds = statusChanged ? 0 : (this.unchangedRounds.get(key) ?? -1) + 1;
     this.unchangedRounds.set(key, rounds);
     if (primaryChange) this.ha.recordPrimaryChange(o, primaryChange);
+    if (primaryChange && primaryChange.reason !== 'Switchover') this.pooler.reconnectAfterFailover(o);
     this.backup.recordHealth(cluster, backup?.health);
     if (status.phase !== cluster.status?.phase)
       this.recordPhaseChange(cluster, status.phase ?? 'Pending', status.readySummary ?? '');

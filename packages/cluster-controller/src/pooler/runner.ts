@@ -68,6 +68,8 @@ export class PoolerRunner {
   /** Where the auth role was made (cluster uid and data generation) in this process. */
   private readonly authRoleMade = new Set<string>();
   private readonly makingAuthRole = new Set<string>();
+  /** Clusters whose pooler is being reconnected after a failover. */
+  private readonly reconnecting = new Set<string>();
 
   constructor(private readonly deps: PoolerRunnerDeps) {}
 
@@ -230,6 +232,47 @@ export class PoolerRunner {
       }),
     );
     if (pods.length > 0) this.deps.logger.info('pooler resumed', { key: o.key, pods });
+  }
+
+  /**
+   * After a failover (a change of primary pgop did not make, so the pooler was not paused):
+   * RECONNECT on every pooler pod, once the read-write ones reach the new primary, so that no
+   * server connection made during the change, through the Service to the old primary restarted
+   * as a replica, stays in a pool refusing every write. In the background, once per change.
+   */
+  reconnectAfterFailover(o: ClusterObservation): void {
+    if (!o.cluster.spec.pooler || !this.deps.exec || this.reconnecting.has(o.key)) return;
+    this.reconnecting.add(o.key);
+    const readWrite = readyPoolerPods(o.name, o.poolerPods, 'readWrite');
+    const readOnly = readyPoolerPods(o.name, o.poolerPods, 'readOnly');
+    void Promise.all([
+      ...readWrite.map(async (pod) => {
+        await this.deps.exec!(
+          o.namespace,
+          pod,
+          awaitPrimaryScript(o.cluster),
+          (PRIMARY_WAIT_SECONDS + 5) * 1000,
+        );
+        return this.console(o, pod, 'RECONNECT', PAUSE_TIMEOUT_MS);
+      }),
+      ...readOnly.map((pod) => this.console(o, pod, 'RECONNECT', PAUSE_TIMEOUT_MS)),
+    ])
+      .then((results) => {
+        const failed = [...readWrite, ...readOnly].filter((_, i) => results[i]!.exitCode !== 0);
+        if (failed.length > 0)
+          this.deps.logger.warn('RECONNECT failed on pooler pods after a failover', {
+            key: o.key,
+            pods: failed,
+          });
+        else this.deps.logger.info('pooler reconnected after a failover', { key: o.key });
+      })
+      .catch((err: unknown) =>
+        this.deps.logger.warn('reconnecting the pooler after a failover failed', {
+          key: o.key,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      )
+      .finally(() => this.reconnecting.delete(o.key));
   }
 
   /** Every ready read-write pooler pod resumed: after an operator restart between the two. */
