@@ -133,29 +133,18 @@ describe('pooler', () => {
   });
 
   it('takes a rotated password at the next login, with nothing to restart', async () => {
-    const before = ns.k(
-      'get',
-      'secret',
-      `${CLUSTER}-app`,
-      '-o',
-      "jsonpath={.metadata.annotations['postgres\\.example\\.com/password-applied']}",
-    );
+    const applied = () =>
+      ns.try(
+        'get',
+        'secret',
+        `${CLUSTER}-app`,
+        '-o',
+        "jsonpath={.metadata.annotations['postgres\\.example\\.com/password-applied']}",
+      ).stdout;
+    const before = applied();
     const rotated = 'rotated-password-2026';
     ns.k('patch', 'secret', `${CLUSTER}-app`, '-p', JSON.stringify({ stringData: { password: rotated } }));
-    await eventually(
-      'the new password applied',
-      () => {
-        const now = ns.try(
-          'get',
-          'secret',
-          `${CLUSTER}-app`,
-          '-o',
-          "jsonpath={.metadata.annotations['postgres\\.example\\.com/password-applied']}",
-        ).stdout;
-        return now && now !== before;
-      },
-      90,
-    );
+    await eventually('the new password applied', () => applied() !== before || undefined, 90);
     const fresh = psqlVia(POOLER, 'select 1', [`PGPASSWORD=${rotated}`]);
     assert.equal(fresh.code, 0, fresh.stderr);
     const old = psqlVia(POOLER, 'select 1');

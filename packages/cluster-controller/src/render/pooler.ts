@@ -33,8 +33,8 @@ import {
   POOLER_TLS_FILES,
 } from '../pooler/config.js';
 import { CLUSTER_TLS_KEYS } from '../tls/cluster-certificates.js';
-import { POSTGRES_POD_SECURITY_CONTEXT, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
-import { contentHash } from './statefulset.js';
+import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './security-context.js';
+import { contentHash, preferDifferentNodes } from './statefulset.js';
 
 export interface PoolerInputs {
   image: string;
@@ -152,23 +152,8 @@ function renderPoolerDeployment(
         },
         spec: {
           automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: POSTGRES_POD_SECURITY_CONTEXT,
-          nodeSelector: cluster.spec.scheduling?.nodeSelector,
-          tolerations: cluster.spec.scheduling?.tolerations,
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  weight: 100,
-                  podAffinityTerm: {
-                    topologyKey: 'kubernetes.io/hostname',
-                    labelSelector: { matchLabels: selector },
-                  },
-                },
-              ],
-            },
-          },
+          ...postgresImagePodSpec(cluster),
+          affinity: preferDifferentNodes(selector),
           // PgBouncer's SIGTERM stops taking clients and waits for the connected ones to leave.
           terminationGracePeriodSeconds: 30,
           containers: [

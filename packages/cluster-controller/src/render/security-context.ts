@@ -1,6 +1,6 @@
 /**
  * The security settings of every pod pgop runs from the PostgreSQL image (instances and the
- * repository host): the image's postgres user, which owns the volumes through fsGroup, and a
+ * repository host) and of the pooler's (its image's user has the same uid): the image's postgres user, which owns the volumes through fsGroup, and a
  * container that passes the "restricted" Pod Security Standard.
  */
 import type { V1PodSecurityContext, V1PodSpec, V1SecurityContext } from '@kubernetes/client-node';
@@ -27,7 +27,7 @@ export const RESTRICTED_CONTAINER_SECURITY_CONTEXT: V1SecurityContext = {
 
 /**
  * What every pod of a cluster run from the PostgreSQL image shares (instances, repository host,
- * restore Job): the security context above, no Service environment variables, and the nodes
+ * restore Job), and the pooler's: the security context above, no Service environment variables, and the nodes
  * spec.scheduling allows.
  */
 export function postgresImagePodSpec(

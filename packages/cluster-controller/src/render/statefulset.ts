@@ -3,7 +3,7 @@
  * PostgreSQL. updateStrategy OnDelete: pgop decides when each pod is replaced (replicas first,
  * the primary last after a switchover), never the StatefulSet controller.
  */
-import type { V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import type { V1Affinity, V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import { DATABASE_CONTAINER, type PostgresCluster } from '@pgop/api';
 import { createHash } from 'node:crypto';
 import {
@@ -70,6 +70,23 @@ export function resourceRequirements(resources: PostgresCluster['spec']['resourc
 }
 
 /** A short hash of a configuration text, for a pod annotation that rolls the pods when it changes. */
+/** Pods of the selector on different nodes where the scheduler can, on the same ones otherwise. */
+export function preferDifferentNodes(selector: Record<string, string>): V1Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: {
+            topologyKey: 'kubernetes.io/hostname',
+            labelSelector: { matchLabels: selector },
+          },
+        },
+      ],
+    },
+  };
+}
+
 export function contentHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
@@ -172,19 +189,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
           // Patroni stops PostgreSQL with a fast shutdown and hands over the leader key.
           terminationGracePeriodSeconds: 60,
           ...postgresImagePodSpec(cluster),
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  weight: 100,
-                  podAffinityTerm: {
-                    topologyKey: 'kubernetes.io/hostname',
-                    labelSelector: { matchLabels: selector },
-                  },
-                },
-              ],
-            },
-          },
+          affinity: preferDifferentNodes(selector),
           containers: [
             {
               name: DATABASE_CONTAINER,
