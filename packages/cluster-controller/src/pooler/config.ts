@@ -76,6 +76,10 @@ export function pgbouncerIni(cluster: PostgresCluster, kind: PoolerKind): string
     ['ignore_startup_parameters', 'extra_float_digits,options'],
     // A paused client waits (pgop's switchover) rather than failing: up to two minutes.
     ['query_wait_timeout', 120],
+    // After a failed connection to the server (its primary gone in a failover) PgBouncer fails
+    // every client at once for this long before trying again: 1 s, not 15, so the new primary
+    // is used as soon as the Service leads to it.
+    ['server_login_retry', 1],
     ['client_tls_sslmode', 'require'],
     ['client_tls_cert_file', tls('certificate')],
     ['client_tls_key_file', tls('key')],
