@@ -1,14 +1,24 @@
 /**
  * spec.pooler on the local Kubernetes: PgBouncer in front of a 2-instance cluster, read-write and
  * read-only; clients log in as their own role over TLS (verified against the cluster's CA), and
- * nobody else gets in; a planned switchover with a steady writer through the pooler fails no
- * transaction (the writer straight to the primary Service, beside it, shows what the pooler
- * hides); the exporter serves PgBouncer's figures; removing spec.pooler removes the pooler.
+ * nobody else gets in; a planned switchover and a rolling update with a steady writer through
+ * the pooler fail no transaction (the writer straight to the primary Service, beside it, shows
+ * what the pooler hides); a rotated password works at once; the exporter serves PgBouncer's
+ * figures; removing spec.pooler removes the pooler.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DRILLS, runDrill } from '../src/drills/failover-drills.js';
-import { poolerTarget, probeOptions } from '../src/drills/failover-probe.js';
+import {
+  analyzeDrill,
+  CREATE_PROBE_TABLE,
+  poolerTarget,
+  primaryQuery,
+  probeOptions,
+  probeRows,
+  startProbe,
+  type ProbeRecord,
+} from '../src/drills/failover-probe.js';
 import {
   TestNamespace,
   clusterStatus,
@@ -121,7 +131,7 @@ describe('pooler', () => {
     );
     const { pooler } = run.figures;
     console.log(
-      `switchover through ${POOLER}: ${pooler!.failedStatements} failed, longest statement ${pooler!.maxLatencyMs} ms, ` +
+      `switchover through ${POOLER}: ${pooler!.failedStatements} failed, longest transaction ${pooler!.maxLatencyMs} ms, ` +
         `write gap ${pooler!.writeGapMs} ms; straight to ${CLUSTER}-primary: ${run.figures.failedStatements} failed, ` +
         `write gap ${run.figures.writeGapMs} ms`,
     );
@@ -130,6 +140,63 @@ describe('pooler', () => {
     assert.equal(pooler!.failedStatements, 0, 'a statement through the pooler failed during the switchover');
     assert.equal(pooler!.missing, 0, 'an acknowledged row through the pooler is missing');
     assert.equal(run.figures.missing, 0, 'an acknowledged row is missing');
+  });
+
+  it('fails no transaction through the pooler during a rolling update, which moves the primary last', async () => {
+    const options = {
+      ...(await probeOptions(ns, CLUSTER)),
+      pooler: poolerTarget(ns, CLUSTER),
+      transactionMs: 50,
+    };
+    const before = clusterStatus(ns, CLUSTER).primaryPod;
+    await primaryQuery(options, CREATE_PROBE_TABLE);
+    const probe = startProbe(options);
+    let record: ProbeRecord;
+    try {
+      ns.k(
+        'patch',
+        'pgc',
+        CLUSTER,
+        '--type=merge',
+        '-p',
+        JSON.stringify({ spec: { resources: { requests: { cpu: '60m', memory: '64Mi' } } } }),
+      );
+      const generation = Number(ns.k('get', 'pgc', CLUSTER, '-o', 'jsonpath={.metadata.generation}'));
+      await eventually(
+        'the rolling update done',
+        () => {
+          const s = clusterStatus(ns, CLUSTER);
+          const cpu = ns.k(
+            'get',
+            'pods',
+            '-l',
+            `postgres.example.com/cluster=${CLUSTER},app.kubernetes.io/component=database`,
+            '-o',
+            'jsonpath={.items[*].spec.containers[0].resources.requests.cpu}',
+          );
+          return s.phase === 'Running' && s.observedGeneration === generation && cpu === '60m 60m'
+            ? true
+            : undefined;
+        },
+        300,
+        () => JSON.stringify(clusterStatus(ns, CLUSTER)),
+      );
+    } finally {
+      record = await probe.stop();
+    }
+    const rows = await probeRows(options);
+    const figures = analyzeDrill(record, Date.now(), rows);
+    console.log(
+      `rolling update through ${POOLER}: ${figures.pooler!.failedStatements} failed, longest transaction ${figures.pooler!.maxLatencyMs} ms; straight to ${CLUSTER}-primary: ${figures.failedStatements} failed`,
+    );
+    assert.notEqual(clusterStatus(ns, CLUSTER).primaryPod, before, 'the primary did not move');
+    assert.ok(figures.pooler!.acknowledged > 0, 'nothing was written through the pooler');
+    assert.equal(
+      figures.pooler!.failedStatements,
+      0,
+      'a transaction through the pooler failed during the rolling update',
+    );
+    assert.equal(figures.pooler!.missing, 0, 'an acknowledged row through the pooler is missing');
   });
 
   it('takes a rotated password at the next login, with nothing to restart', async () => {
