@@ -62,6 +62,31 @@ const B = 'PostgresBackup' as const;
 const R = 'PostgresRestore' as const;
 
 export const INVALID_CASES: InvalidCase[] = [
+  // spec.pooler.
+  {
+    name: 'a pooler with no instances',
+    kind: C,
+    object: cluster('spec.pooler', { instances: 0 }),
+    field: 'spec.pooler.instances',
+    message: 'should be greater than or equal to 1',
+    ajv: true,
+  },
+  {
+    name: 'a pooler in statement mode',
+    kind: C,
+    object: cluster('spec.pooler', { poolMode: 'statement' }),
+    field: 'spec.pooler.poolMode',
+    message: 'supported values: "transaction", "session"',
+    ajv: true,
+  },
+  {
+    name: 'a read-only pooler of 11 pods',
+    kind: C,
+    object: cluster('spec.pooler', { readOnlyInstances: 11 }),
+    field: 'spec.pooler.readOnlyInstances',
+    message: 'should be less than or equal to 10',
+    ajv: true,
+  },
   // spec.roles and spec.databases.
   {
     name: 'a role named postgres',
