@@ -212,12 +212,7 @@ export class PoolerRunner {
   async resume(o: ClusterObservation, pods: string[]): Promise<void> {
     await Promise.all(
       pods.map(async (pod) => {
-        const reached = await this.deps.exec!(
-          o.namespace,
-          pod,
-          awaitPrimaryScript(o.cluster),
-          (PRIMARY_WAIT_SECONDS + 5) * 1000,
-        );
+        const reached = await this.awaitPrimary(o, pod);
         const resumed = await this.console(o, pod, 'RESUME', PAUSE_TIMEOUT_MS);
         // Not paused (its pod restarted, or an earlier attempt resumed it): nothing to do.
         if (resumed.exitCode !== 0 && !/not paused/i.test(resumed.stderr))
@@ -247,12 +242,7 @@ export class PoolerRunner {
     const readOnly = readyPoolerPods(o.name, o.poolerPods, 'readOnly');
     void Promise.all([
       ...readWrite.map(async (pod) => {
-        await this.deps.exec!(
-          o.namespace,
-          pod,
-          awaitPrimaryScript(o.cluster),
-          (PRIMARY_WAIT_SECONDS + 5) * 1000,
-        );
+        await this.awaitPrimary(o, pod);
         return this.console(o, pod, 'RECONNECT', PAUSE_TIMEOUT_MS);
       }),
       ...readOnly.map((pod) => this.console(o, pod, 'RECONNECT', PAUSE_TIMEOUT_MS)),
@@ -281,9 +271,10 @@ export class PoolerRunner {
       await this.resume(o, readyPoolerPods(o.name, o.poolerPods, 'readWrite'));
   }
 
+  /** A command in PgBouncer's admin console over the pod's socket. */
   private console(o: ClusterObservation, pod: string, command: string, timeoutMs: number) {
-    return this.deps.exec!(
-      o.namespace,
+    return this.run(
+      o,
       pod,
       [
         'psql',
@@ -301,6 +292,27 @@ export class PoolerRunner {
       ],
       timeoutMs,
     );
+  }
+
+  private awaitPrimary(o: ClusterObservation, pod: string) {
+    return this.run(o, pod, awaitPrimaryScript(o.cluster), (PRIMARY_WAIT_SECONDS + 5) * 1000);
+  }
+
+  /**
+   * Never throws: a pod that cannot be reached (gone, its node lost) is a failed command, so a
+   * pause is always followed by the resumes of the pods that did pause.
+   */
+  private async run(
+    o: ClusterObservation,
+    pod: string,
+    command: string[],
+    timeoutMs: number,
+  ): Promise<ExecResult> {
+    try {
+      return await this.deps.exec!(o.namespace, pod, command, timeoutMs);
+    } catch (err) {
+      return { exitCode: 126, stdout: '', stderr: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   private events(o: ClusterObservation) {

@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
+import { createLogger, type ExecResult } from '@pgop/runtime';
 import { POOLER_ROLE_STATEMENTS } from '../../src/access/pooler-role.js';
 import { issuePoolerCertificates, poolerCertificatesDue } from '../../src/pooler/certificates.js';
 import { pgbouncerIni, POOLER_TLS_FILES } from '../../src/pooler/config.js';
 import { poolerStatus, unwantedPoolerKinds } from '../../src/pooler/pods.js';
+import { PoolerRunner, type ExecInPooler, type PoolerRunnerDeps } from '../../src/pooler/runner.js';
+import type { ClusterObservation } from '../../src/observe.js';
 import { issueCertificateAuthority, type KeyAndCertificate } from '../../src/tls/certificates.js';
 import { cluster, poolerCluster } from '../fixtures.js';
 
@@ -91,5 +94,78 @@ describe('pooler', () => {
     for (const role of ['pgop_pooler', 'pgop_monitor', 'pgop_verify', 'replicator', 'rewinder'])
       assert.ok(lookup.includes(`'${role}'`), `${role} is not excluded`);
     assert.ok(POOLER_ROLE_STATEMENTS.includes('REVOKE ALL ON FUNCTION pgop.pooler_lookup(text) FROM PUBLIC'));
+  });
+});
+
+describe('pooler runner: pause and resume', () => {
+  const pods = [
+    poolerPod('web-pooler-a', 'pooler'),
+    poolerPod('web-pooler-b', 'pooler'),
+    poolerPod('web-pooler-ro-a', 'pooler-ro'),
+  ];
+  const observation = () =>
+    ({
+      cluster: cluster(poolerCluster()),
+      key: 'db/web',
+      name: 'web',
+      namespace: 'db',
+      poolerPods: pods,
+    }) as unknown as ClusterObservation;
+
+  /** A runner whose exec answers by `answer` and records every command; events recorded too. */
+  function runner(answer: (pod: string, command: string[]) => ExecResult | Error) {
+    const commands: string[] = [];
+    const events: string[] = [];
+    const exec: ExecInPooler = (_namespace, pod, command) => {
+      commands.push(`${pod}: ${command.at(-1)}`);
+      const result = answer(pod, command);
+      return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
+    };
+    const deps = {
+      events: {
+        about: () => (_type: string, reason: string) => {
+          events.push(reason);
+          return Promise.resolve();
+        },
+      },
+      logger: createLogger({ component: 'test', level: 'error' }),
+      exec,
+    } as unknown as PoolerRunnerDeps;
+    return { pooler: new PoolerRunner(deps), commands, events };
+  }
+  const ok: ExecResult = { exitCode: 0, stdout: '', stderr: '' };
+
+  it('pauses every ready read-write pod, and resumes each once it reaches the new primary', async () => {
+    const { pooler, commands } = runner(() => ok);
+    const paused = await pooler.pause(observation());
+    assert.deepEqual(paused, ['web-pooler-a', 'web-pooler-b']);
+    await pooler.resume(observation(), paused);
+    assert.deepEqual(
+      commands.filter((c) => c.endsWith('PAUSE')),
+      ['web-pooler-a: PAUSE', 'web-pooler-b: PAUSE'],
+    );
+    for (const pod of paused) {
+      const own = commands.filter((c) => c.startsWith(pod));
+      assert.match(own[1]!, /pg_is_in_recovery/, 'the wait for the new primary comes before RESUME');
+      assert.equal(own[2], `${pod}: RESUME`);
+    }
+  });
+
+  it('resumes at once a pod that did not pause, says so, and goes on with the others', async () => {
+    const { pooler, commands, events } = runner((pod, command) =>
+      pod === 'web-pooler-b' && command.at(-1) === 'PAUSE' ? new Error('pod gone') : ok,
+    );
+    const paused = await pooler.pause(observation());
+    assert.deepEqual(paused, ['web-pooler-a']);
+    assert.ok(commands.includes('web-pooler-b: RESUME'));
+    assert.deepEqual(events, ['PoolerNotPaused']);
+  });
+
+  it('resumes even when the wait for the new primary fails', async () => {
+    const { pooler, commands } = runner((_pod, command) =>
+      /pg_is_in_recovery/.test(command.at(-1)!) ? new Error('exec refused') : ok,
+    );
+    await pooler.resume(observation(), ['web-pooler-a']);
+    assert.equal(commands.at(-1), 'web-pooler-a: RESUME');
   });
 });
