@@ -186,7 +186,8 @@ export class PoolerRunner {
    * returned, for resume().
    */
   async pause(o: ClusterObservation): Promise<string[]> {
-    if (!o.cluster.spec.pooler || !this.deps.exec) return [];
+    // In session mode PAUSE waits for every client to disconnect: nothing to gain but a delay.
+    if (!o.cluster.spec.pooler || o.cluster.spec.pooler.poolMode === 'session' || !this.deps.exec) return [];
     const pods = readyPoolerPods(o.name, o.poolerPods, 'readWrite');
     const results = await Promise.all(pods.map((pod) => this.console(o, pod, 'PAUSE', PAUSE_TIMEOUT_MS)));
     const failed = pods.filter((_, i) => results[i]!.exitCode !== 0);

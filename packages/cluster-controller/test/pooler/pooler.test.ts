@@ -161,6 +161,16 @@ describe('pooler runner: pause and resume', () => {
     assert.deepEqual(events, ['PoolerNotPaused']);
   });
 
+  it('does not pause a session-mode pooler, whose PAUSE would wait for every client to leave', async () => {
+    const { pooler, commands } = runner(() => ok);
+    const session = {
+      ...observation(),
+      cluster: cluster(poolerCluster(), { pooler: { instances: 2, poolMode: 'session' } }),
+    } as ClusterObservation;
+    assert.deepEqual(await pooler.pause(session), []);
+    assert.deepEqual(commands, []);
+  });
+
   it('resumes even when the wait for the new primary fails', async () => {
     const { pooler, commands } = runner((_pod, command) =>
       /pg_is_in_recovery/.test(command.at(-1)!) ? new Error('exec refused') : ok,
