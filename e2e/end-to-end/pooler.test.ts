@@ -1,14 +1,14 @@
 /**
  * spec.pooler on the local Kubernetes: PgBouncer in front of a 2-instance cluster, read-write and
  * read-only; clients log in as their own role over TLS (verified against the cluster's CA), and
- * nobody else gets in; a planned switchover and a rolling update with a steady writer through
- * the pooler fail no transaction (the writer straight to the primary Service, beside it, shows
+ * nobody else gets in; a planned switchover, a rolling update and a scale-down that removes the
+ * primary, with a steady writer through the pooler, fail no transaction (the writer straight to the primary Service, beside it, shows
  * what the pooler hides); a rotated password works at once; the exporter serves PgBouncer's
  * figures; removing spec.pooler removes the pooler.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DRILLS, runDrill } from '../src/drills/failover-drills.js';
+import { DRILLS, runDrill, switchOverTo } from '../src/drills/failover-drills.js';
 import {
   analyzeDrill,
   CREATE_PROBE_TABLE,
@@ -74,24 +74,25 @@ describe('pooler', () => {
 
   it('leads read-write clients to the primary and read-only ones to a replica, over TLS, as their own role', async () => {
     assert.deepEqual(clusterStatus(ns, CLUSTER).pooler, { readyInstances: 2, readyReadOnlyInstances: 1 });
-    // The first login may come before pgop has made the lookup role: retried.
-    const rw = await eventually(
-      'a query through the pooler',
+    // PoolerReady means a client can log in: at once, no retry.
+    const rw = psqlVia(
+      POOLER,
+      'select current_user, pg_is_in_recovery(), ssl from pg_stat_ssl where pid = pg_backend_pid()',
+    );
+    assert.equal(rw.code, 0, rw.stderr);
+    // The server side: PgBouncer's connection is the client's role, over TLS, to the primary.
+    assert.equal(rw.stdout.trim(), 'app|f|t');
+    // The replica has the lookup role once it has replayed its creation: retried too.
+    const ro = await eventually(
+      'a query through the read-only pooler',
       () => {
-        const res = psqlVia(
-          POOLER,
-          'select current_user, pg_is_in_recovery(), ssl from pg_stat_ssl where pid = pg_backend_pid()',
-        );
+        const res = psqlVia(`${POOLER}-ro`, 'select pg_is_in_recovery()');
         return res.code === 0 ? res.stdout.trim() : undefined;
       },
-      60,
-      () => psqlVia(POOLER, 'select 1').stderr,
+      30,
+      () => psqlVia(`${POOLER}-ro`, 'select 1').stderr,
     );
-    // The server side: PgBouncer's connection is the client's role, over TLS, to the primary.
-    assert.equal(rw, 'app|f|t');
-    const ro = psqlVia(`${POOLER}-ro`, 'select pg_is_in_recovery()');
-    assert.equal(ro.code, 0, ro.stderr);
-    assert.equal(ro.stdout.trim(), 't');
+    assert.equal(ro, 't');
   });
 
   it('lets in no one without TLS, a wrong password, or a role that is not an application role', () => {
@@ -142,61 +143,79 @@ describe('pooler', () => {
     assert.equal(run.figures.missing, 0, 'an acknowledged row is missing');
   });
 
-  it('fails no transaction through the pooler during a rolling update, which moves the primary last', async () => {
+  /**
+   * The writer (50 ms transactions, straight and through the pooler) runs while `change` is made
+   * and until `done` holds; the figures of both.
+   */
+  async function writeThrough(what: string, change: () => void, done: () => boolean) {
     const options = {
       ...(await probeOptions(ns, CLUSTER)),
       pooler: poolerTarget(ns, CLUSTER),
       transactionMs: 50,
     };
-    const before = clusterStatus(ns, CLUSTER).primaryPod;
     await primaryQuery(options, CREATE_PROBE_TABLE);
     const probe = startProbe(options);
     let record: ProbeRecord;
     try {
-      ns.k(
-        'patch',
-        'pgc',
-        CLUSTER,
-        '--type=merge',
-        '-p',
-        JSON.stringify({ spec: { resources: { requests: { cpu: '60m', memory: '64Mi' } } } }),
-      );
-      const generation = Number(ns.k('get', 'pgc', CLUSTER, '-o', 'jsonpath={.metadata.generation}'));
+      change();
       await eventually(
-        'the rolling update done',
-        () => {
-          const s = clusterStatus(ns, CLUSTER);
-          const cpu = ns.k(
-            'get',
-            'pods',
-            '-l',
-            `postgres.example.com/cluster=${CLUSTER},app.kubernetes.io/component=database`,
-            '-o',
-            'jsonpath={.items[*].spec.containers[0].resources.requests.cpu}',
-          );
-          return s.phase === 'Running' && s.observedGeneration === generation && cpu === '60m 60m'
-            ? true
-            : undefined;
-        },
+        what,
+        () => done() || undefined,
         300,
         () => JSON.stringify(clusterStatus(ns, CLUSTER)),
       );
     } finally {
       record = await probe.stop();
     }
-    const rows = await probeRows(options);
-    const figures = analyzeDrill(record, Date.now(), rows);
+    const figures = analyzeDrill(record, Date.now(), await probeRows(options));
     console.log(
-      `rolling update through ${POOLER}: ${figures.pooler!.failedStatements} failed, longest transaction ${figures.pooler!.maxLatencyMs} ms; straight to ${CLUSTER}-primary: ${figures.failedStatements} failed`,
+      `${what} through ${POOLER}: ${figures.pooler!.failedStatements} failed, longest transaction ${figures.pooler!.maxLatencyMs} ms; straight to ${CLUSTER}-primary: ${figures.failedStatements} failed`,
     );
-    assert.notEqual(clusterStatus(ns, CLUSTER).primaryPod, before, 'the primary did not move');
     assert.ok(figures.pooler!.acknowledged > 0, 'nothing was written through the pooler');
     assert.equal(
       figures.pooler!.failedStatements,
       0,
-      'a transaction through the pooler failed during the rolling update',
+      `a transaction through the pooler failed during ${what}`,
     );
     assert.equal(figures.pooler!.missing, 0, 'an acknowledged row through the pooler is missing');
+  }
+
+  it('fails no transaction through the pooler during a rolling update, which moves the primary last', async () => {
+    const before = clusterStatus(ns, CLUSTER).primaryPod;
+    const patch = { spec: { resources: { requests: { cpu: '60m', memory: '64Mi' } } } };
+    let generation = 0;
+    await writeThrough(
+      'a rolling update',
+      () => {
+        ns.k('patch', 'pgc', CLUSTER, '--type=merge', '-p', JSON.stringify(patch));
+        generation = Number(ns.k('get', 'pgc', CLUSTER, '-o', 'jsonpath={.metadata.generation}'));
+      },
+      () => {
+        const s = clusterStatus(ns, CLUSTER);
+        const cpu = ns.k(
+          'get',
+          'pods',
+          '-l',
+          `postgres.example.com/cluster=${CLUSTER},app.kubernetes.io/component=database`,
+          '-o',
+          'jsonpath={.items[*].spec.containers[0].resources.requests.cpu}',
+        );
+        return s.phase === 'Running' && s.observedGeneration === generation && cpu === '60m 60m';
+      },
+    );
+    assert.notEqual(clusterStatus(ns, CLUSTER).primaryPod, before, 'the primary did not move');
+  });
+
+  it('fails no transaction through the pooler during a scale-down that removes the primary', async () => {
+    await switchOverTo(ns, CLUSTER, `${CLUSTER}-1`);
+    await writeThrough(
+      'a scale-down',
+      () => ns.k('patch', 'pgc', CLUSTER, '--type=merge', '-p', JSON.stringify({ spec: { replicas: 1 } })),
+      () => {
+        const s = clusterStatus(ns, CLUSTER);
+        return s.phase === 'Running' && s.readySummary === '1/1' && s.primaryPod === `${CLUSTER}-0`;
+      },
+    );
   });
 
   it('takes a rotated password at the next login, with nothing to restart', async () => {

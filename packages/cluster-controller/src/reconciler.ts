@@ -243,7 +243,7 @@ export class ClusterReconciler {
       rewind,
       restore: restore?.status,
       access: accessStatus(cluster, this.deps.declaredAccess?.outcome(key)),
-      pooler: poolerStatus(cluster, o.poolerPods),
+      pooler: poolerStatus(cluster, o.poolerPods, this.pooler.lookupRoleReady(o)),
       now: o.now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.

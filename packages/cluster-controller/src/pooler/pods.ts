@@ -3,8 +3,14 @@
  * pooler kinds are to go. Pure.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { APP_LABELS, CLUSTER_LABEL, type PostgresCluster, type PostgresClusterStatus } from '@pgop/api';
-import type { ConditionUpdate } from '@pgop/runtime';
+import {
+  APP_LABELS,
+  CLUSTER_LABEL,
+  POOLER_ROLE,
+  type PostgresCluster,
+  type PostgresClusterStatus,
+} from '@pgop/api';
+import { conditionOf, type ConditionUpdate } from '@pgop/runtime';
 import { POOLER_COMPONENTS, type PoolerKind } from '../naming.js';
 import { isPodReady } from '../patroni/member.js';
 import { poolerKinds } from '../render/pooler.js';
@@ -41,6 +47,8 @@ export const POOLER_READY = 'PoolerReady';
 export function poolerStatus(
   cluster: PostgresCluster,
   pods: readonly V1Pod[],
+  /** Whether the role and function clients' logins go through exist (access/pooler-role.ts). */
+  lookupRoleReady: boolean,
 ): { status?: PostgresClusterStatus['pooler']; condition?: ConditionUpdate } {
   const kinds = poolerKinds(cluster);
   if (kinds.length === 0) return {};
@@ -57,14 +65,16 @@ export function poolerStatus(
         : '';
     })
     .filter(Boolean);
-  const condition: ConditionUpdate =
-    short.length === 0
-      ? { type: POOLER_READY, status: 'True', reason: 'AllReady', message: 'every PgBouncer pod is ready' }
-      : {
-          type: POOLER_READY,
-          status: 'False',
-          reason: 'PodsNotReady',
-          message: `PgBouncer pods: ${short.join(', ')}`,
-        };
+  const ready = conditionOf(POOLER_READY);
+  const condition =
+    short.length > 0
+      ? ready('False', 'PodsNotReady', `PgBouncer pods: ${short.join(', ')}`)
+      : !lookupRoleReady
+        ? ready(
+            'False',
+            'LookupRoleNotReady',
+            `role ${POOLER_ROLE} and its lookup function are not made yet (they need a ready primary): no client can log in through the pooler`,
+          )
+        : ready('True', 'AllReady', 'every PgBouncer pod is ready');
   return { status, condition };
 }

@@ -33,7 +33,7 @@ import { saveCertificates } from '../tls/runner.js';
 import { keptCertificateAuthority } from '../tls/cluster-certificates.js';
 import { issuePoolerCertificates, poolerCertificatesDue } from './certificates.js';
 import { POOLER_ADMIN_USER, POOLER_PATHS, POOLER_PORT, POOLER_TLS_FILES } from './config.js';
-import { readyPoolerPods, unwantedPoolerKinds } from './pods.js';
+import { POOLER_READY, readyPoolerPods, unwantedPoolerKinds } from './pods.js';
 
 /** A command in a pooler pod's pgbouncer container, with a time limit (pods/exec). */
 export type ExecInPooler = (
@@ -120,12 +120,23 @@ export class PoolerRunner {
   }
 
   /**
+   * Whether the lookup role exists: made by this process, or reported ready before (the role
+   * lives in the data; a restart of the operator must not flip the condition).
+   */
+  lookupRoleReady(o: ClusterObservation): boolean {
+    return (
+      this.authRoleMade.has(authRoleKey(o)) ||
+      !!o.cluster.status?.conditions?.some((c) => c.type === POOLER_READY && c.status === 'True')
+    );
+  }
+
+  /**
    * Makes the role and lookup function PgBouncer needs, in the background, once per process and
    * data (an in-place restore brings back the server as it was at the backup).
    */
   ensureAuthRole(o: ClusterObservation): void {
     if (!o.cluster.spec.pooler) return;
-    const key = `${o.cluster.metadata.uid}/${o.cluster.status?.restore?.requestId ?? ''}`;
+    const key = authRoleKey(o);
     const primary = o.pods.find((p) => p.metadata?.name === o.primary);
     if (this.authRoleMade.has(key) || this.makingAuthRole.has(key) || !primary || !isPodReady(primary))
       return;
@@ -320,6 +331,10 @@ export class PoolerRunner {
     return this.deps.events.about(clusterEventTarget(o.cluster));
   }
 }
+
+/** The cluster and the generation of its data (an in-place restore brings back older roles). */
+const authRoleKey = (o: ClusterObservation) =>
+  `${o.cluster.metadata.uid}/${o.cluster.status?.restore?.requestId ?? ''}`;
 
 /**
  * A shell loop in the pooler pod: connects through the primary Service as pgop_pooler (its

@@ -59,22 +59,27 @@ describe('pooler', () => {
     assert.match(pgbouncerIni(c, 'readWrite'), /^max_client_conn = 2000$/m);
   });
 
-  it('reports ready pods of each kind, and PoolerReady False while some are not', () => {
+  it('reports ready pods of each kind, and PoolerReady False while some are not or the lookup role is missing', () => {
     const c = cluster(poolerCluster());
-    const ready = poolerStatus(c, [
+    const all = [
       poolerPod('web-pooler-a', 'pooler'),
       poolerPod('web-pooler-b', 'pooler'),
       poolerPod('web-pooler-ro-a', 'pooler-ro'),
-    ]);
+    ];
+    const ready = poolerStatus(c, all, true);
     assert.deepEqual(ready.status, { readyInstances: 2, readyReadOnlyInstances: 1 });
     assert.equal(ready.condition?.status, 'True');
-    const short = poolerStatus(c, [
-      poolerPod('web-pooler-a', 'pooler'),
-      poolerPod('web-pooler-b', 'pooler', false),
-    ]);
+    const short = poolerStatus(
+      c,
+      [poolerPod('web-pooler-a', 'pooler'), poolerPod('web-pooler-b', 'pooler', false)],
+      true,
+    );
     assert.equal(short.condition?.status, 'False');
     assert.match(short.condition!.message, /-pooler 1\/2 ready, -pooler-ro 0\/1 ready/);
-    assert.deepEqual(poolerStatus(cluster(), []), {});
+    // Every pod ready, but no login can succeed before the lookup role exists.
+    const noRole = poolerStatus(c, all, false);
+    assert.deepEqual([noRole.condition?.status, noRole.condition?.reason], ['False', 'LookupRoleNotReady']);
+    assert.deepEqual(poolerStatus(cluster(), [], true), {});
   });
 
   it('removes the kinds no longer asked for, and the whole pooler once spec.pooler goes', () => {
