@@ -1,7 +1,8 @@
 /**
  * spec.pooler's objects: PgBouncer's ConfigMap, and per kind (read-write; read-only when
- * readOnlyInstances > 0) a Deployment, its Service and a PodDisruptionBudget (the pooler
- * pods' NetworkPolicy is render/network-policies.ts's. ). Nothing when spec.pooler is absent (the reconcile deletes what is left).
+ * readOnlyInstances > 0) a Deployment, its Service and a PodDisruptionBudget. The pooler pods'
+ * NetworkPolicy is with the others (network-policies.ts). Nothing without spec.pooler: the
+ * pooler runner deletes what is left (pooler/runner.ts).
  */
 import type {
   KubernetesObject,
@@ -58,6 +59,12 @@ function poolerLabels(cluster: PostgresCluster, kind: PoolerKind): Record<string
   return { ...clusterLabels(cluster, POOLER_COMPONENTS[kind]), [APP_LABELS.name]: 'pgbouncer' };
 }
 
+/** The metadata of a kind's Deployment, Service and PodDisruptionBudget (all named alike). */
+function poolerMetadata(cluster: PostgresCluster, kind: PoolerKind) {
+  const name = childNames(cluster.metadata.name!).pooler[kind];
+  return { ...childMetadata(cluster, name, POOLER_COMPONENTS[kind]), labels: poolerLabels(cluster, kind) };
+}
+
 export function renderPooler(cluster: PostgresCluster, inputs: PoolerInputs): KubernetesObject[] {
   const kinds = poolerKinds(cluster);
   if (kinds.length === 0) return [];
@@ -82,14 +89,10 @@ export function renderPooler(cluster: PostgresCluster, inputs: PoolerInputs): Ku
 }
 
 function renderPoolerService(cluster: PostgresCluster, kind: PoolerKind): V1Service {
-  const name = childNames(cluster.metadata.name!).pooler[kind];
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: {
-      ...childMetadata(cluster, name, POOLER_COMPONENTS[kind]),
-      labels: poolerLabels(cluster, kind),
-    },
+    metadata: poolerMetadata(cluster, kind),
     spec: {
       type: 'ClusterIP',
       selector: poolerSelector(cluster.metadata.name!, kind),
@@ -100,14 +103,10 @@ function renderPoolerService(cluster: PostgresCluster, kind: PoolerKind): V1Serv
 
 /** One pod at a time may be evicted: with two or more, the Service always has a pod. */
 function renderPoolerDisruptionBudget(cluster: PostgresCluster, kind: PoolerKind): V1PodDisruptionBudget {
-  const name = childNames(cluster.metadata.name!).pooler[kind];
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: {
-      ...childMetadata(cluster, name, POOLER_COMPONENTS[kind]),
-      labels: poolerLabels(cluster, kind),
-    },
+    metadata: poolerMetadata(cluster, kind),
     spec: { maxUnavailable: 1, selector: { matchLabels: poolerSelector(cluster.metadata.name!, kind) } },
   };
 }
@@ -121,7 +120,6 @@ function renderPoolerDeployment(
 ): V1Deployment {
   const clusterName = cluster.metadata.name!;
   const names = childNames(clusterName);
-  const name = names.pooler[kind];
   const selector = poolerSelector(clusterName, kind);
   const tcpProbe = (periodSeconds: number, failureThreshold: number) => ({
     tcpSocket: { port: 'pgbouncer' },
@@ -136,10 +134,7 @@ function renderPoolerDeployment(
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      ...childMetadata(cluster, name, POOLER_COMPONENTS[kind]),
-      labels: poolerLabels(cluster, kind),
-    },
+    metadata: poolerMetadata(cluster, kind),
     spec: {
       replicas: instances,
       // A new pod is ready before an old one goes: the Service never runs short.
@@ -148,7 +143,11 @@ function renderPoolerDeployment(
       template: {
         metadata: {
           labels: poolerLabels(cluster, kind),
-          annotations: { [CONFIG_HASH_ANNOTATION]: contentHash(ini + inputs.certificateHash) },
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: contentHash(ini + inputs.certificateHash),
+            // kubectl exec and logs without -c: PgBouncer's container, not the metrics one.
+            'kubectl.kubernetes.io/default-container': POOLER_CONTAINER,
+          },
         },
         spec: {
           automountServiceAccountToken: false,
