@@ -11,7 +11,7 @@ import { serviceDnsNames } from '../tls/cluster-certificates.js';
 import { POOLER_TLS_FILES } from './config.js';
 
 /** Every name a client may use for the pooler Services; the first is the certificate's CN. */
-export function poolerServerNames(clusterName: string, namespace: string): string[] {
+function poolerServerNames(clusterName: string, namespace: string): string[] {
   return Object.values(childNames(clusterName).pooler).flatMap((service) =>
     serviceDnsNames(service, namespace),
   );

@@ -49,7 +49,7 @@ export const POOLER_CONFIG_KEYS: Record<PoolerKind, string> = {
 export const EXPORTER_WEB_CONFIG_KEY = 'exporter-web.yml';
 
 /** The SQL of auth_query: the lookup function only returns application roles (pooler-role.ts). */
-export const AUTH_QUERY = 'SELECT usename, passwd FROM pgop.pooler_lookup($1)';
+const AUTH_QUERY = 'SELECT usename, passwd FROM pgop.pooler_lookup($1)';
 
 const tls = (file: keyof typeof POOLER_TLS_FILES) => `${POOLER_PATHS.tlsDir}/${POOLER_TLS_FILES[file]}`;
 

@@ -16,7 +16,7 @@ import { isPodReady } from '../patroni/member.js';
 import { poolerKinds } from '../render/pooler.js';
 
 /** The cluster's pods of one pooler kind that are not on their way out. */
-export function poolerPodsOf(clusterName: string, pods: readonly V1Pod[], kind: PoolerKind): V1Pod[] {
+function poolerPodsOf(clusterName: string, pods: readonly V1Pod[], kind: PoolerKind): V1Pod[] {
   return pods.filter(
     (p) =>
       p.metadata?.labels?.[CLUSTER_LABEL] === clusterName &&
