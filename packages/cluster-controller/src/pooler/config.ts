@@ -51,7 +51,10 @@ export const EXPORTER_WEB_CONFIG_KEY = 'exporter-web.yml';
 /** The SQL of auth_query: the lookup function only returns application roles (pooler-role.ts). */
 const AUTH_QUERY = 'SELECT usename, passwd FROM pgop.pooler_lookup($1)';
 
-const tls = (file: keyof typeof POOLER_TLS_FILES) => `${POOLER_PATHS.tlsDir}/${POOLER_TLS_FILES[file]}`;
+/** Where a pooler pod finds one of its TLS files. */
+export const poolerTlsFile = (file: keyof typeof POOLER_TLS_FILES) =>
+  `${POOLER_PATHS.tlsDir}/${POOLER_TLS_FILES[file]}`;
+const tls = poolerTlsFile;
 
 export function pgbouncerIni(cluster: PostgresCluster, kind: PoolerKind): string {
   const pooler = cluster.spec.pooler ?? {};

@@ -32,7 +32,7 @@ import { contentHash } from '../render/statefulset.js';
 import { saveCertificates } from '../tls/runner.js';
 import { keptCertificateAuthority } from '../tls/cluster-certificates.js';
 import { issuePoolerCertificates, poolerCertificatesDue } from './certificates.js';
-import { POOLER_ADMIN_USER, POOLER_PATHS, POOLER_PORT, POOLER_TLS_FILES } from './config.js';
+import { POOLER_ADMIN_USER, POOLER_PATHS, POOLER_PORT, POOLER_TLS_FILES, poolerTlsFile } from './config.js';
 import { POOLER_READY, readyPoolerPods, unwantedPoolerKinds } from './pods.js';
 
 /** A command in a pooler pod's pgbouncer container, with a time limit (pods/exec). */
@@ -341,7 +341,6 @@ const authRoleKey = (o: ClusterObservation) =>
  * certificate) until the server there is a primary, for up to PRIMARY_WAIT_SECONDS.
  */
 function awaitPrimaryScript(cluster: PostgresCluster): string[] {
-  const tls = (file: keyof typeof POOLER_TLS_FILES) => `${POOLER_PATHS.tlsDir}/${POOLER_TLS_FILES[file]}`;
   const host = `${childNames(cluster.metadata.name!).primaryService}.${cluster.metadata.namespace}.svc`;
   const conninfo = [
     `host=${host}`,
@@ -349,9 +348,9 @@ function awaitPrimaryScript(cluster: PostgresCluster): string[] {
     'dbname=postgres',
     `user=${POOLER_ROLE}`,
     'sslmode=verify-full',
-    `sslrootcert=${tls('trustedCa')}`,
-    `sslcert=${tls('authCertificate')}`,
-    `sslkey=${tls('authKey')}`,
+    `sslrootcert=${poolerTlsFile('trustedCa')}`,
+    `sslcert=${poolerTlsFile('authCertificate')}`,
+    `sslkey=${poolerTlsFile('authKey')}`,
     'connect_timeout=2',
   ].join(' ');
   const tries = PRIMARY_WAIT_SECONDS * 4;
