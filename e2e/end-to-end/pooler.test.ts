@@ -135,6 +135,7 @@ describe('pooler', () => {
       `switchover through ${POOLER}: ${pooler!.failedStatements} failed, longest transaction ${pooler!.maxLatencyMs} ms, ` +
         `write gap ${pooler!.writeGapMs} ms; straight to ${CLUSTER}-primary: ${run.figures.failedStatements} failed, ` +
         `write gap ${run.figures.writeGapMs} ms`,
+      ...pooler!.errorMessages.map((m) => `\n  through the pooler: ${m}`),
     );
     assert.notEqual(run.after, run.before, 'the primary did not move');
     assert.ok(pooler!.acknowledged > 0, 'nothing was written through the pooler');
@@ -170,6 +171,7 @@ describe('pooler', () => {
     const figures = analyzeDrill(record, Date.now(), await probeRows(options));
     console.log(
       `${what} through ${POOLER}: ${figures.pooler!.failedStatements} failed, longest transaction ${figures.pooler!.maxLatencyMs} ms; straight to ${CLUSTER}-primary: ${figures.failedStatements} failed`,
+      ...figures.pooler!.errorMessages.map((m) => `\n  through the pooler: ${m}`),
     );
     assert.ok(figures.pooler!.acknowledged > 0, 'nothing was written through the pooler');
     assert.equal(

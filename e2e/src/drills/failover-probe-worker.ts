@@ -26,9 +26,10 @@ const options = workerData as ProbeOptions;
 const record: ProbeRecord = {
   acks: [],
   errors: 0,
+  errorMessages: [],
   maxLatencyMs: 0,
   samples: [],
-  ...(options.pooler ? { pooler: { acks: [], errors: 0, maxLatencyMs: 0 } } : {}),
+  ...(options.pooler ? { pooler: { acks: [], errors: 0, errorMessages: [], maxLatencyMs: 0 } } : {}),
 };
 let stopped = false;
 
@@ -75,9 +76,10 @@ async function writer(firstId: number, reconnectEachWrite: boolean, target: Writ
         void client.end().catch(() => undefined);
         client = undefined;
       }
-    } catch {
+    } catch (err) {
       into.errors += 1;
       into.lastErrorAt = Date.now();
+      noteError(into, err);
       void client?.end().catch(() => undefined);
       client = undefined;
     }
@@ -85,6 +87,15 @@ async function writer(firstId: number, reconnectEachWrite: boolean, target: Writ
     await sleep(Math.max(0, interval - (Date.now() - started)));
   }
   await client?.end().catch(() => undefined);
+}
+
+const KEPT_ERROR_MESSAGES = 5;
+
+function noteError(into: WriterRecord, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  if (into.errorMessages.length >= KEPT_ERROR_MESSAGES || into.errorMessages.some((m) => m.endsWith(message)))
+    return;
+  into.errorMessages.push(`${new Date().toISOString()} ${message}`);
 }
 
 async function isWritablePrimary(pod: string, ip: string): Promise<boolean | undefined> {

@@ -70,6 +70,8 @@ export interface WriterRecord {
   errors: number;
   /** When the last failed write was given up. */
   lastErrorAt?: number;
+  /** The first few distinct messages of failed writes, with when they came (ISO time). */
+  errorMessages: string[];
   /** The longest time one write took, acknowledged or not. */
   maxLatencyMs: number;
 }
@@ -92,6 +94,8 @@ export interface WriterFigures {
   maxLatencyMs: number;
   /** When the last write failed, from the fault; absent when none did. */
   lastFailureAfterFaultMs?: number;
+  /** The first few distinct messages of failed writes (what a failure was). */
+  errorMessages: string[];
 }
 
 /** The direct writers' figures, the pooler's writer's, and what the sampler saw. */
@@ -247,6 +251,7 @@ function writerFigures(record: WriterRecord, faultAt: number, rowsAfter: Set<num
     missing: record.acks.filter(([id]) => !rowsAfter.has(id)).length,
     failedStatements: record.errors,
     maxLatencyMs: record.maxLatencyMs,
+    errorMessages: record.errorMessages,
     ...(record.lastErrorAt !== undefined ? { lastFailureAfterFaultMs: record.lastErrorAt - faultAt } : {}),
   };
 }

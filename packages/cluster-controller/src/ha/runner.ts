@@ -4,7 +4,7 @@
  * (stale-primary-label.ts) and Patroni's dynamic configuration (patroni/dynamic-config.ts).
  * The decisions are all in those files; this is the thin half that talks to the API and Patroni.
  */
-import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ROLE_LABEL, type PrimaryChange, type SwitchoverStatus } from '@pgop/api';
 import {
   isStatus,
@@ -20,7 +20,7 @@ import { nodeReady, type ClusterObservation } from '../observe.js';
 import { clusterCertificateAuthority, type PatroniClient } from '../patroni/client.js';
 import { dynamicConfiguration } from '../patroni/config.js';
 import { dynamicConfigPatch } from '../patroni/dynamic-config.js';
-import { isPodReady } from '../patroni/member.js';
+import { hasPrimaryLabel, isPodReady } from '../patroni/member.js';
 import { lostBecause, type LostNodeDecision } from './lost-nodes.js';
 import { detectPrimaryChange } from './primary-change.js';
 import type { StalePrimaryLabelDecision } from './stale-primary-label.js';
@@ -41,6 +41,7 @@ export interface HaRunnerDeps {
   metrics?: HaMetrics;
   configMaps: Informer<V1ConfigMap>;
   secrets: Informer<V1Secret>;
+  pods: Informer<V1Pod>;
   /** spec.pooler's PgBouncer, paused around each switchover; absent in tests without pods. */
   pooler?: PoolerRunner;
 }
@@ -119,9 +120,36 @@ export class HaRunner {
         completedAt: new Date().toISOString(),
       };
     }
+    if (result.phase === 'Succeeded') await this.unlabelOldPrimary(o, record.from);
     await this.deps.pooler?.resume(o, paused);
     this.recordSwitchover(o, result);
     return result;
+  }
+
+  /**
+   * The old primary keeps its primary label until its Patroni's next loop after the demotion, and
+   * a pod still Ready in that window stays behind the primary Service beside the new primary:
+   * connections made then (a resumed pooler's among them) may reach a server that refuses writes.
+   * The switchover has succeeded, so the label is wrong: taken off now, from the version the
+   * cache has (a pod Patroni relabelled meanwhile is left to it). Never throws: the pooler is
+   * resumed next whatever happens here.
+   */
+  private async unlabelOldPrimary(o: ClusterObservation, pod: string): Promise<void> {
+    const cached = this.deps.pods.get(pod, o.namespace);
+    if (!cached || !hasPrimaryLabel(cached)) return;
+    try {
+      await this.deps.client.mergePatch(
+        { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: o.namespace },
+        { metadata: { labels: { [ROLE_LABEL]: null }, resourceVersion: cached.metadata?.resourceVersion } },
+      );
+    } catch (err) {
+      if (!isStatus(err, 409) && !isStatus(err, 404))
+        this.deps.logger.warn('could not take the primary label off the old primary', {
+          key: o.key,
+          pod,
+          error: err instanceof Error ? err.message : String(err),
+        });
+    }
   }
 
   private recordSwitchover(o: ClusterObservation, record: SwitchoverStatus): void {

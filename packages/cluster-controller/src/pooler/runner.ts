@@ -49,6 +49,8 @@ const POOLER_KINDS: readonly PoolerKind[] = ['readWrite', 'readOnly'];
 const PAUSE_TIMEOUT_MS = 15_000;
 /** How long the pooler stays paused at most for the primary Service to lead to the new primary. */
 const PRIMARY_WAIT_SECONDS = 20;
+/** Answers from a primary in a row that count as the primary Service leading to it. */
+const PRIMARY_CHECKS = 3;
 
 export interface PoolerRunnerDeps {
   client: ObjectClient;
@@ -338,7 +340,9 @@ const authRoleKey = (o: ClusterObservation) =>
 
 /**
  * A shell loop in the pooler pod: connects through the primary Service as pgop_pooler (its
- * certificate) until the server there is a primary, for up to PRIMARY_WAIT_SECONDS.
+ * certificate) until the server there is a primary PRIMARY_CHECKS times in a row (each a new
+ * connection, which the Service may send to any pod it still lists), for up to
+ * PRIMARY_WAIT_SECONDS.
  */
 function awaitPrimaryScript(cluster: PostgresCluster): string[] {
   const host = `${childNames(cluster.metadata.name!).primaryService}.${cluster.metadata.namespace}.svc`;
@@ -357,6 +361,6 @@ function awaitPrimaryScript(cluster: PostgresCluster): string[] {
   return [
     'sh',
     '-c',
-    `i=0; while [ $i -lt ${tries} ]; do [ "$(psql "${conninfo}" -XAtqc 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && exit 0; i=$((i+1)); sleep 0.25; done; exit 1`,
+    `i=0; ok=0; while [ $i -lt ${tries} ]; do if [ "$(psql "${conninfo}" -XAtqc 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ]; then ok=$((ok+1)); [ $ok -ge ${PRIMARY_CHECKS} ] && exit 0; else ok=0; fi; i=$((i+1)); sleep 0.25; done; exit 1`,
   ];
 }
