@@ -287,6 +287,113 @@ describe('cluster controller (integration)', () => {
     );
   });
 
+  it('expands the claims a StorageClass can expand and recreates the StatefulSet with the new size; names a StorageClass that cannot', async () => {
+    for (const [name, expands] of [
+      ['expandable', true],
+      ['fixed', false],
+    ] as const)
+      kubectlOk(
+        server,
+        ['apply', '--server-side', '-f', '-'],
+        stringify({
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'StorageClass',
+          metadata: { name },
+          provisioner: 'csi.example.com',
+          allowVolumeExpansion: expands,
+        }),
+      );
+    const volumes = (cluster: string) => status(cluster).conditions?.find((c) => c.type === 'VolumesResized');
+    for (const [name, storageClass] of [
+      ['grow', 'expandable'],
+      ['stay', 'fixed'],
+    ] as const) {
+      apply(cluster(name, { replicas: 2, storage: { size: '1Gi', storageClass } }));
+      await until(
+        `${name}'s StatefulSet`,
+        () => kubectl(server, ['-n', NS, 'get', 'sts', name]).code === 0 || undefined,
+      );
+      // Bound claims, as the StatefulSet controller and a provisioner would make them.
+      for (const ordinal of [0, 1]) {
+        const claim = `pgdata-${name}-${ordinal}`;
+        apply({
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: claim, labels: { 'postgres.example.com/cluster': name } },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: storageClass,
+            volumeName: `pv-${claim}`,
+            resources: { requests: { storage: '1Gi' } },
+          },
+        });
+        k(
+          'patch',
+          'pvc',
+          claim,
+          '--subresource=status',
+          '--type=merge',
+          '-p',
+          JSON.stringify({ status: { phase: 'Bound', capacity: { storage: '1Gi' } } }),
+        );
+      }
+      await until(`${name} at its size`, () => (volumes(name)?.reason === 'AsRequested' ? true : undefined));
+      k('patch', 'pgc', name, '--type=merge', '-p', '{"spec":{"storage":{"size":"2Gi"}}}');
+    }
+    const stsUid = k('get', 'sts', 'grow', '-o', 'jsonpath={.metadata.uid}');
+    await until(
+      'both claims of grow raised',
+      () =>
+        k(
+          'get',
+          'pvc',
+          'pgdata-grow-0',
+          'pgdata-grow-1',
+          '-o',
+          'jsonpath={.items[*].spec.resources.requests.storage}',
+        ) === '2Gi 2Gi' || undefined,
+    );
+    const expanding = await until('Expanding', () =>
+      volumes('grow')?.reason === 'Expanding' ? volumes('grow') : undefined,
+    );
+    assert.match(expanding.message, /pgdata-grow-0 1Gi → 2Gi/);
+    // Deleted keeping its pods (no garbage collector here: it stays with the orphan finalizer).
+    await until(
+      'the StatefulSet deleted, orphaning its pods',
+      () => k('get', 'sts', 'grow', '-o', 'jsonpath={.metadata.finalizers}').includes('orphan') || undefined,
+    );
+    assert.equal(k('get', 'sts', 'grow', '-o', 'jsonpath={.metadata.uid}'), stsUid);
+    const refused = await until('StorageClassCannotExpand', () =>
+      volumes('stay')?.reason === 'StorageClassCannotExpand' ? volumes('stay') : undefined,
+    );
+    assert.match(refused.message, /pgdata-stay-0 \(StorageClass fixed\)/);
+    assert.equal(
+      k(
+        'get',
+        'pvc',
+        'pgdata-stay-0',
+        'pgdata-stay-1',
+        '-o',
+        'jsonpath={.items[*].spec.resources.requests.storage}',
+      ),
+      '1Gi 1Gi',
+    );
+    assert.equal(k('get', 'sts', 'stay', '-o', 'jsonpath={.metadata.deletionTimestamp}'), '');
+    const shrink = kubectl(server, [
+      '-n',
+      NS,
+      'patch',
+      'pgc',
+      'stay',
+      '--type=merge',
+      '-p',
+      '{"spec":{"storage":{"size":"1Gi"}}}',
+    ]);
+    assert.notEqual(shrink.code, 0);
+    assert.match(shrink.stderr, /spec.storage.size: Invalid value.*size cannot be decreased/);
+    for (const name of ['grow', 'stay']) k('delete', 'pgc', name, '--wait=false');
+  });
+
   it('fails clearly, creating nothing, when no image exists for the version', async () => {
     apply(cluster('beta', { version: 16 }));
     const c = await until('NoImageForVersion', () =>

@@ -189,6 +189,10 @@ describe('Helm chart', () => {
       ['get', 'pods', '--subresource=exec', '-n', 'db'],
       // a PVC repository: its volume and repository host
       ['create', 'persistentvolumeclaims', '-n', 'db'],
+      // volume expansion (docs/storage.md)
+      ['watch', 'persistentvolumeclaims', '-A'],
+      ['patch', 'persistentvolumeclaims', '-n', 'db'],
+      ['watch', 'storageclasses.storage.k8s.io'],
       ['patch', 'deployments.apps', '-n', 'db'],
       ['delete', 'services', '-n', 'db'],
       // a cluster created from a backup: the restore Job, and the PostgresBackup naming the source

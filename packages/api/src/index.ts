@@ -11,6 +11,7 @@ export * from './schema/network-policy.js';
 export * from './schema/cluster-restore.js';
 export * from './schema/access.js';
 export * from './schema/pooler.js';
+export * from './schema/storage.js';
 export * from './schema/postgres-cluster.js';
 export * from './schema/postgres-backup.js';
 export * from './schema/postgres-restore.js';

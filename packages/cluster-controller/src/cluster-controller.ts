@@ -10,6 +10,8 @@ import type {
   V1NetworkPolicy,
   V1Service,
   V1Node,
+  V1PersistentVolumeClaim,
+  V1StorageClass,
   V1Pod,
   V1Secret,
   V1StatefulSet,
@@ -169,6 +171,20 @@ export function createClusterController(options: ClusterControllerOptions) {
       ...labelled,
       ...builtIn('Service'),
       onChange: enqueueCluster,
+    }),
+    persistentVolumeClaims: new Informer<V1PersistentVolumeClaim>({
+      ...labelled,
+      ...builtIn('PersistentVolumeClaim'),
+      onChange: enqueueCluster,
+    }),
+    storageClasses: new Informer<V1StorageClass>({
+      kubeConfig,
+      logger,
+      ...builtIn('StorageClass'),
+      // Rare, and may allow expansion a cluster waits for.
+      onChange: () => {
+        for (const c of caches.clusters.list()) enqueue(c);
+      },
     }),
     nodes: new Informer<V1Node>({
       kubeConfig,

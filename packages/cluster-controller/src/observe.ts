@@ -9,9 +9,11 @@ import type {
   V1NetworkPolicy,
   V1Service,
   V1Node,
+  V1PersistentVolumeClaim,
   V1Pod,
   V1Secret,
   V1StatefulSet,
+  V1StorageClass,
 } from '@kubernetes/client-node';
 import { CLUSTER_LABEL, isPaused, type PostgresBackup, type PostgresCluster } from '@pgop/api';
 import type { Informer, Stored } from '@pgop/runtime';
@@ -37,6 +39,10 @@ export interface ClusterCaches {
   networkPolicies: Informer<V1NetworkPolicy>;
   /** Its Services: one deleted by someone is made again at once (instances/runner.ts). */
   services: Informer<V1Service>;
+  /** The data volumes' and a PVC repository's claims, sized by storage/. */
+  persistentVolumeClaims: Informer<V1PersistentVolumeClaim>;
+  /** Whether a claim's StorageClass allows expansion (cluster-scoped). */
+  storageClasses: Informer<V1StorageClass>;
 }
 
 export interface ClusterObservation {
@@ -53,6 +59,8 @@ export interface ClusterObservation {
   poolerPods: V1Pod[];
   /** The NetworkPolicies this cluster owns. */
   networkPolicies: V1NetworkPolicy[];
+  /** The claims labelled with this cluster: its data volumes and a PVC repository's. */
+  volumeClaims: V1PersistentVolumeClaim[];
   /** The member holding Patroni's leader lock, and when it took it (acquireTime). */
   leader?: string;
   leaderAcquiredAt?: string;
@@ -101,6 +109,9 @@ export function observeCluster(
           POOLER_COMPONENT_VALUES.includes(p.metadata?.labels?.['app.kubernetes.io/component'] ?? ''),
       ),
     networkPolicies: caches.networkPolicies.list(namespace).filter((p) => ownedBy(cluster, p)),
+    volumeClaims: caches.persistentVolumeClaims
+      .list(namespace)
+      .filter((c) => c.metadata?.labels?.[CLUSTER_LABEL] === name),
     leader,
     leaderAcquiredAt: lock?.acquireTime,
     leaderRenewal: leaderRenewalOf(lock),

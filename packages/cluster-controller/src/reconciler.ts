@@ -34,7 +34,7 @@ import { planInstances, type InstancePlan } from './instances/plan.js';
 import { InstanceRunner } from './instances/runner.js';
 import type { RewindToolsInspector } from './instances/rewind-tools.js';
 import { LifecycleRunner } from './lifecycle/runner.js';
-import { clusterEventTarget, clusterRef, MAJOR_VERSION_LABEL } from './naming.js';
+import { childNames, clusterEventTarget, clusterRef, MAJOR_VERSION_LABEL } from './naming.js';
 import { observeCluster, type ClusterCaches, type ClusterObservation } from './observe.js';
 import { PatroniClient } from './patroni/client.js';
 import { archivingEnabled } from './pgbackrest/repository.js';
@@ -42,6 +42,7 @@ import { RestoreRunner, type RestoreProgress } from './restore/runner.js';
 import { poolerStatus } from './pooler/pods.js';
 import { PoolerRunner, type ExecInPooler } from './pooler/runner.js';
 import { computeStatus } from './status.js';
+import { StorageRunner } from './storage/runner.js';
 import type { OperatorPeer } from './render/network-policies.js';
 
 const FAST_REQUEUE_MS = 2_000;
@@ -101,6 +102,7 @@ export class ClusterReconciler {
   private readonly access: AccessRunner;
   private readonly tls: CertificateRunner;
   private readonly pooler: PoolerRunner;
+  private readonly storage: StorageRunner;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const { caches, client, events, logger } = deps;
@@ -131,6 +133,7 @@ export class ClusterReconciler {
     this.restores = new RestoreRunner({ ...deps, ...caches });
     this.access = new AccessRunner({ ...deps, secrets: caches.secrets });
     this.tls = new CertificateRunner({ ...deps, secrets: caches.secrets });
+    this.storage = new StorageRunner({ ...deps, storageClasses: caches.storageClasses });
   }
 
   /** Reconciles in a row that left a cluster's status as it was. */
@@ -158,6 +161,7 @@ export class ClusterReconciler {
     let staleLabels: StalePrimaryLabelDecision | undefined;
     let restore: RestoreProgress | undefined;
     const image = imageFor(cluster, this.deps.images);
+    const expansion = this.storage.decide(o);
     if (!o.paused) {
       blocker = checkSpec(cluster, o.statefulSet, image, this.deps.allowedImageRegistries);
       if (!blocker) {
@@ -175,16 +179,22 @@ export class ClusterReconciler {
         plan = this.planInstances(o);
         const pooler = await this.pooler.prepare(o);
         const archiving = archivingEnabled(cluster);
-        await this.instances.applyChildren(o, {
-          image: image!,
-          // A restored cluster grows once its first instance leads (restore/progress.ts).
-          replicas: restore?.instances === 'first' ? 1 : plan.statefulSetReplicas,
-          existingVolumeSize:
-            o.statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage,
-          archiving,
-          repositoryServerCertificate: this.backup.repositoryServerCertificate(o),
-          ...(pooler ? { pooler } : {}),
-        });
+        await this.storage.expand(o, expansion);
+        // Recreated with a larger claim template (storage/): applied again once it is gone.
+        if (!o.statefulSet?.metadata?.deletionTimestamp)
+          await this.instances.applyChildren(o, {
+            image: image!,
+            // A restored cluster grows once its first instance leads (restore/progress.ts).
+            replicas: restore?.instances === 'first' ? 1 : plan.statefulSetReplicas,
+            existingVolumeSize:
+              o.statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage,
+            existingRepositorySize: o.volumeClaims.find(
+              (c) => c.metadata?.name === childNames(o.name).repositoryVolume,
+            )?.spec?.resources?.requests?.storage,
+            archiving,
+            repositoryServerCertificate: this.backup.repositoryServerCertificate(o),
+            ...(pooler ? { pooler } : {}),
+          });
         // Deleted children it does not watch: applied afresh should spec.backup.pvc (or
         // spec.pooler) return.
         const removedRepositoryHost = await this.backup.removeUnusedRepositoryHost(o);
@@ -244,6 +254,7 @@ export class ClusterReconciler {
       restore: restore?.status,
       access: accessStatus(cluster, this.deps.declaredAccess?.outcome(key)),
       pooler: poolerStatus(cluster, o.poolerPods, this.pooler.lookupRoleReady(o)),
+      storage: expansion,
       now: o.now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.

@@ -53,6 +53,8 @@ export interface StatusObservation {
   access?: { roles?: RoleStatus[]; databases?: DatabaseStatus[]; conditions: ConditionUpdate[] };
   /** status.pooler and PoolerReady (pooler/pods.ts); absent without spec.pooler. */
   pooler?: { status?: PostgresClusterStatus['pooler']; condition?: ConditionUpdate };
+  /** status.volumes and VolumesResized (storage/expansion.ts). */
+  storage?: { volumes: NonNullable<PostgresClusterStatus['volumes']>; condition?: ConditionUpdate };
   now: Date;
 }
 
@@ -109,6 +111,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(o.rewind ? [o.rewind] : []),
     ...(o.access?.conditions ?? []),
     ...(o.pooler?.condition ? [o.pooler.condition] : []),
+    ...(o.storage?.condition ? [o.storage.condition] : []),
   ];
   const change = o.primaryChange;
   const failover = change && change.reason !== 'Switchover' ? change : previous.lastFailover;
@@ -133,6 +136,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(o.access?.roles ? { roles: o.access.roles } : {}),
     ...(o.access?.databases ? { databases: o.access.databases } : {}),
     ...(o.pooler?.status ? { pooler: o.pooler.status } : {}),
+    ...(o.storage?.volumes.length ? { volumes: o.storage.volumes } : {}),
     selector: selectorString(instanceSelector(cluster.metadata.name!)),
     observedGeneration: cluster.metadata.generation,
     conditions: mergeConditions(

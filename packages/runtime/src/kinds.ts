@@ -8,6 +8,16 @@ export const BUILT_IN_KINDS = {
   Secret: { apiVersion: 'v1', kind: 'Secret', path: '/api/v1/secrets' },
   Service: { apiVersion: 'v1', kind: 'Service', path: '/api/v1/services' },
   Node: { apiVersion: 'v1', kind: 'Node', path: '/api/v1/nodes' },
+  PersistentVolumeClaim: {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    path: '/api/v1/persistentvolumeclaims',
+  },
+  StorageClass: {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    path: '/apis/storage.k8s.io/v1/storageclasses',
+  },
   StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets' },
   Job: { apiVersion: 'batch/v1', kind: 'Job', path: '/apis/batch/v1/jobs' },
   CronJob: { apiVersion: 'batch/v1', kind: 'CronJob', path: '/apis/batch/v1/cronjobs' },

@@ -16,6 +16,7 @@ import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
 import { NetworkPolicySchema } from './network-policy.js';
 import { RepositorySchema } from './repository.js';
 import { PoolerSchema } from './pooler.js';
+import { StorageSchema, VolumesStatusSchema } from './storage.js';
 import { ClusterRestoreSchema, ClusterRestoreStatusSchema, InPlaceRestoreSchema } from './cluster-restore.js';
 import {
   AccessRules,
@@ -136,37 +137,6 @@ export const ResourcesSchema = Type.Object(
     description:
       'CPU and memory of the PostgreSQL container, as in a Pod spec. Changing them rolls the pods.',
     'x-kubernetes-validations': [requestWithinLimit('cpu'), requestWithinLimit('memory')],
-  },
-);
-
-export const StorageSchema = Type.Object(
-  {
-    size: quantityString({
-      description: "Size of each instance's data volume, e.g. 10Gi. It can grow but not shrink.",
-      positive: true,
-    }),
-    storageClass: Type.Optional(
-      Type.String({
-        description: 'StorageClass of the data volumes. Default: the cluster default. Immutable.',
-        minLength: 1,
-        maxLength: 253,
-      }),
-    ),
-  },
-  {
-    description: 'The data volume of every instance.',
-    'x-kubernetes-validations': [
-      cel(
-        'has(self.storageClass) == has(oldSelf.storageClass) && (!has(self.storageClass) || self.storageClass == oldSelf.storageClass)',
-        'storageClass is immutable: the volumes of a running cluster cannot move to another StorageClass',
-        { fieldPath: '.storageClass' },
-      ),
-      cel(
-        '!isQuantity(self.size) || !isQuantity(oldSelf.size) || quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0',
-        'size cannot be decreased: volumes can grow but not shrink',
-        { fieldPath: '.size' },
-      ),
-    ],
   },
 );
 
@@ -583,6 +553,7 @@ export const PostgresClusterStatusSchema = Type.Object(
     roles: Type.Optional(RolesStatusSchema),
     databases: Type.Optional(DatabasesStatusSchema),
     pooler: Type.Optional(PoolerStatusSchema),
+    volumes: Type.Optional(VolumesStatusSchema),
     selector: Type.Optional(
       Type.String({
         description: 'Label selector of the instance pods (for the scale subresource and HPA).',

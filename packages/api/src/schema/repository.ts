@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { cel, objectName, quantityString, stringEnum } from './k8s.js';
+import { noShrinking } from './storage.js';
 
 /** A key in a Secret of the same namespace. */
 function secretKey(description: string, defaultKey: string) {
@@ -116,7 +117,11 @@ export const S3RepositorySchema = Type.Object(
 
 export const PvcRepositorySchema = Type.Object(
   {
-    size: quantityString({ description: 'Size of the repository volume, e.g. 50Gi.', positive: true }),
+    size: quantityString({
+      description:
+        'Size of the repository volume, e.g. 50Gi. It can grow but not shrink, as the data volumes (spec.storage.size).',
+      positive: true,
+    }),
     storageClass: Type.Optional(
       Type.String({
         description: 'StorageClass of the repository volume. Default: the cluster default. Immutable.',
@@ -134,6 +139,7 @@ export const PvcRepositorySchema = Type.Object(
         'storageClass is immutable: a volume cannot move to another StorageClass',
         { fieldPath: '.storageClass' },
       ),
+      noShrinking(),
     ],
   },
 );

@@ -23,13 +23,22 @@ export function desiredChildren(
     archiving: boolean;
     /** A PVC repository's current server certificate: its host rolls when it changes. */
     repositoryServerCertificate?: string;
+    /** The size a PVC repository's claim asks for now: storage/ raises it, not the apply. */
+    existingRepositorySize?: string;
     /** The controller's pods, let in to Patroni's API. */
     operator?: OperatorPeer | undefined;
     /** spec.pooler's image and certificates; absent until both are at hand (pooler/runner.ts). */
     pooler?: PoolerInputs;
   },
 ): KubernetesObject[] {
-  const { archiving, repositoryServerCertificate, operator, pooler, ...statefulSetInputs } = inputs;
+  const {
+    archiving,
+    repositoryServerCertificate,
+    existingRepositorySize,
+    operator,
+    pooler,
+    ...statefulSetInputs
+  } = inputs;
   const config = patroniConfig(cluster, archiving);
   return [
     // First: no pod of the cluster runs a moment without its policy.
@@ -38,7 +47,7 @@ export function desiredChildren(
     renderPatroniConfigMap(cluster, config),
     ...renderServices(cluster),
     renderDisruptionBudget(cluster),
-    ...renderRepositoryHost(cluster, inputs.image, repositoryServerCertificate),
+    ...renderRepositoryHost(cluster, inputs.image, repositoryServerCertificate, existingRepositorySize),
     renderStatefulSet(cluster, { ...statefulSetInputs, configHash: configHash(config) }),
     // After the instances: the pooler's first pods find a server to connect to.
     ...(pooler ? renderPooler(cluster, pooler) : []),

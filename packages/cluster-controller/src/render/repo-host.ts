@@ -64,6 +64,7 @@ export function renderRepositoryHost(
   cluster: PostgresCluster,
   image: string,
   serverCertificate = '',
+  existingSize?: string,
 ): [V1PersistentVolumeClaim, V1Service, V1Deployment] | [] {
   const pvc = cluster.spec.backup?.pvc;
   if (!pvc) return [];
@@ -80,7 +81,8 @@ export function renderRepositoryHost(
     spec: {
       accessModes: ['ReadWriteOnce'],
       ...(pvc.storageClass ? { storageClassName: pvc.storageClass } : {}),
-      resources: { requests: { storage: pvc.size } },
+      // A claim that exists keeps its request here: storage/ expands it where that is possible.
+      resources: { requests: { storage: existingSize ?? pvc.size } },
     },
   };
   const selector = repositoryHostSelector(cluster.metadata.name!);

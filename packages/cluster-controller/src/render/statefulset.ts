@@ -49,7 +49,10 @@ export interface StatefulSetInputs {
   replicas: number;
   /** Hash of the Patroni configuration the pods run with (a change rolls them). */
   configHash: string;
-  /** The data volume size the StatefulSet was created with: claim templates are immutable. */
+  /**
+   * The data volume size the StatefulSet was created with: claim templates are immutable
+   * (storage/ recreates the StatefulSet once every claim asks for more).
+   */
   existingVolumeSize?: string;
 }
 

@@ -1,0 +1,154 @@
+/** Online expansion: which claims are raised, when the StatefulSet is recreated, what status says. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
+import { decideExpansion, storageBytes, type SizedClaim } from '../../src/storage/expansion.js';
+
+function claim(
+  name: string,
+  requested: string,
+  /** '' for a claim not bound yet. */
+  capacity = requested,
+  extra: Partial<NonNullable<V1PersistentVolumeClaim['status']>> = {},
+  storageClassName = 'fast',
+): V1PersistentVolumeClaim {
+  return {
+    metadata: { name },
+    spec: { storageClassName, resources: { requests: { storage: requested } } },
+    status: {
+      phase: capacity ? 'Bound' : 'Pending',
+      ...(capacity ? { capacity: { storage: capacity } } : {}),
+      ...extra,
+    },
+  };
+}
+const data = (c: V1PersistentVolumeClaim, wanted = '2Gi'): SizedClaim => ({ claim: c, wanted, data: true });
+const classes: Record<string, V1StorageClass> = {
+  fast: { provisioner: 'csi.example', allowVolumeExpansion: true },
+  fixed: { provisioner: 'rancher.io/local-path' },
+};
+const storageClass = (name: string | undefined) => (name ? classes[name] : undefined);
+
+describe('volume expansion', () => {
+  it('reads storage quantities in bytes', () => {
+    assert.equal(storageBytes('1Gi'), 1024 ** 3);
+    assert.equal(storageBytes('1.5G'), 1.5e9);
+    assert.equal(storageBytes('500M'), 5e8);
+    assert.equal(storageBytes('2k'), 2000);
+    assert.equal(storageBytes('1024'), 1024);
+    assert.equal(storageBytes('ten'), undefined);
+  });
+
+  it('raises every bound claim below the spec, and says it is expanding', () => {
+    const d = decideExpansion({
+      claims: [
+        data(claim('pgdata-web-0', '1Gi')),
+        data(claim('pgdata-web-1', '1Gi')),
+        data(claim('pgdata-web-2', '2Gi')),
+      ],
+      storageClass,
+      templateSize: '1Gi',
+      dataSize: '2Gi',
+    });
+    assert.deepEqual(d.raise, [
+      { claim: 'pgdata-web-0', from: '1Gi', size: '2Gi' },
+      { claim: 'pgdata-web-1', from: '1Gi', size: '2Gi' },
+    ]);
+    assert.equal(d.condition?.status, 'False');
+    assert.equal(d.condition?.reason, 'Expanding');
+    assert.match(d.condition!.message, /pgdata-web-0 1Gi → 2Gi/);
+    // Every claim asks for 2Gi once these are raised: new instances must get it too.
+    assert.equal(d.recreateStatefulSet, true);
+  });
+
+  it('counts 2048Mi as 2Gi: no claim raised, nothing recreated', () => {
+    const d = decideExpansion({
+      claims: [data(claim('pgdata-web-0', '2048Mi'))],
+      storageClass,
+      templateSize: '2048Mi',
+      dataSize: '2Gi',
+    });
+    assert.deepEqual(d.raise, []);
+    assert.equal(d.recreateStatefulSet, false);
+    assert.equal(d.condition?.reason, 'AsRequested');
+  });
+
+  it('touches nothing a StorageClass cannot expand, and names it in the condition', () => {
+    const d = decideExpansion({
+      claims: [data(claim('pgdata-web-0', '1Gi', '1Gi', {}, 'fixed'))],
+      storageClass,
+      templateSize: '1Gi',
+      dataSize: '2Gi',
+    });
+    assert.deepEqual(d.raise, []);
+    assert.equal(d.recreateStatefulSet, false);
+    assert.equal(d.condition?.reason, 'StorageClassCannotExpand');
+    assert.match(d.condition!.message, /pgdata-web-0 \(StorageClass fixed\)/);
+    assert.match(d.condition!.message, /allowVolumeExpansion/);
+  });
+
+  it('waits for an unbound claim, and does not recreate the StatefulSet before every claim asks for the size', () => {
+    const d = decideExpansion({
+      claims: [data(claim('pgdata-web-0', '1Gi')), data(claim('pgdata-web-1', '1Gi', ''))],
+      storageClass,
+      templateSize: '1Gi',
+      dataSize: '2Gi',
+    });
+    assert.deepEqual(
+      d.raise.map((r) => r.claim),
+      ['pgdata-web-0'],
+    );
+    assert.equal(d.recreateStatefulSet, false);
+  });
+
+  it('reports a volume the driver is still growing, one waiting for its file system, and a failed resize', () => {
+    const growing = decideExpansion({
+      claims: [data(claim('pgdata-web-0', '2Gi', '1Gi'))],
+      storageClass,
+      templateSize: '2Gi',
+      dataSize: '2Gi',
+    });
+    assert.equal(growing.condition?.reason, 'Expanding');
+    assert.match(growing.condition!.message, /pgdata-web-0 1Gi → 2Gi/);
+    assert.deepEqual(growing.volumes, [{ name: 'pgdata-web-0', requested: '2Gi', capacity: '1Gi' }]);
+    const fileSystem = decideExpansion({
+      claims: [
+        data(
+          claim('pgdata-web-0', '2Gi', '1Gi', {
+            conditions: [{ type: 'FileSystemResizePending', status: 'True' }],
+          }),
+        ),
+      ],
+      storageClass,
+      dataSize: '2Gi',
+    });
+    assert.match(fileSystem.condition!.message, /file system grows/);
+    const failed = decideExpansion({
+      claims: [
+        data(
+          claim('pgdata-web-0', '2Gi', '1Gi', {
+            conditions: [{ type: 'ControllerResizeError', status: 'True', message: 'quota exceeded' }],
+          }),
+        ),
+      ],
+      storageClass,
+      dataSize: '2Gi',
+    });
+    assert.equal(failed.condition?.reason, 'ExpansionFailed');
+    assert.match(failed.condition!.message, /pgdata-web-0: quota exceeded/);
+  });
+
+  it('sizes a PVC repository by its own spec, without recreating the StatefulSet for it', () => {
+    const d = decideExpansion({
+      claims: [
+        data(claim('pgdata-web-0', '2Gi')),
+        { claim: claim('web-repository', '5Gi'), wanted: '8Gi', data: false },
+      ],
+      storageClass,
+      templateSize: '2Gi',
+      dataSize: '2Gi',
+    });
+    assert.deepEqual(d.raise, [{ claim: 'web-repository', from: '5Gi', size: '8Gi' }]);
+    assert.equal(d.recreateStatefulSet, false);
+  });
+});
