@@ -7,7 +7,6 @@ import {
   intOrStringQuantity,
   integerEnum,
   objectName,
-  quantityString,
   stringEnum,
   stringMap,
 } from './k8s.js';
