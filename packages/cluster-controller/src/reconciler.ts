@@ -42,6 +42,7 @@ import { RestoreRunner, type RestoreProgress } from './restore/runner.js';
 import { poolerStatus } from './pooler/pods.js';
 import { PoolerRunner, type ExecInPooler } from './pooler/runner.js';
 import { computeStatus } from './status.js';
+import { DATA_VOLUME, WAL_VOLUME } from './render/statefulset.js';
 import { StorageRunner } from './storage/runner.js';
 import type { OperatorPeer } from './render/network-policies.js';
 
@@ -57,6 +58,12 @@ const MAX_PROGRESS_REQUEUE_MS = 60_000;
 const BACKUP_RECHECK_MS = 15_000;
 /** How soon a user's server certificate Secret is read again (a fix, a new CA). */
 const USER_SECRET_RECHECK_MS = 15_000;
+
+/** The size a claim template of the cluster's StatefulSet asks for: templates are immutable. */
+function templateSize(o: ClusterObservation, template: string): string | undefined {
+  return o.statefulSet?.spec?.volumeClaimTemplates?.find((t) => t.metadata?.name === template)?.spec
+    ?.resources?.requests?.storage;
+}
 
 /** The look-again delay of a cluster on its way whose status stayed the same `rounds` times. */
 export function progressRequeueMs(rounds: number): number {
@@ -186,8 +193,8 @@ export class ClusterReconciler {
             image: image!,
             // A restored cluster grows once its first instance leads (restore/progress.ts).
             replicas: restore?.instances === 'first' ? 1 : plan.statefulSetReplicas,
-            existingVolumeSize:
-              o.statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage,
+            existingVolumeSize: templateSize(o, DATA_VOLUME),
+            existingWalVolumeSize: templateSize(o, WAL_VOLUME),
             existingRepositorySize: o.volumeClaims.find(
               (c) => c.metadata?.name === childNames(o.name).repositoryVolume,
             )?.spec?.resources?.requests?.storage,

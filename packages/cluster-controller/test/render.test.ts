@@ -9,6 +9,8 @@ import { stringify } from 'yaml';
 import { desiredChildren } from '../src/render/desired-state.js';
 import { dynamicConfiguration, HA_TIMING, patroniConfig } from '../src/patroni/config.js';
 import { archivingEnabled, repositoryUrl } from '../src/pgbackrest/repository.js';
+import { pgbackrestConf } from '../src/pgbackrest/config.js';
+import type { PostgresCluster } from '@pgop/api';
 import { renderSecrets } from '../src/render/secrets.js';
 import { configHash, renderStatefulSet } from '../src/render/statefulset.js';
 import { cluster, fullCluster, basicCluster, poolerCluster } from './fixtures.js';
@@ -101,6 +103,44 @@ describe('desired state', () => {
       existingVolumeSize: '10Gi',
     });
     assert.equal(sts.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage, '10Gi');
+  });
+
+  it('puts pg_wal on its own volume with spec.walStorage: at initdb, on every clone, and the WAL spool beside it', () => {
+    const c = cluster(basicCluster(), {
+      walStorage: { size: '4Gi', storageClass: 'fast' },
+      backup: (cluster(fullCluster()) as PostgresCluster).spec.backup,
+    } as Partial<PostgresCluster['spec']>);
+    const sts = renderStatefulSet(c, { ...inputs, configHash: 'x', existingWalVolumeSize: '2Gi' });
+    const templates = sts.spec!.volumeClaimTemplates!.map((t) => [
+      t.metadata!.name,
+      t.spec!.storageClassName,
+      t.spec!.resources!.requests!.storage,
+    ]);
+    assert.deepEqual(templates, [
+      ['pgdata', undefined, '10Gi'],
+      ['pgwal', 'fast', '2Gi'],
+    ]);
+    const mounts = sts.spec!.template.spec!.containers[0]!.volumeMounts!.map(
+      (m) => `${m.name}:${m.mountPath}`,
+    );
+    assert.ok(mounts.includes('pgwal:/var/lib/postgresql/wal'), mounts.join(' '));
+    const config = patroniConfig(c, true);
+    assert.ok(
+      config.bootstrap.initdb.some(
+        (o) => JSON.stringify(o) === '{"waldir":"/var/lib/postgresql/wal/pg_wal"}',
+      ),
+    );
+    assert.deepEqual(config.postgresql.basebackup, [
+      { checkpoint: 'fast' },
+      { waldir: '/var/lib/postgresql/wal/pg_wal' },
+    ]);
+    assert.match(pgbackrestConf(c)!, /^spool-path=\/var\/lib\/postgresql\/wal\/pgbackrest-spool$/m);
+    // Without it, one volume as before.
+    const plain = renderStatefulSet(cluster(basicCluster()), { ...inputs, configHash: 'x' });
+    assert.equal(plain.spec!.volumeClaimTemplates!.length, 1);
+    assert.deepEqual(patroniConfig(cluster(basicCluster()), false).postgresql.basebackup, [
+      { checkpoint: 'fast' },
+    ]);
   });
 
   it('places the pods where spec.scheduling says, and leaves the pods alone without it', () => {

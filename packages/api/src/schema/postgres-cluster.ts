@@ -15,7 +15,13 @@ import { CLUSTER_NAME_ALLOWED, clusterNameRule } from './names.js';
 import { NetworkPolicySchema } from './network-policy.js';
 import { RepositorySchema } from './repository.js';
 import { PoolerSchema } from './pooler.js';
-import { StorageSchema, VolumesStatusSchema } from './storage.js';
+import {
+  StorageSchema,
+  VolumesStatusSchema,
+  WalStorageRootRule,
+  WalStorageRules,
+  WalStorageSchema,
+} from './storage.js';
 import { ClusterRestoreSchema, ClusterRestoreStatusSchema, InPlaceRestoreSchema } from './cluster-restore.js';
 import {
   AccessRules,
@@ -337,6 +343,7 @@ export const PostgresClusterSpecSchema = Type.Object(
       }),
     ),
     storage: StorageSchema,
+    walStorage: Type.Optional(WalStorageSchema),
     resources: Type.Optional(ResourcesSchema),
     postgresql: Type.Optional(PostgresqlSchema),
     replication: Type.Optional(ReplicationSchema),
@@ -401,6 +408,7 @@ export const PostgresClusterSpecSchema = Type.Object(
         { fieldPath: '.inPlaceRestore' },
       ),
       ...AccessRules,
+      ...WalStorageRules,
     ],
   },
 );
@@ -587,6 +595,7 @@ export const PostgresClusterRootRules = [
     'restore can only be set when the cluster is created and cannot be changed afterwards (it may be removed): to restore again, create a new cluster or use a PostgresRestore',
     { fieldPath: '.spec.restore' },
   ),
+  WalStorageRootRule,
   cel(
     clusterNameRule('self.metadata.name'),
     `metadata.name must be ${CLUSTER_NAME_ALLOWED}: it names the StatefulSet, its pods and the Services <name>-primary, <name>-replica and <name>-pods`,

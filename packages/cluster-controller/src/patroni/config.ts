@@ -15,7 +15,14 @@ import {
 } from '@pgop/api';
 import { REPLICATION_USER, REWIND_USER, SUPERUSER } from '../access/roles.js';
 import { archiveParameters, restoreCommand } from '../pgbackrest/config.js';
-import { PATRONI_PORT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WATCHDOG_DEVICE } from '../instance-paths.js';
+import {
+  PATRONI_PORT,
+  PGDATA,
+  POSTGRES_PORT,
+  SOCKET_DIR,
+  WAL_DIR,
+  WATCHDOG_DEVICE,
+} from '../instance-paths.js';
 import { clusterTlsFile } from '../tls/cluster-certificates.js';
 import { SERVER_SECRET_KEYS, SERVER_TLS_DIR } from '../tls/server-certificate.js';
 
@@ -214,6 +221,8 @@ export function patroniConfig(cluster: PostgresCluster, archiving: boolean) {
         'data-checksums',
         { 'auth-local': 'peer' },
         { 'auth-host': 'scram-sha-256' },
+        // spec.walStorage: pg_wal on its own volume (a symlink from the data directory).
+        ...(cluster.spec.walStorage ? [{ waldir: WAL_DIR }] : []),
       ],
     },
     postgresql: {
@@ -244,7 +253,9 @@ export function patroniConfig(cluster: PostgresCluster, archiving: boolean) {
           sslkey: clusterTlsFile('rewindKey'),
         },
       },
-      basebackup: [{ checkpoint: 'fast' }],
+      // A replica's pg_wal where initdb put the primary's (Patroni empties it with the data
+      // directory before cloning again).
+      basebackup: [{ checkpoint: 'fast' }, ...(cluster.spec.walStorage ? [{ waldir: WAL_DIR }] : [])],
       // A failed rewind or a diverged timeline: clone again from the primary instead of stopping.
       remove_data_directory_on_rewind_failure: true,
       remove_data_directory_on_diverged_timelines: true,

@@ -11,7 +11,7 @@
 import type { V1VolumeProjection } from '@kubernetes/client-node';
 import { PGBACKREST_COMMAND, PGBACKREST_STANZA, type PostgresCluster, type Repository } from '@pgop/api';
 import { childNames } from '../naming.js';
-import { DATA_VOLUME_MOUNT, PGDATA, POSTGRES_PORT, SOCKET_DIR } from '../instance-paths.js';
+import { DATA_VOLUME_MOUNT, PGDATA, POSTGRES_PORT, SOCKET_DIR, WAL_VOLUME_MOUNT } from '../instance-paths.js';
 import {
   ownRepository,
   repositoryHostNames,
@@ -103,7 +103,9 @@ export function repositorySecretSources(of: RepositoryOf): V1VolumeProjection[] 
 }
 
 /** Same filesystem as pg_wal (so a queued segment is moved, not copied), but not inside it. */
-export const SPOOL_PATH = `${DATA_VOLUME_MOUNT}/pgbackrest-spool`;
+function spoolPath(cluster: PostgresCluster): string {
+  return `${cluster.spec.walStorage ? WAL_VOLUME_MOUNT : DATA_VOLUME_MOUNT}/pgbackrest-spool`;
+}
 
 export const PGBACKREST_WRAPPER = `#!/bin/sh
 # pgop: run pgBackRest with the repository credentials read from files at each call, so a
@@ -190,7 +192,7 @@ export function pgbackrestConf(cluster: PostgresCluster): string | undefined {
       // only keeps pgBackRest's own automatic expiry after each backup from removing anything.
       'repo1-retention-full': 9999999,
       'archive-async': 'y',
-      'spool-path': SPOOL_PATH,
+      'spool-path': spoolPath(cluster),
       // The root filesystem is read-only: logs go to the console (PostgreSQL's log, Job output).
       'log-level-file': 'off',
       'start-fast': 'y',

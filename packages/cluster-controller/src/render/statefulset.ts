@@ -3,7 +3,13 @@
  * PostgreSQL. updateStrategy OnDelete: pgop decides when each pod is replaced (replicas first,
  * the primary last after a switchover), never the StatefulSet controller.
  */
-import type { V1Affinity, V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import type {
+  V1Affinity,
+  V1EnvVar,
+  V1PersistentVolumeClaim,
+  V1StatefulSet,
+  V1Volume,
+} from '@kubernetes/client-node';
 import { DATABASE_CONTAINER, type PostgresCluster } from '@pgop/api';
 import { createHash } from 'node:crypto';
 import {
@@ -17,6 +23,7 @@ import {
 } from '../naming.js';
 import {
   DATA_VOLUME_MOUNT,
+  WAL_VOLUME_MOUNT,
   FENCE_COMMAND,
   PATRONI_PORT,
   PGDATA,
@@ -40,6 +47,8 @@ import { postgresImagePodSpec, RESTRICTED_CONTAINER_SECURITY_CONTEXT } from './s
 import { metricsContainer } from '../monitoring/exporter.js';
 
 export const DATA_VOLUME = 'pgdata';
+/** spec.walStorage's claim template. */
+export const WAL_VOLUME = 'pgwal';
 /** The image's PATH after PostgreSQL's bin directory (images/postgres/Dockerfile). */
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -54,6 +63,8 @@ export interface StatefulSetInputs {
    * (storage/ recreates the StatefulSet once every claim asks for more).
    */
   existingVolumeSize?: string;
+  /** The same for spec.walStorage's volume. */
+  existingWalVolumeSize?: string;
 }
 
 const fromSecret = (name: string, secret: string, key: string): V1EnvVar => ({
@@ -143,11 +154,29 @@ function tlsVolume(secretName: string, keys: string[], name = 'tls'): V1Volume {
   };
 }
 
+function claimTemplate(
+  cluster: PostgresCluster,
+  name: string,
+  volume: PostgresCluster['spec']['storage'],
+  existingSize: string | undefined,
+): V1PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, labels: clusterLabels(cluster, DATABASE_COMPONENT) },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      ...(volume.storageClass ? { storageClassName: volume.storageClass } : {}),
+      resources: { requests: { storage: existingSize ?? volume.size } },
+    },
+  };
+}
+
 export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetInputs): V1StatefulSet {
   const name = cluster.metadata.name!;
   const names = childNames(name);
   const selector = instanceSelector(name);
-  const { storage, resources, persistentVolumeClaimRetentionPolicy: pvcPolicy } = cluster.spec;
+  const { storage, walStorage, resources, persistentVolumeClaimRetentionPolicy: pvcPolicy } = cluster.spec;
   const pgbackrest = pgbackrestVolume(cluster, names.patroniConfigMap);
   const serverSecret = cluster.spec.tls?.serverCertificateSecret;
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
@@ -255,6 +284,7 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
               securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
               volumeMounts: [
                 { name: DATA_VOLUME, mountPath: DATA_VOLUME_MOUNT },
+                ...(walStorage ? [{ name: WAL_VOLUME, mountPath: WAL_VOLUME_MOUNT }] : []),
                 { name: 'patroni-config', mountPath: PATRONI_CONFIG_DIR, readOnly: true },
                 { name: 'tls', mountPath: CLUSTER_TLS_DIR, readOnly: true },
                 ...(serverSecret ? [{ name: 'server-tls', mountPath: SERVER_TLS_DIR, readOnly: true }] : []),
@@ -278,16 +308,8 @@ export function renderStatefulSet(cluster: PostgresCluster, inputs: StatefulSetI
         },
       },
       volumeClaimTemplates: [
-        {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: DATA_VOLUME, labels: clusterLabels(cluster, DATABASE_COMPONENT) },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(storage.storageClass ? { storageClassName: storage.storageClass } : {}),
-            resources: { requests: { storage: inputs.existingVolumeSize ?? storage.size } },
-          },
-        },
+        claimTemplate(cluster, DATA_VOLUME, storage, inputs.existingVolumeSize),
+        ...(walStorage ? [claimTemplate(cluster, WAL_VOLUME, walStorage, inputs.existingWalVolumeSize)] : []),
       ],
     },
   };

@@ -1,11 +1,11 @@
 /**
  * Online expansion of the volumes pgop sizes: each instance's data volume (spec.storage.size)
- * and a PVC repository's (spec.backup.pvc.size). Pure. A claim asking for less than the spec is
- * raised, when its StorageClass allows expansion; the CSI driver and the kubelet then grow the
- * volume and its file system while PostgreSQL runs. The StatefulSet's claim template cannot
- * change, so once every data claim asks for the new size the StatefulSet is deleted without its
- * pods (orphaned, adopted again by the new one) and created with the new template: new
- * instances get the new size. docs/storage.md.
+ * and WAL volume (spec.walStorage.size), and a PVC repository's (spec.backup.pvc.size). Pure. A
+ * claim asking for less than the spec is raised, when its StorageClass allows expansion; the CSI
+ * driver and the kubelet then grow the volume and its file system while PostgreSQL runs. The
+ * StatefulSet's claim templates cannot change, so once every claim of a template asks for the
+ * new size the StatefulSet is deleted without its pods (orphaned, adopted again by the new one)
+ * and created with the new templates: new instances get the new size. docs/storage.md.
  */
 import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
 import { VOLUMES_RESIZED_CONDITION, type PostgresClusterStatus } from '@pgop/api';
@@ -17,24 +17,29 @@ export interface SizedClaim {
   claim: V1PersistentVolumeClaim;
   /** The size the spec asks for. */
   wanted: string;
-  /** Part of the StatefulSet (a data volume), or the repository's. */
-  data: boolean;
+  /** The StatefulSet's claim template it was made from; absent for the repository's. */
+  template?: string;
+}
+
+/** A claim template of the StatefulSet: the size it asks for, and the one the spec asks for. */
+export interface ClaimTemplate {
+  name: string;
+  size: string;
+  wanted: string;
 }
 
 export interface ExpansionInputs {
   claims: SizedClaim[];
   /** The StorageClass a claim names, when it exists. */
   storageClass: (name: string | undefined) => V1StorageClass | undefined;
-  /** The data volume size in the StatefulSet's claim template, once it exists. */
-  templateSize?: string;
-  /** spec.storage.size. */
-  dataSize: string;
+  /** The StatefulSet's claim templates, once it exists. */
+  templates: ClaimTemplate[];
 }
 
 export interface ExpansionDecision {
   /** Claims to raise to `size`. */
   raise: { claim: string; from: string; size: string }[];
-  /** Delete the StatefulSet, keeping its pods, for a new one with the larger template. */
+  /** Delete the StatefulSet, keeping its pods, for a new one with the larger templates. */
   recreateStatefulSet: boolean;
   volumes: VolumeStatus[];
   condition?: ConditionUpdate;
@@ -96,16 +101,16 @@ export function decideExpansion(inputs: ExpansionInputs): ExpansionDecision {
     }
   }
   for (const r of raise) growing.push(`${r.claim} ${r.from} → ${r.size}`);
-  const dataClaims = inputs.claims.filter((c) => c.data);
+  const asks = (c: SizedClaim, size: string) =>
+    !smaller(c.claim.spec?.resources?.requests?.storage, size) ||
+    raise.some((r) => r.claim === c.claim.metadata?.name);
+  const outdated = inputs.templates.filter((t) => smaller(t.size, t.wanted));
   const recreateStatefulSet =
-    inputs.templateSize !== undefined &&
-    smaller(inputs.templateSize, inputs.dataSize) &&
-    dataClaims.length > 0 &&
-    dataClaims.every(
-      (c) =>
-        !smaller(c.claim.spec?.resources?.requests?.storage, inputs.dataSize) ||
-        raise.some((r) => r.claim === c.claim.metadata?.name),
-    );
+    outdated.length > 0 &&
+    outdated.every((t) => {
+      const made = inputs.claims.filter((c) => c.template === t.name);
+      return made.length > 0 && made.every((c) => asks(c, t.wanted));
+    });
   return { raise, recreateStatefulSet, volumes, condition: condition(volumes, cannot, failed, growing) };
 }
 

@@ -8,8 +8,8 @@ import { isStatus, type EventRecorder, type Informer, type ObjectClient } from '
 import type { Logger } from 'winston';
 import { childNames, clusterEventTarget } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
-import { DATA_VOLUME } from '../render/statefulset.js';
-import { decideExpansion, type ExpansionDecision, type SizedClaim } from './expansion.js';
+import { DATA_VOLUME, WAL_VOLUME } from '../render/statefulset.js';
+import { decideExpansion, type ClaimTemplate, type ExpansionDecision, type SizedClaim } from './expansion.js';
 
 export interface StorageRunnerDeps {
   client: ObjectClient;
@@ -23,21 +23,32 @@ export class StorageRunner {
 
   /** What to expand, from the claims the cluster has and their StorageClasses. */
   decide(o: ClusterObservation): ExpansionDecision {
+    const { spec } = o.cluster;
     const names = childNames(o.name);
-    const dataClaim = new RegExp(`^${DATA_VOLUME}-${names.statefulSet}-\\d+$`);
+    const wanted: Record<string, string | undefined> = {
+      [DATA_VOLUME]: spec.storage.size,
+      [WAL_VOLUME]: spec.walStorage?.size,
+    };
     const claims: SizedClaim[] = [];
     for (const claim of o.volumeClaims) {
       const name = claim.metadata?.name ?? '';
-      if (dataClaim.test(name)) claims.push({ claim, wanted: o.cluster.spec.storage.size, data: true });
-      const repository = o.cluster.spec.backup?.pvc;
-      if (repository && name === names.repositoryVolume)
-        claims.push({ claim, wanted: repository.size, data: false });
+      // <template>-<StatefulSet>-<ordinal>
+      const template = new RegExp(`^(.+)-${names.statefulSet}-\\d+$`).exec(name)?.[1];
+      const size = template ? wanted[template] : undefined;
+      if (template && size) claims.push({ claim, wanted: size, template });
+      if (spec.backup?.pvc && name === names.repositoryVolume)
+        claims.push({ claim, wanted: spec.backup.pvc.size });
+    }
+    const templates: ClaimTemplate[] = [];
+    for (const t of o.statefulSet?.spec?.volumeClaimTemplates ?? []) {
+      const name = t.metadata?.name ?? '';
+      const size = t.spec?.resources?.requests?.storage;
+      if (size && wanted[name]) templates.push({ name, size, wanted: wanted[name] });
     }
     return decideExpansion({
       claims,
       storageClass: (name) => (name ? this.deps.storageClasses.get(name) : undefined),
-      templateSize: o.statefulSet?.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage,
-      dataSize: o.cluster.spec.storage.size,
+      templates,
     });
   }
 
@@ -63,7 +74,6 @@ export class StorageRunner {
       await this.events(o)('Normal', 'VolumeExpansionRequested', 'Storage', `${claim}: ${from} → ${size}`);
     }
     if (decision.recreateStatefulSet && o.statefulSet && !o.statefulSet.metadata?.deletionTimestamp) {
-      const template = o.statefulSet.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
       await this.deps.client.delete(
         {
           apiVersion: 'apps/v1',
@@ -77,7 +87,7 @@ export class StorageRunner {
         'Normal',
         'StatefulSetRecreated',
         'Storage',
-        `the StatefulSet's claim template asks for ${template}; it is created again asking for ${o.cluster.spec.storage.size}, so new instances get that size (its pods keep running)`,
+        `the StatefulSet's claim templates ask for less than the spec; it is created again with the spec's sizes, so new instances get them (its pods keep running)`,
       );
     }
   }

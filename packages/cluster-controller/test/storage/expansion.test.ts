@@ -22,7 +22,13 @@ function claim(
     },
   };
 }
-const data = (c: V1PersistentVolumeClaim, wanted = '2Gi'): SizedClaim => ({ claim: c, wanted, data: true });
+const data = (c: V1PersistentVolumeClaim, wanted = '2Gi'): SizedClaim => ({
+  claim: c,
+  wanted,
+  template: 'pgdata',
+});
+/** The StatefulSet's data claim template asking for `size`, the spec for 2Gi. */
+const dataTemplate = (size: string) => [{ name: 'pgdata', size, wanted: '2Gi' }];
 const classes: Record<string, V1StorageClass> = {
   fast: { provisioner: 'csi.example', allowVolumeExpansion: true },
   fixed: { provisioner: 'rancher.io/local-path' },
@@ -47,8 +53,7 @@ describe('volume expansion', () => {
         data(claim('pgdata-web-2', '2Gi')),
       ],
       storageClass,
-      templateSize: '1Gi',
-      dataSize: '2Gi',
+      templates: dataTemplate('1Gi'),
     });
     assert.deepEqual(d.raise, [
       { claim: 'pgdata-web-0', from: '1Gi', size: '2Gi' },
@@ -65,8 +70,7 @@ describe('volume expansion', () => {
     const d = decideExpansion({
       claims: [data(claim('pgdata-web-0', '2048Mi'))],
       storageClass,
-      templateSize: '2048Mi',
-      dataSize: '2Gi',
+      templates: dataTemplate('2048Mi'),
     });
     assert.deepEqual(d.raise, []);
     assert.equal(d.recreateStatefulSet, false);
@@ -77,8 +81,7 @@ describe('volume expansion', () => {
     const d = decideExpansion({
       claims: [data(claim('pgdata-web-0', '1Gi', '1Gi', {}, 'fixed'))],
       storageClass,
-      templateSize: '1Gi',
-      dataSize: '2Gi',
+      templates: dataTemplate('1Gi'),
     });
     assert.deepEqual(d.raise, []);
     assert.equal(d.recreateStatefulSet, false);
@@ -91,8 +94,7 @@ describe('volume expansion', () => {
     const d = decideExpansion({
       claims: [data(claim('pgdata-web-0', '1Gi')), data(claim('pgdata-web-1', '1Gi', ''))],
       storageClass,
-      templateSize: '1Gi',
-      dataSize: '2Gi',
+      templates: dataTemplate('1Gi'),
     });
     assert.deepEqual(
       d.raise.map((r) => r.claim),
@@ -105,8 +107,7 @@ describe('volume expansion', () => {
     const growing = decideExpansion({
       claims: [data(claim('pgdata-web-0', '2Gi', '1Gi'))],
       storageClass,
-      templateSize: '2Gi',
-      dataSize: '2Gi',
+      templates: dataTemplate('2Gi'),
     });
     assert.equal(growing.condition?.reason, 'Expanding');
     assert.match(growing.condition!.message, /pgdata-web-0 1Gi → 2Gi/);
@@ -120,7 +121,7 @@ describe('volume expansion', () => {
         ),
       ],
       storageClass,
-      dataSize: '2Gi',
+      templates: dataTemplate('2Gi'),
     });
     assert.match(fileSystem.condition!.message, /file system grows/);
     const failed = decideExpansion({
@@ -132,7 +133,7 @@ describe('volume expansion', () => {
         ),
       ],
       storageClass,
-      dataSize: '2Gi',
+      templates: dataTemplate('2Gi'),
     });
     assert.equal(failed.condition?.reason, 'ExpansionFailed');
     assert.match(failed.condition!.message, /pgdata-web-0: quota exceeded/);
@@ -140,15 +141,29 @@ describe('volume expansion', () => {
 
   it('sizes a PVC repository by its own spec, without recreating the StatefulSet for it', () => {
     const d = decideExpansion({
-      claims: [
-        data(claim('pgdata-web-0', '2Gi')),
-        { claim: claim('web-repository', '5Gi'), wanted: '8Gi', data: false },
-      ],
+      claims: [data(claim('pgdata-web-0', '2Gi')), { claim: claim('web-repository', '5Gi'), wanted: '8Gi' }],
       storageClass,
-      templateSize: '2Gi',
-      dataSize: '2Gi',
+      templates: dataTemplate('2Gi'),
     });
     assert.deepEqual(d.raise, [{ claim: 'web-repository', from: '5Gi', size: '8Gi' }]);
     assert.equal(d.recreateStatefulSet, false);
+  });
+
+  it('recreates the StatefulSet for a WAL template once every WAL claim asks for the size', () => {
+    const wal = (c: V1PersistentVolumeClaim): SizedClaim => ({ claim: c, wanted: '4Gi', template: 'pgwal' });
+    const templates = [...dataTemplate('2Gi'), { name: 'pgwal', size: '1Gi', wanted: '4Gi' }];
+    const claims = [
+      data(claim('pgdata-web-0', '2Gi')),
+      wal(claim('pgwal-web-0', '1Gi')),
+      wal(claim('pgwal-web-1', '1Gi', '')),
+    ];
+    const waiting = decideExpansion({ claims, storageClass, templates });
+    assert.deepEqual(
+      waiting.raise.map((r) => r.claim),
+      ['pgwal-web-0'],
+    );
+    assert.equal(waiting.recreateStatefulSet, false, 'pgwal-web-1 is not bound yet');
+    const bound = decideExpansion({ claims: claims.slice(0, 2), storageClass, templates });
+    assert.equal(bound.recreateStatefulSet, true);
   });
 });
