@@ -38,6 +38,7 @@ import { RewindToolsInspector } from './instances/rewind-tools.js';
 import type { BackupMetrics } from './backup/runner.js';
 import type { HaMetrics } from './ha/runner.js';
 import { ClusterReconciler } from './reconciler.js';
+import { VolumeUsageMonitor } from './storage/usage-monitor.js';
 import { execSql } from './access/runner.js';
 import { DeclaredAccessRunner } from './access/declared-runner.js';
 import type { OperatorPeer } from './render/network-policies.js';
@@ -225,6 +226,13 @@ export function createClusterController(options: ClusterControllerOptions) {
       runSql: execSql(kubeConfig),
       enqueue: (key) => controller.queue.add(key),
     }),
+    volumeUsage: new VolumeUsageMonitor(
+      (namespace, pod, container, command, timeoutMs) =>
+        execInPod(kubeConfig, { namespace, pod, container }, command, { timeoutMs }),
+      execSql(kubeConfig),
+      logger,
+      (key) => controller.queue.add(key),
+    ),
     backupMetrics: options.metrics && backupMetrics(options.metrics),
     rewindTools: new RewindToolsInspector(kubeConfig, logger, (key) => controller.queue.add(key)),
   });

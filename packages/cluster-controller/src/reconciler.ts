@@ -44,6 +44,7 @@ import { PoolerRunner, type ExecInPooler } from './pooler/runner.js';
 import { computeStatus } from './status.js';
 import { DATA_VOLUME, WAL_VOLUME } from './render/statefulset.js';
 import { StorageRunner } from './storage/runner.js';
+import { USAGE_INTERVAL_MS, type VolumeUsageMonitor } from './storage/usage-monitor.js';
 import type { OperatorPeer } from './render/network-policies.js';
 
 const FAST_REQUEUE_MS = 2_000;
@@ -97,6 +98,8 @@ export interface ReconcilerDeps {
   poolerImage?: string;
   /** Commands in pooler pods (PAUSE, RESUME); absent in tests without pods to exec in. */
   execInPooler?: ExecInPooler;
+  /** How full the volumes are, for autoGrow; absent in tests without pods to exec in. */
+  volumeUsage?: VolumeUsageMonitor;
 }
 
 export class ClusterReconciler {
@@ -150,6 +153,7 @@ export class ClusterReconciler {
     const cluster = this.statusWrites.cached(key, this.deps.caches.clusters);
     if (!cluster) {
       this.backup.forget(key);
+      this.deps.volumeUsage?.forget(key);
       this.deps.declaredAccess?.forget(key);
       this.instances.forgetApplied(key);
       this.unchangedRounds.delete(key);
@@ -168,7 +172,8 @@ export class ClusterReconciler {
     let staleLabels: StalePrimaryLabelDecision | undefined;
     let restore: RestoreProgress | undefined;
     const image = imageFor(cluster, this.deps.images);
-    const expansion = this.storage.decide(o);
+    const backup = this.backup.observe(o);
+    const storage = this.storage.decide(o, this.deps.volumeUsage?.observe(o), backup?.status?.archiving);
     if (!o.paused) {
       blocker = checkSpec(cluster, o.statefulSet, image, this.deps.allowedImageRegistries);
       if (!blocker) {
@@ -186,7 +191,7 @@ export class ClusterReconciler {
         plan = this.planInstances(o);
         const pooler = await this.pooler.prepare(o);
         const archiving = archivingEnabled(cluster);
-        await this.storage.expand(o, expansion);
+        await this.storage.act(o, storage);
         // Recreated with a larger claim template (storage/): applied again once it is gone.
         if (!o.statefulSet?.metadata?.deletionTimestamp)
           await this.instances.applyChildren(o, {
@@ -237,7 +242,6 @@ export class ClusterReconciler {
     }
 
     const primaryChange = this.ha.primaryChange(o, switchover);
-    const backup = this.backup.observe(o);
     const rewind = image ? this.deps.rewindTools?.observe(cluster, image, o.pods) : undefined;
     const status = computeStatus({
       cluster,
@@ -261,7 +265,7 @@ export class ClusterReconciler {
       restore: restore?.status,
       access: accessStatus(cluster, this.deps.declaredAccess?.outcome(key)),
       pooler: poolerStatus(cluster, o.poolerPods, this.pooler.lookupRoleReady(o)),
-      storage: expansion,
+      storage,
       now: o.now,
     });
     // Transition times are kept when nothing flipped, so an unchanged status compares equal.
@@ -290,10 +294,12 @@ export class ClusterReconciler {
     );
     if (status.phase === 'Running' && recheckMs === Infinity) {
       // These look again on their own schedule when a reconcile looks: the repository monitor
-      // (backup/monitor.ts), a user's certificate Secret (tls/runner.ts), password Secrets and
+      // (backup/monitor.ts), the volumes' use (storage/usage-monitor.ts), a user's certificate Secret (tls/runner.ts), password Secrets and
       // the server's roles (access/declared-runner.ts).
       const recheck = Math.min(
         cluster.spec.backup ? BACKUP_RECHECK_MS : Infinity,
+        // autoGrow: the volumes are measured again (storage/usage-monitor.ts).
+        cluster.spec.storage.autoGrow || cluster.spec.walStorage?.autoGrow ? USAGE_INTERVAL_MS : Infinity,
         cluster.spec.tls?.serverCertificateSecret ? USER_SECRET_RECHECK_MS : Infinity,
         status.roles || status.databases ? DECLARED_ACCESS_RECHECK_MS : Infinity,
       );

@@ -9,6 +9,7 @@ import {
   DATABASES_READY_CONDITION,
   PRIMARY_HISTORY_LIMIT,
   ROLES_READY_CONDITION,
+  VOLUMES_HAVE_SPACE_CONDITION,
   type DatabaseStatus,
   type RoleStatus,
   type BackupRepositoryStatus,
@@ -53,8 +54,12 @@ export interface StatusObservation {
   access?: { roles?: RoleStatus[]; databases?: DatabaseStatus[]; conditions: ConditionUpdate[] };
   /** status.pooler and PoolerReady (pooler/pods.ts); absent without spec.pooler. */
   pooler?: { status?: PostgresClusterStatus['pooler']; condition?: ConditionUpdate };
-  /** status.volumes and VolumesResized (storage/expansion.ts). */
-  storage?: { volumes: NonNullable<PostgresClusterStatus['volumes']>; condition?: ConditionUpdate };
+  /** status.volumes, VolumesResized (storage/expansion.ts) and VolumesHaveSpace (storage/auto-grow.ts). */
+  storage?: {
+    volumes: NonNullable<PostgresClusterStatus['volumes']>;
+    condition?: ConditionUpdate;
+    autoGrow?: { condition?: ConditionUpdate };
+  };
   now: Date;
 }
 
@@ -112,6 +117,7 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     ...(o.access?.conditions ?? []),
     ...(o.pooler?.condition ? [o.pooler.condition] : []),
     ...(o.storage?.condition ? [o.storage.condition] : []),
+    ...(o.storage?.autoGrow?.condition ? [o.storage.autoGrow.condition] : []),
   ];
   const change = o.primaryChange;
   const failover = change && change.reason !== 'Switchover' ? change : previous.lastFailover;
@@ -141,13 +147,16 @@ export function computeStatus(o: StatusObservation): PostgresClusterStatus {
     observedGeneration: cluster.metadata.generation,
     conditions: mergeConditions(
       // BackupHealthy goes with spec.backup, RolesReady and DatabasesReady with their lists,
-      // PoolerReady with spec.pooler.
+      // PoolerReady with spec.pooler, VolumesHaveSpace with an autoGrow.
       (previous.conditions as Condition[] | undefined)?.filter(
         (c) =>
           (c.type !== BACKUP_HEALTHY_CONDITION || o.backup?.health) &&
           (c.type !== ROLES_READY_CONDITION || o.access?.roles) &&
           (c.type !== DATABASES_READY_CONDITION || o.access?.databases) &&
-          (c.type !== POOLER_READY || o.pooler?.condition),
+          (c.type !== POOLER_READY || o.pooler?.condition) &&
+          (c.type !== VOLUMES_HAVE_SPACE_CONDITION ||
+            cluster.spec.storage.autoGrow ||
+            cluster.spec.walStorage?.autoGrow),
       ),
       conditions,
       cluster.metadata.generation,

@@ -62,6 +62,18 @@ export function clusterStatusGauges(clusters: () => readonly PostgresCluster[]):
       ),
     },
     {
+      name: 'pgop_cluster_volume_used_percent',
+      help: "How full each volume's file system is, as last measured for autoGrow (status.volumes).",
+      labelNames: ['namespace', 'cluster', 'volume'],
+      samples: perCluster(clusters, (c, labels) =>
+        (c.status?.volumes ?? []).flatMap((v) =>
+          v.usedPercent === undefined
+            ? []
+            : [{ labels: { ...labels, volume: v.name }, value: v.usedPercent }],
+        ),
+      ),
+    },
+    {
       name: 'pgop_cluster_last_failover_timestamp_seconds',
       help: 'When the last failover (a change of primary pgop did not ask for) happened (Unix time).',
       labelNames: ['namespace', 'cluster'],

@@ -1,15 +1,24 @@
 /**
- * Carries out the expansion decision (expansion.ts): raises the claims' requested size, and
- * recreates the StatefulSet with the larger claim template, keeping its pods. The thin half that
- * talks to the API.
+ * Carries out the storage decisions: auto-grow (auto-grow.ts) picks new sizes from the measured
+ * use (usage-monitor.ts), expansion (expansion.ts) raises the claims to the spec's or the grown
+ * size and recreates the StatefulSet with larger templates. The thin half that talks to the API.
  */
-import type { V1StorageClass } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
+import type { BackupRepositoryStatus } from '@pgop/api';
 import { isStatus, type EventRecorder, type Informer, type ObjectClient } from '@pgop/runtime';
 import type { Logger } from 'winston';
 import { childNames, clusterEventTarget } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
 import { DATA_VOLUME, WAL_VOLUME } from '../render/statefulset.js';
-import { decideExpansion, type ClaimTemplate, type ExpansionDecision, type SizedClaim } from './expansion.js';
+import { decideAutoGrow, GROWN_AT_ANNOTATION, type AutoGrowDecision } from './auto-grow.js';
+import {
+  decideExpansion,
+  storageBytes,
+  type ClaimTemplate,
+  type ExpansionDecision,
+  type SizedClaim,
+} from './expansion.js';
+import type { UsageFacts } from './usage-monitor.js';
 
 export interface StorageRunnerDeps {
   client: ObjectClient;
@@ -18,46 +27,105 @@ export interface StorageRunnerDeps {
   storageClasses: Informer<V1StorageClass>;
 }
 
+export interface StorageDecision extends ExpansionDecision {
+  autoGrow?: AutoGrowDecision;
+}
+
+/** The larger of two sizes. */
+const larger = (a: string, b: string | undefined) =>
+  b !== undefined && (storageBytes(b) ?? 0) > (storageBytes(a) ?? 0) ? b : a;
+
 export class StorageRunner {
   constructor(private readonly deps: StorageRunnerDeps) {}
 
-  /** What to expand, from the claims the cluster has and their StorageClasses. */
-  decide(o: ClusterObservation): ExpansionDecision {
+  /**
+   * What to grow and expand. The volumes of a kind are kept at one size: the spec's, or the
+   * largest any of them asks for (a growth by autoGrow, which the spec does not record), so a
+   * new instance gets the room the others have.
+   */
+  decide(
+    o: ClusterObservation,
+    facts: UsageFacts | undefined,
+    archiving: BackupRepositoryStatus['archiving'],
+  ): StorageDecision {
     const { spec } = o.cluster;
     const names = childNames(o.name);
-    const wanted: Record<string, string | undefined> = {
-      [DATA_VOLUME]: spec.storage.size,
-      [WAL_VOLUME]: spec.walStorage?.size,
-    };
-    const claims: SizedClaim[] = [];
+    const byTemplate: Record<string, V1PersistentVolumeClaim[]> = { [DATA_VOLUME]: [], [WAL_VOLUME]: [] };
+    let repository: V1PersistentVolumeClaim | undefined;
     for (const claim of o.volumeClaims) {
       const name = claim.metadata?.name ?? '';
       // <template>-<StatefulSet>-<ordinal>
       const template = new RegExp(`^(.+)-${names.statefulSet}-\\d+$`).exec(name)?.[1];
-      const size = template ? wanted[template] : undefined;
-      if (template && size) claims.push({ claim, wanted: size, template });
-      if (spec.backup?.pvc && name === names.repositoryVolume)
-        claims.push({ claim, wanted: spec.backup.pvc.size });
+      if (template && byTemplate[template]) byTemplate[template].push(claim);
+      if (name === names.repositoryVolume) repository = claim;
     }
+    const autoGrow = facts
+      ? decideAutoGrow({
+          autoGrow: { [DATA_VOLUME]: spec.storage.autoGrow, [WAL_VOLUME]: spec.walStorage?.autoGrow },
+          walTemplate: spec.walStorage ? WAL_VOLUME : DATA_VOLUME,
+          claims: byTemplate,
+          usage: facts.usage,
+          backlog: {
+            inactiveSlots: facts.inactiveSlots ?? [],
+            ...(archivingFailing(archiving) ? { archivingFailingSince: archiving!.lastFailedTime } : {}),
+          },
+          now: o.now,
+        })
+      : undefined;
+    const wanted: Record<string, string | undefined> = {};
+    for (const [template, size] of [
+      [DATA_VOLUME, spec.storage.size],
+      [WAL_VOLUME, spec.walStorage?.size],
+    ] as const) {
+      if (!size) continue;
+      const largest = byTemplate[template]!.map((c) => c.spec?.resources?.requests?.storage).reduce(
+        larger,
+        size,
+      );
+      wanted[template] = larger(largest!, autoGrow?.grow.find((g) => g.template === template)?.size);
+    }
+    const claims: SizedClaim[] = Object.entries(byTemplate).flatMap(([template, list]) =>
+      wanted[template] ? list.map((claim) => ({ claim, wanted: wanted[template]!, template })) : [],
+    );
+    if (repository && spec.backup?.pvc) claims.push({ claim: repository, wanted: spec.backup.pvc.size });
     const templates: ClaimTemplate[] = [];
     for (const t of o.statefulSet?.spec?.volumeClaimTemplates ?? []) {
       const name = t.metadata?.name ?? '';
       const size = t.spec?.resources?.requests?.storage;
       if (size && wanted[name]) templates.push({ name, size, wanted: wanted[name] });
     }
-    return decideExpansion({
+    const expansion = decideExpansion({
       claims,
       storageClass: (name) => (name ? this.deps.storageClasses.get(name) : undefined),
       templates,
     });
+    const volumes = expansion.volumes.map((v) =>
+      autoGrow?.usedPercent[v.name] !== undefined ? { ...v, usedPercent: autoGrow.usedPercent[v.name] } : v,
+    );
+    return { ...expansion, volumes, ...(autoGrow ? { autoGrow } : {}) };
   }
 
-  async expand(o: ClusterObservation, decision: ExpansionDecision): Promise<void> {
+  async act(o: ClusterObservation, decision: StorageDecision): Promise<void> {
+    const grown = decision.autoGrow?.grow ?? [];
+    for (const g of grown)
+      await this.events(o)(
+        'Normal',
+        'VolumeAutoGrown',
+        'Storage',
+        `${g.because}: every ${g.template} volume grows to ${g.size}`,
+      );
+    await this.reportNoSpace(o, decision);
     for (const { claim, from, size } of decision.raise) {
+      const byAutoGrow = grown.some((g) => claim.startsWith(`${g.template}-`));
       try {
         await this.deps.client.mergePatch(
           { apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: claim, namespace: o.namespace },
-          { spec: { resources: { requests: { storage: size } } } },
+          {
+            ...(byAutoGrow
+              ? { metadata: { annotations: { [GROWN_AT_ANNOTATION]: o.now.toISOString() } } }
+              : {}),
+            spec: { resources: { requests: { storage: size } } },
+          },
         );
       } catch (err) {
         // Refused (a quota, an admission policy): said, and asked again at the next reconcile.
@@ -87,12 +155,26 @@ export class StorageRunner {
         'Normal',
         'StatefulSetRecreated',
         'Storage',
-        `the StatefulSet's claim templates ask for less than the spec; it is created again with the spec's sizes, so new instances get them (its pods keep running)`,
+        `the StatefulSet's claim templates ask for less than the volumes have; it is created again with their size, so new instances get it (its pods keep running)`,
       );
     }
+  }
+
+  /** A Warning event when a volume over its threshold is not grown (a WAL backlog, the limit), once per cause. */
+  private async reportNoSpace(o: ClusterObservation, decision: StorageDecision): Promise<void> {
+    const now = decision.autoGrow?.condition;
+    const before = o.cluster.status?.conditions?.find((c) => c.type === now?.type);
+    if (!now || now.status === 'True' || now.reason === 'Growing' || before?.reason === now.reason) return;
+    await this.events(o)('Warning', `VolumeNotGrown${now.reason}`, 'Storage', now.message);
   }
 
   private events(o: ClusterObservation) {
     return this.deps.events.about(clusterEventTarget(o.cluster));
   }
+}
+
+/** The last archive attempt failed: WAL piles up in pg_wal until archiving works again. */
+function archivingFailing(archiving: BackupRepositoryStatus['archiving']): boolean {
+  if (!archiving?.lastFailedTime) return false;
+  return Date.parse(archiving.lastFailedTime) > (Date.parse(archiving.lastArchivedTime ?? '') || 0);
 }

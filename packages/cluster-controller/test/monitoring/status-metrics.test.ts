@@ -17,6 +17,10 @@ describe('cluster status gauges', () => {
         version: 16,
         primaryPod: 'my-cluster-1',
         readyReplicas: 2,
+        volumes: [
+          { name: 'pgdata-my-cluster-0', requested: '10Gi', capacity: '10Gi', usedPercent: 83 },
+          { name: 'my-cluster-repository', requested: '50Gi' },
+        ],
         lastFailover: {
           time: '2026-12-03T10:00:00Z',
           from: 'my-cluster-0',
@@ -46,6 +50,10 @@ describe('cluster status gauges', () => {
     ]);
     assert.deepEqual(got.pgop_cluster_last_failover_timestamp_seconds, [
       { labels, value: Date.parse('2026-12-03T10:00:00Z') / 1000 },
+    ]);
+    // Only the volumes autoGrow measured.
+    assert.deepEqual(got.pgop_cluster_volume_used_percent, [
+      { labels: { ...labels, volume: 'pgdata-my-cluster-0' }, value: 83 },
     ]);
   });
 
