@@ -1,9 +1,13 @@
 /**
- * Volume expansion on the local Kubernetes (docs/storage.md). Its local-path volumes cannot grow
- * (no CSI driver with expansion runs here: docs/storage.md says why), so these tests cover what
- * pgop does and says: on a StorageClass that allows expansion every claim is raised and the
+ * Storage on the local Kubernetes (docs/storage.md): expansion, the WAL volume and autoGrow. Its
+ * local-path volumes cannot grow, and they are directories of the host's file system (no CSI
+ * driver with expansion runs here: docs/storage.md says why), so these tests cover what pgop
+ * does and says: on a StorageClass that allows expansion every claim is raised and the
  * StatefulSet is recreated with the new size without restarting PostgreSQL, and a new instance
  * asks for the new size; on one that does not, nothing is touched and the condition names it.
+ * pg_wal lives on its own volume on every instance. autoGrow measures the volumes in the pods
+ * (here the host's file system, so the tests set a threshold of 1%), grows them, and reports
+ * WAL held back by failing archiving instead of growing for it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,26 +15,44 @@ import {
   TestNamespace,
   clusterStatus,
   condition,
+  copyLocalS3Credentials,
   eventually,
   installOperator,
   localCluster,
+  psqlInPod,
+  startArchivingCluster,
+  waitBackupHealthy,
   waitRunning,
 } from '../src/harness/index.js';
 
 const EXPANDABLE = 'expands';
 const FIXED = 'fixed';
+const GROWS = 'grows';
+const STORAGE_CLASS = 'local-path-expandable';
+const WAL_DIR = '/var/lib/postgresql/wal/pg_wal';
 
 describe('volume expansion', () => {
   let ns: TestNamespace;
 
-  const cluster = (name: string, replicas: number, storageClass?: string) => ({
+  const cluster = (name: string, replicas: number, spec: Record<string, unknown> = {}) => ({
     apiVersion: 'postgres.example.com/v1',
     kind: 'PostgresCluster',
     metadata: { name },
-    spec: { version: 17, replicas, storage: { size: '1Gi', ...(storageClass ? { storageClass } : {}) } },
+    spec: { version: 17, replicas, storage: { size: '1Gi' }, ...spec },
   });
-  const grow = (name: string, size: string) =>
-    ns.k('patch', 'pgc', name, '--type=merge', '-p', JSON.stringify({ spec: { storage: { size } } }));
+  const patchSpec = (name: string, spec: object) =>
+    ns.k('patch', 'pgc', name, '--type=merge', '-p', JSON.stringify({ spec }));
+  const grow = (name: string, size: string) => patchSpec(name, { storage: { size } });
+  const volumesHaveSpace = (name: string) => condition(clusterStatus(ns, name), 'VolumesHaveSpace');
+  const events = (name: string) =>
+    ns.k(
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${name}`,
+      '-o',
+      'jsonpath={.items[*].reason}',
+    );
   const volumesResized = (name: string) => condition(clusterStatus(ns, name), 'VolumesResized');
   const requests = (name: string) =>
     ns.k(
@@ -55,35 +77,53 @@ describe('volume expansion', () => {
   before(async () => {
     ns = new TestNamespace(localCluster(), 'storage');
     installOperator(localCluster());
-    ns.apply(cluster(EXPANDABLE, 2, 'local-path-expandable'));
+    const volume = { size: '1Gi', storageClass: STORAGE_CLASS };
+    ns.apply(cluster(EXPANDABLE, 2, { storage: volume, walStorage: volume }));
     ns.apply(cluster(FIXED, 1));
-    await Promise.all([waitRunning(ns, EXPANDABLE, 2), waitRunning(ns, FIXED, 1)]);
+    await Promise.all([
+      waitRunning(ns, EXPANDABLE, 2),
+      waitRunning(ns, FIXED, 1),
+      startArchivingCluster(ns, GROWS, 1, { storage: volume, walStorage: volume }),
+    ]);
   });
   after(() => ns?.delete());
 
-  it('raises every claim and recreates the StatefulSet with the new size, restarting nothing; a new instance asks for it', async () => {
+  it('keeps pg_wal on its own volume on every instance, the primary and the replica it cloned', () => {
+    for (const pod of [`${EXPANDABLE}-0`, `${EXPANDABLE}-1`]) {
+      const link = ns.k('exec', pod, '--', 'readlink', '/var/lib/postgresql/data/pgdata/pg_wal');
+      assert.equal(link, WAL_DIR, pod);
+      const mount = ns.k('exec', pod, '--', 'findmnt', '-n', '-o', 'TARGET', '--target', WAL_DIR);
+      assert.equal(mount, '/var/lib/postgresql/wal', `${pod}: the WAL volume is a mount of its own`);
+    }
+    const primary = clusterStatus(ns, EXPANDABLE).primaryPod!;
+    const segment = psqlInPod(ns, primary, 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+    assert.equal(ns.k('exec', primary, '--', 'ls', `${WAL_DIR}/${segment}`), `${WAL_DIR}/${segment}`);
+  });
+
+  it('raises every claim, data and WAL, and recreates the StatefulSet with the new sizes, restarting nothing; a new instance asks for them', async () => {
     const runs = podRuns(EXPANDABLE);
     const statefulSet = ns.k('get', 'sts', EXPANDABLE, '-o', 'jsonpath={.metadata.uid}');
-    grow(EXPANDABLE, '2Gi');
-    await eventually(
-      'both claims raised',
-      () => requests(EXPANDABLE) === `pgdata-${EXPANDABLE}-0=2Gi pgdata-${EXPANDABLE}-1=2Gi ` || undefined,
-      60,
-      () => requests(EXPANDABLE),
-    );
+    patchSpec(EXPANDABLE, { storage: { size: '2Gi' }, walStorage: { size: '2Gi' } });
+    const all = (ordinals: number[]) =>
+      ordinals
+        .flatMap((i) => [`pgdata-${EXPANDABLE}-${i}=2Gi`, `pgwal-${EXPANDABLE}-${i}=2Gi`])
+        .sort()
+        .join(' ');
+    const raised = () => requests(EXPANDABLE).trim().split(' ').sort().join(' ');
+    await eventually('every claim raised', () => raised() === all([0, 1]) || undefined, 60, raised);
     await eventually(
       'the StatefulSet recreated asking for 2Gi',
       () => {
-        const [uid, size] = ns
+        const [uid, sizes] = ns
           .try(
             'get',
             'sts',
             EXPANDABLE,
             '-o',
-            'jsonpath={.metadata.uid} {.spec.volumeClaimTemplates[0].spec.resources.requests.storage}',
+            'jsonpath={.metadata.uid} {.spec.volumeClaimTemplates[*].spec.resources.requests.storage}',
           )
-          .stdout.split(' ');
-        return (uid && uid !== statefulSet && size === '2Gi') || undefined;
+          .stdout.split(/ (.*)/);
+        return (uid && uid !== statefulSet && sizes === '2Gi 2Gi') || undefined;
       },
       60,
     );
@@ -98,12 +138,16 @@ describe('volume expansion', () => {
     const expanding = volumesResized(EXPANDABLE);
     assert.equal(expanding?.reason, 'Expanding', JSON.stringify(expanding));
     assert.match(expanding!.message, new RegExp(`pgdata-${EXPANDABLE}-0 1Gi → 2Gi`));
-    ns.k('patch', 'pgc', EXPANDABLE, '--type=merge', '-p', '{"spec":{"replicas":3}}');
+    assert.match(
+      events(EXPANDABLE),
+      /VolumeExpansionRequested.*StatefulSetRecreated|StatefulSetRecreated.*VolumeExpansionRequested/,
+    );
+    patchSpec(EXPANDABLE, { replicas: 3 });
     await eventually(
       'the new instance asks for 2Gi from its creation',
-      () => (requests(EXPANDABLE).includes(`pgdata-${EXPANDABLE}-2=2Gi`) ? true : undefined),
+      () => raised() === all([0, 1, 2]) || undefined,
       120,
-      () => requests(EXPANDABLE),
+      raised,
     );
   });
 

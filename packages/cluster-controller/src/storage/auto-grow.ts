@@ -16,6 +16,8 @@ import { storageBytes } from './expansion.js';
 export const GROWN_AT_ANNOTATION = 'postgres.example.com/auto-grown-at';
 
 const GI = 1024 ** 3;
+/** spec.walStorage's claim template (render/statefulset.ts WAL_VOLUME). */
+const WAL_TEMPLATE = 'pgwal';
 /** WAL above this share of a volume's used space makes a backlog the cause of its growth. */
 const WAL_BACKLOG_SHARE = 0.5;
 
@@ -93,10 +95,7 @@ export function decideAutoGrow(inputs: AutoGrowInputs): AutoGrowDecision {
       const percent = Math.round((100 * volume.usedBytes) / volume.sizeBytes);
       usedPercent[name] = percent;
       if (!fullest || percent > fullest.percent) fullest = { claim: name, percent };
-      const walShare =
-        template === inputs.walTemplate
-          ? Math.min(1, (instance.walBytes ?? 0) / Math.max(volume.usedBytes, 1))
-          : 0;
+      const walShare = walShareOf(template, inputs.walTemplate, instance.walBytes, volume.usedBytes);
       if (percent >= threshold && (!over || percent > over.percent))
         over = { claim: name, percent, walShare };
     }
@@ -144,6 +143,13 @@ export function decideAutoGrow(inputs: AutoGrowInputs): AutoGrowDecision {
     usedPercent,
     condition: measured ? condition(growing, backlogged, atLimit, delayed, fullest) : undefined,
   };
+}
+
+/** How much of a volume's used space is WAL: all of a WAL volume (pg_wal and the archive spool). */
+function walShareOf(template: string, walTemplate: string, walBytes = 0, usedBytes: number): number {
+  if (template !== walTemplate) return 0;
+  if (template === WAL_TEMPLATE) return 1;
+  return Math.min(1, walBytes / Math.max(usedBytes, 1));
 }
 
 function backlogCause(backlog: WalBacklog, walShare: number): string | undefined {

@@ -81,6 +81,18 @@ describe('auto-grow', () => {
       }),
     );
     assert.equal(data.grow.length, 1);
+    // A WAL volume holds only WAL: a backlog is the cause however du counts.
+    const walVolume = decideAutoGrow(
+      inputs({
+        autoGrow: { pgwal: { limit: '40Gi' } },
+        walTemplate: 'pgwal',
+        claims: { pgwal: [claim('pgwal-web-0')] },
+        usage: { 'web-0': { volumes: { pgwal: { sizeBytes: 10 * GI, usedBytes: 9 * GI } } } },
+        backlog: { inactiveSlots: ['old_standby'] },
+      }),
+    );
+    assert.equal(walVolume.condition?.reason, 'WalBacklog');
+    assert.match(walVolume.condition!.message, /pgwal-web-0 is 90% full/);
     const anyway = decideAutoGrow(
       inputs({
         autoGrow: { pgdata: { limit: '40Gi', growWithWalBacklog: true } },
