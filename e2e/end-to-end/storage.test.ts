@@ -166,14 +166,55 @@ describe('volume expansion', () => {
     assert.match(refused.message, new RegExp(`pgdata-${FIXED}-0 \\(StorageClass local-path\\)`));
     assert.equal(requests(FIXED), `pgdata-${FIXED}-0=1Gi `);
     assert.equal(podRuns(FIXED), runs);
-    const events = ns.k(
-      'get',
-      'events',
-      '--field-selector',
-      `involvedObject.name=${FIXED}`,
-      '-o',
-      'jsonpath={.items[*].reason}',
+    assert.doesNotMatch(events(FIXED), /VolumeExpansionRequested/);
+  });
+
+  it('autoGrow: grows the data volumes past the threshold, and reports WAL held back by failing archiving instead of growing for it', async () => {
+    const autoGrow = { limit: '3Gi', thresholdPercent: 1, minIntervalMinutes: 1 };
+    patchSpec(GROWS, { storage: { autoGrow } });
+    await eventually(
+      'the data volume grown',
+      () => requests(GROWS).includes(`pgdata-${GROWS}-0=2048Mi`) || undefined,
+      120,
+      () => JSON.stringify({ requests: requests(GROWS), condition: volumesHaveSpace(GROWS) }),
     );
-    assert.doesNotMatch(events, /VolumeExpansionRequested/);
+    assert.match(events(GROWS), /VolumeAutoGrown/);
+    const measured = clusterStatus(ns, GROWS).volumes?.find((v) => v.name === `pgdata-${GROWS}-0`);
+    assert.ok((measured?.usedPercent ?? 0) > 1, JSON.stringify(measured));
+    // Archiving breaks: the WAL volume fills with WAL that cannot leave.
+    copyLocalS3Credentials(ns.cluster, ns.name, 's3', { secretAccessKey: 'not-the-secret-key' });
+    psqlInPod(
+      ns,
+      `${GROWS}-0`,
+      'CREATE TABLE IF NOT EXISTS t (i int); INSERT INTO t VALUES (1); SELECT pg_switch_wal()',
+    );
+    await waitBackupHealthy(ns, GROWS, 'False', 'ArchivingFailing', 300);
+    patchSpec(GROWS, { walStorage: { autoGrow } });
+    const backlog = await eventually(
+      'WalBacklog',
+      () => {
+        const c = volumesHaveSpace(GROWS);
+        return c?.reason === 'WalBacklog' ? c : undefined;
+      },
+      120,
+      () => JSON.stringify(volumesHaveSpace(GROWS)),
+    );
+    assert.match(
+      backlog.message,
+      new RegExp(`pgwal-${GROWS}-0 is \\d+% full .*WAL held back by failing WAL archiving`),
+    );
+    assert.match(
+      requests(GROWS),
+      new RegExp(`pgwal-${GROWS}-0=1Gi`),
+      'the WAL volume was grown for the backlog',
+    );
+    assert.match(events(GROWS), /VolumeNotGrownWalBacklog/);
+    patchSpec(GROWS, { walStorage: { autoGrow: { ...autoGrow, growWithWalBacklog: true } } });
+    await eventually(
+      'the WAL volume grown when told to',
+      () => requests(GROWS).includes(`pgwal-${GROWS}-0=2048Mi`) || undefined,
+      120,
+      () => requests(GROWS),
+    );
   });
 });

@@ -102,6 +102,7 @@ export interface ClusterStatus {
   primaryHistory?: { from: string; to: string; reason: string }[];
   backup?: { repository?: string; stanzaCreated?: boolean };
   pooler?: { readyInstances: number; readyReadOnlyInstances: number };
+  volumes?: { name: string; requested: string; capacity?: string; usedPercent?: number }[];
 }
 
 export function postgresCluster(
