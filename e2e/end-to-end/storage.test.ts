@@ -18,6 +18,7 @@ import {
   copyLocalS3Credentials,
   eventually,
   installOperator,
+  instancePods,
   localCluster,
   psqlInPod,
   startArchivingCluster,
@@ -65,14 +66,9 @@ describe('volume expansion', () => {
     );
   /** Each instance pod's uid and restarts: the same after an online expansion. */
   const podRuns = (name: string) =>
-    ns.k(
-      'get',
-      'pods',
-      '-l',
-      `postgres.example.com/cluster=${name},app.kubernetes.io/component=database`,
-      '-o',
-      'jsonpath={range .items[*]}{.metadata.name}:{.metadata.uid}:{.status.containerStatuses[0].restartCount} {end}',
-    );
+    instancePods(ns, name)
+      .map((p) => `${p.name}:${p.uid}:${p.restarts}`)
+      .join(' ');
 
   before(async () => {
     ns = new TestNamespace(localCluster(), 'storage');

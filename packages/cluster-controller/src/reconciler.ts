@@ -198,8 +198,10 @@ export class ClusterReconciler {
             image: image!,
             // A restored cluster grows once its first instance leads (restore/progress.ts).
             replicas: restore?.instances === 'first' ? 1 : plan.statefulSetReplicas,
-            existingVolumeSize: templateSize(o, DATA_VOLUME),
-            existingWalVolumeSize: templateSize(o, WAL_VOLUME),
+            // A StatefulSet made now (a new cluster, or recreated by storage/) asks for the size
+            // the volumes have, which autoGrow may have taken past the spec's.
+            existingVolumeSize: templateSize(o, DATA_VOLUME) ?? storage.sizes[DATA_VOLUME],
+            existingWalVolumeSize: templateSize(o, WAL_VOLUME) ?? storage.sizes[WAL_VOLUME],
             existingRepositorySize: o.volumeClaims.find(
               (c) => c.metadata?.name === childNames(o.name).repositoryVolume,
             )?.spec?.resources?.requests?.storage,

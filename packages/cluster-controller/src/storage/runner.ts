@@ -29,6 +29,8 @@ export interface StorageRunnerDeps {
 
 export interface StorageDecision extends ExpansionDecision {
   autoGrow?: AutoGrowDecision;
+  /** The size of each kind of instance volume (claim template): a StatefulSet made now asks for it. */
+  sizes: Record<string, string>;
 }
 
 /** The larger of two sizes. */
@@ -72,7 +74,7 @@ export class StorageRunner {
           now: o.now,
         })
       : undefined;
-    const wanted: Record<string, string | undefined> = {};
+    const wanted: Record<string, string> = {};
     for (const [template, size] of [
       [DATA_VOLUME, spec.storage.size],
       [WAL_VOLUME, spec.walStorage?.size],
@@ -102,7 +104,7 @@ export class StorageRunner {
     const volumes = expansion.volumes.map((v) =>
       autoGrow?.usedPercent[v.name] !== undefined ? { ...v, usedPercent: autoGrow.usedPercent[v.name] } : v,
     );
-    return { ...expansion, volumes, ...(autoGrow ? { autoGrow } : {}) };
+    return { ...expansion, volumes, sizes: wanted, ...(autoGrow ? { autoGrow } : {}) };
   }
 
   async act(o: ClusterObservation, decision: StorageDecision): Promise<void> {

@@ -1,0 +1,62 @@
+/** The storage runner's decision from an observation: one size per kind of volume. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
+import { createLogger } from '@pgop/runtime';
+import type { ClusterObservation } from '../../src/observe.js';
+import { StorageRunner, type StorageRunnerDeps } from '../../src/storage/runner.js';
+import { basicCluster, cluster } from '../fixtures.js';
+
+const claim = (name: string, size: string): V1PersistentVolumeClaim => ({
+  metadata: { name },
+  spec: { storageClassName: 'fast', resources: { requests: { storage: size } } },
+  status: { phase: 'Bound', capacity: { storage: size } },
+});
+const statefulSet = (size: string): V1StatefulSet => ({
+  spec: {
+    selector: {},
+    serviceName: 'x',
+    template: {},
+    volumeClaimTemplates: [
+      { metadata: { name: 'pgdata' }, spec: { resources: { requests: { storage: size } } } },
+    ],
+  },
+});
+
+function runner() {
+  return new StorageRunner({
+    storageClasses: { get: () => ({ provisioner: 'csi.example', allowVolumeExpansion: true }) },
+    logger: createLogger({ component: 'test', level: 'error' }),
+  } as unknown as StorageRunnerDeps);
+}
+
+describe('storage runner', () => {
+  const c = cluster(basicCluster(), { storage: { size: '1Gi' } });
+  const name = c.metadata.name!;
+  const observation = (claims: V1PersistentVolumeClaim[], template?: string) =>
+    ({
+      cluster: c,
+      name,
+      namespace: 'db',
+      key: `db/${name}`,
+      volumeClaims: claims,
+      now: new Date(),
+      ...(template ? { statefulSet: statefulSet(template) } : {}),
+    }) as unknown as ClusterObservation;
+
+  it('keeps every volume of a kind at the largest any asks for (a growth by autoGrow), and makes a StatefulSet at that size', () => {
+    const grown = [claim(`pgdata-${name}-0`, '2048Mi'), claim(`pgdata-${name}-1`, '1Gi')];
+    const d = runner().decide(observation(grown, '1Gi'), undefined, undefined);
+    assert.deepEqual(d.raise, [{ claim: `pgdata-${name}-1`, from: '1Gi', size: '2048Mi' }]);
+    assert.equal(d.sizes.pgdata, '2048Mi');
+    assert.equal(d.recreateStatefulSet, true);
+    // Recreated at that size, nothing is left to do: no second recreation.
+    const after = runner().decide(
+      observation([claim(`pgdata-${name}-0`, '2048Mi'), claim(`pgdata-${name}-1`, '2048Mi')], '2048Mi'),
+      undefined,
+      undefined,
+    );
+    assert.deepEqual(after.raise, []);
+    assert.equal(after.recreateStatefulSet, false);
+  });
+});
