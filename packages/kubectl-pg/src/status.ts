@@ -71,6 +71,8 @@ export interface ClusterReport {
   databases: DatabaseStatus[];
   /** spec.pooler's Services with their ready pods over the wanted ones, e.g. "web-pooler 2/2". */
   pooler?: string[];
+  /** Each volume: its claim, size, and how full (status.volumes), e.g. "pgdata-web-0 10Gi 83%". */
+  volumes: string[];
   backups: {
     name: string;
     schedule?: string;
@@ -142,6 +144,10 @@ export function clusterReport(
     roles: status.roles ?? [],
     databases: status.databases ?? [],
     ...(cluster.spec.pooler ? { pooler: poolerSummary(cluster) } : {}),
+    volumes: (status.volumes ?? []).map(
+      (v) =>
+        `${v.name} ${v.capacity ?? '?'}${v.capacity !== v.requested ? ` (growing to ${v.requested})` : ''}${v.usedPercent !== undefined ? ` ${v.usedPercent}%` : ''}`,
+    ),
     backups: backups
       .filter((b) => b.spec.clusterName === cluster.metadata.name)
       .map((b) => ({
@@ -227,6 +233,7 @@ export function renderClusterReport(r: ClusterReport, now: Date): string {
   out.push(`Phase:     ${r.phase}, ${r.ready} instances ready`);
   out.push(`Primary:   ${r.primary ?? '-'}`);
   if (r.pooler) out.push(`Pooler:    ${r.pooler.join(', ')} ready (PgBouncer)`);
+  if (r.volumes.length > 0) out.push(`Volumes:   ${r.volumes.join(', ')}`);
   out.push('', 'Instances:');
   out.push(
     indent(

@@ -144,6 +144,15 @@ describe('kubectl pg status', () => {
     const text = renderClusterReport(clusterReport(withPooler, pods, backups), now);
     assert.match(text, /^Pooler: +orders-pooler 1\/2, orders-pooler-ro 1\/1 ready \(PgBouncer\)$/m);
     assert.doesNotMatch(renderClusterReport(clusterReport(cluster, pods, backups), now), /Pooler:/);
+    const withVolumes = structuredClone(cluster);
+    withVolumes.status!.volumes = [
+      { name: 'pgdata-orders-0', requested: '12Gi', capacity: '10Gi', usedPercent: 83 },
+      { name: 'pgdata-orders-1', requested: '12Gi', capacity: '12Gi' },
+    ];
+    assert.match(
+      renderClusterReport(clusterReport(withVolumes, pods, backups), now),
+      /^Volumes: +pgdata-orders-0 10Gi \(growing to 12Gi\) 83%, pgdata-orders-1 12Gi$/m,
+    );
   });
 
   it('lists the fleet with the last failover, backup and verification of each cluster', () => {
