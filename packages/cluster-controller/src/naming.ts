@@ -25,6 +25,8 @@ export const MAJOR_VERSION_LABEL = 'postgres.example.com/major-version';
  * cluster of that name adopts it.
  */
 export const RETAINED_ANNOTATION = 'postgres.example.com/retained-with-volumes';
+/** On a claim autoGrow grew: when (ISO time), counted from by minIntervalMinutes (storage/auto-grow.ts). */
+export const GROWN_AT_ANNOTATION = 'postgres.example.com/auto-grown-at';
 
 export const DATABASE_COMPONENT = 'database';
 export const REPOSITORY_HOST_COMPONENT = 'repo-host';

@@ -10,10 +10,8 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { VOLUMES_HAVE_SPACE_CONDITION, type PostgresCluster } from '@pgop/api';
 import type { ConditionUpdate } from '@pgop/runtime';
+import { GROWN_AT_ANNOTATION } from '../naming.js';
 import { storageBytes } from './expansion.js';
-
-/** The annotation on a claim pgop grew: when (ISO time), for minIntervalMinutes. */
-export const GROWN_AT_ANNOTATION = 'postgres.example.com/auto-grown-at';
 
 const GI = 1024 ** 3;
 /** spec.walStorage's claim template (render/statefulset.ts WAL_VOLUME). */

@@ -7,10 +7,10 @@ import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client
 import type { BackupRepositoryStatus } from '@pgop/api';
 import { isStatus, type EventRecorder, type Informer, type ObjectClient } from '@pgop/runtime';
 import type { Logger } from 'winston';
-import { childNames, clusterEventTarget } from '../naming.js';
+import { childNames, clusterEventTarget, GROWN_AT_ANNOTATION } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
 import { DATA_VOLUME, WAL_VOLUME } from '../render/statefulset.js';
-import { decideAutoGrow, GROWN_AT_ANNOTATION, type AutoGrowDecision } from './auto-grow.js';
+import { decideAutoGrow, type AutoGrowDecision } from './auto-grow.js';
 import {
   decideExpansion,
   storageBytes,

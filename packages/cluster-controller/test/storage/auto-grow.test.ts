@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { GROWN_AT_ANNOTATION } from '../../src/naming.js';
 import {
   decideAutoGrow,
-  GROWN_AT_ANNOTATION,
   nextSize,
   type AutoGrowInputs,
   type InstanceUsage,
