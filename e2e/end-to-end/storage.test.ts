@@ -2,9 +2,9 @@
  * Storage on the local Kubernetes (docs/storage.md): expansion, the WAL volume and autoGrow. Its
  * local-path volumes cannot grow, and they are directories of the host's file system (no CSI
  * driver with expansion runs here: docs/storage.md says why), so these tests cover what pgop
- * does and says: on a StorageClass that allows expansion every claim is raised and the
- * StatefulSet is recreated with the new size without restarting PostgreSQL, and a new instance
- * asks for the new size; on one that does not, nothing is touched and the condition names it.
+ * does and says: on a StorageClass that allows expansion every claim is raised without
+ * restarting PostgreSQL, and a new instance's claims are made at the new size; on one that does
+ * not, nothing is touched and the condition names it.
  * pg_wal lives on its own volume on every instance. autoGrow measures the volumes in the pods
  * (here the host's file system, so the tests set a threshold of 1%), grows them, and reports
  * WAL held back by failing archiving instead of growing for it.
@@ -96,9 +96,8 @@ describe('volume expansion', () => {
     assert.equal(ns.k('exec', primary, '--', 'ls', `${WAL_DIR}/${segment}`), `${WAL_DIR}/${segment}`);
   });
 
-  it('raises every claim, data and WAL, and recreates the StatefulSet with the new sizes, restarting nothing; a new instance asks for them', async () => {
+  it('raises every claim, data and WAL, restarting nothing; a new instance gets the new sizes from its creation', async () => {
     const runs = podRuns(EXPANDABLE);
-    const statefulSet = ns.k('get', 'sts', EXPANDABLE, '-o', 'jsonpath={.metadata.uid}');
     patchSpec(EXPANDABLE, { storage: { size: '2Gi' }, walStorage: { size: '2Gi' } });
     const all = (ordinals: number[]) =>
       ordinals
@@ -107,43 +106,44 @@ describe('volume expansion', () => {
         .join(' ');
     const raised = () => requests(EXPANDABLE).trim().split(' ').sort().join(' ');
     await eventually('every claim raised', () => raised() === all([0, 1]) || undefined, 60, raised);
-    await eventually(
-      'the StatefulSet recreated asking for 2Gi',
+    // local-path has no resizer: the claims ask for 2Gi, and their volumes stay at 1Gi.
+    const expanding = await eventually(
+      'Expanding',
       () => {
-        const [uid, sizes] = ns
-          .try(
-            'get',
-            'sts',
-            EXPANDABLE,
-            '-o',
-            'jsonpath={.metadata.uid} {.spec.volumeClaimTemplates[*].spec.resources.requests.storage}',
-          )
-          .stdout.split(/ (.*)/);
-        return (uid && uid !== statefulSet && sizes === '2Gi 2Gi') || undefined;
+        const c = volumesResized(EXPANDABLE);
+        return c?.reason === 'Expanding' && /1Gi → 2Gi/.test(c.message) ? c : undefined;
       },
       60,
+      () => JSON.stringify(volumesResized(EXPANDABLE)),
     );
-    // The recreated StatefulSet adopted the pods as they were: same pods, no restart.
-    await eventually(
-      'the cluster Running',
-      () => clusterStatus(ns, EXPANDABLE).phase === 'Running' || undefined,
-      60,
-    );
-    assert.equal(podRuns(EXPANDABLE), runs);
-    // local-path has no resizer: the claims ask for 2Gi, and their volumes stay at 1Gi.
-    const expanding = volumesResized(EXPANDABLE);
-    assert.equal(expanding?.reason, 'Expanding', JSON.stringify(expanding));
-    assert.match(expanding!.message, new RegExp(`pgdata-${EXPANDABLE}-0 1Gi → 2Gi`));
-    assert.match(
-      events(EXPANDABLE),
-      /VolumeExpansionRequested.*StatefulSetRecreated|StatefulSetRecreated.*VolumeExpansionRequested/,
-    );
+    assert.match(expanding.message, new RegExp(`pgdata-${EXPANDABLE}-0 1Gi → 2Gi`));
+    assert.match(events(EXPANDABLE), /VolumeExpansionRequested/);
+    // The StatefulSet's template is immutable and stays; the new instance's claims are pgop's.
     patchSpec(EXPANDABLE, { replicas: 3 });
     await eventually(
       'the new instance asks for 2Gi from its creation',
       () => raised() === all([0, 1, 2]) || undefined,
       120,
       raised,
+    );
+    await waitRunning(ns, EXPANDABLE, 3);
+    assert.equal(
+      ns.k(
+        'get',
+        'sts',
+        EXPANDABLE,
+        '-o',
+        'jsonpath={.spec.volumeClaimTemplates[*].spec.resources.requests.storage}',
+      ),
+      '1Gi 1Gi',
+    );
+    // Nothing was restarted for any of it.
+    assert.equal(
+      instancePods(ns, EXPANDABLE)
+        .filter((p) => p.name !== `${EXPANDABLE}-2`)
+        .map((p) => `${p.name}:${p.uid}:${p.restarts}`)
+        .join(' '),
+      runs,
     );
   });
 

@@ -287,7 +287,7 @@ describe('cluster controller (integration)', () => {
     );
   });
 
-  it('expands the claims a StorageClass can expand and recreates the StatefulSet with the new size; names a StorageClass that cannot', async () => {
+  it("expands the claims a StorageClass can expand and makes a new instance's claim at the new size; names a StorageClass that cannot", async () => {
     for (const [name, expands] of [
       ['expandable', true],
       ['fixed', false],
@@ -340,7 +340,6 @@ describe('cluster controller (integration)', () => {
       await until(`${name} at its size`, () => (volumes(name)?.reason === 'AsRequested' ? true : undefined));
       k('patch', 'pgc', name, '--type=merge', '-p', '{"spec":{"storage":{"size":"2Gi"}}}');
     }
-    const stsUid = k('get', 'sts', 'grow', '-o', 'jsonpath={.metadata.uid}');
     await until(
       'both claims of grow raised',
       () =>
@@ -357,12 +356,31 @@ describe('cluster controller (integration)', () => {
       volumes('grow')?.reason === 'Expanding' ? volumes('grow') : undefined,
     );
     assert.match(expanding.message, /pgdata-grow-0 1Gi → 2Gi/);
-    // Deleted keeping its pods (no garbage collector here: it stays with the orphan finalizer).
-    await until(
-      'the StatefulSet deleted, orphaning its pods',
-      () => k('get', 'sts', 'grow', '-o', 'jsonpath={.metadata.finalizers}').includes('orphan') || undefined,
+    // A third instance: its claim is made at 2Gi before the StatefulSet (whose template asks for
+    // 1Gi) would make it, with the template's labels and StorageClass.
+    k('patch', 'pgc', 'grow', '--type=merge', '-p', '{"spec":{"replicas":3}}');
+    const third = await until('the third claim made', () => {
+      const r = kubectl(server, ['-n', NS, 'get', 'pvc', 'pgdata-grow-2', '-o', 'json']);
+      return r.code === 0
+        ? (JSON.parse(r.stdout) as {
+            metadata: { labels: Record<string, string> };
+            spec: { storageClassName: string; resources: { requests: { storage: string } } };
+          })
+        : undefined;
+    });
+    assert.equal(third.spec.resources.requests.storage, '2Gi');
+    assert.equal(third.spec.storageClassName, 'expandable');
+    assert.equal(third.metadata.labels['postgres.example.com/cluster'], 'grow');
+    assert.equal(
+      k(
+        'get',
+        'sts',
+        'grow',
+        '-o',
+        'jsonpath={.spec.volumeClaimTemplates[0].spec.resources.requests.storage}',
+      ),
+      '1Gi',
     );
-    assert.equal(k('get', 'sts', 'grow', '-o', 'jsonpath={.metadata.uid}'), stsUid);
     const refused = await until('StorageClassCannotExpand', () =>
       volumes('stay')?.reason === 'StorageClassCannotExpand' ? volumes('stay') : undefined,
     );
@@ -378,7 +396,6 @@ describe('cluster controller (integration)', () => {
       ),
       '1Gi 1Gi',
     );
-    assert.equal(k('get', 'sts', 'stay', '-o', 'jsonpath={.metadata.deletionTimestamp}'), '');
     const shrink = kubectl(server, [
       '-n',
       NS,

@@ -192,23 +192,21 @@ export class ClusterReconciler {
         const pooler = await this.pooler.prepare(o);
         const archiving = archivingEnabled(cluster);
         await this.storage.act(o, storage);
-        // Recreated with a larger claim template (storage/): applied again once it is gone.
-        if (!o.statefulSet?.metadata?.deletionTimestamp)
-          await this.instances.applyChildren(o, {
-            image: image!,
-            // A restored cluster grows once its first instance leads (restore/progress.ts).
-            replicas: restore?.instances === 'first' ? 1 : plan.statefulSetReplicas,
-            // A StatefulSet made now (a new cluster, or recreated by storage/) asks for the size
-            // the volumes have, which autoGrow may have taken past the spec's.
-            existingVolumeSize: templateSize(o, DATA_VOLUME) ?? storage.sizes[DATA_VOLUME],
-            existingWalVolumeSize: templateSize(o, WAL_VOLUME) ?? storage.sizes[WAL_VOLUME],
-            existingRepositorySize: o.volumeClaims.find(
-              (c) => c.metadata?.name === childNames(o.name).repositoryVolume,
-            )?.spec?.resources?.requests?.storage,
-            archiving,
-            repositoryServerCertificate: this.backup.repositoryServerCertificate(o),
-            ...(pooler ? { pooler } : {}),
-          });
+        await this.instances.applyChildren(o, {
+          image: image!,
+          // A restored cluster grows once its first instance leads (restore/progress.ts).
+          replicas: restore?.instances === 'first' ? 1 : plan.statefulSetReplicas,
+          // A StatefulSet made now asks for the size the volumes have (a cluster whose
+          // StatefulSet was deleted by hand, after autoGrow took them past the spec's).
+          existingVolumeSize: templateSize(o, DATA_VOLUME) ?? storage.sizes[DATA_VOLUME],
+          existingWalVolumeSize: templateSize(o, WAL_VOLUME) ?? storage.sizes[WAL_VOLUME],
+          existingRepositorySize: o.volumeClaims.find(
+            (c) => c.metadata?.name === childNames(o.name).repositoryVolume,
+          )?.spec?.resources?.requests?.storage,
+          archiving,
+          repositoryServerCertificate: this.backup.repositoryServerCertificate(o),
+          ...(pooler ? { pooler } : {}),
+        });
         // Deleted children it does not watch: applied afresh should spec.backup.pvc (or
         // spec.pooler) return.
         const removedRepositoryHost = await this.backup.removeUnusedRepositoryHost(o);

@@ -122,15 +122,8 @@ export class ObjectClient {
     }
   }
 
-  /**
-   * Deletes the object; already gone counts as done. Its dependents are deleted in the
-   * background, or kept with `orphan` (their owner reference to it is removed).
-   */
-  async delete(
-    ref: ObjectRef,
-    options: { gracePeriodSeconds?: number; uid?: string; orphan?: boolean } = {},
-  ): Promise<void> {
-    const propagationPolicy = options.orphan ? 'Orphan' : 'Background';
+  /** Deletes the object; already gone counts as done. */
+  async delete(ref: ObjectRef, options: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<void> {
     try {
       await this.objects.delete(
         {
@@ -142,11 +135,11 @@ export class ObjectClient {
         undefined,
         options.gracePeriodSeconds,
         undefined,
-        propagationPolicy,
+        'Background',
         // In the body too: the client drops a query parameter of 0, and the API server reads
         // the body's options instead of the query's (a Job's default propagation orphans its pods).
         {
-          propagationPolicy,
+          propagationPolicy: 'Background',
           ...(options.gracePeriodSeconds !== undefined
             ? { gracePeriodSeconds: options.gracePeriodSeconds }
             : {}),

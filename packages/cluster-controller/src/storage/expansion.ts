@@ -3,9 +3,9 @@
  * and WAL volume (spec.walStorage.size), and a PVC repository's (spec.backup.pvc.size). Pure. A
  * claim asking for less than the spec is raised, when its StorageClass allows expansion; the CSI
  * driver and the kubelet then grow the volume and its file system while PostgreSQL runs. The
- * StatefulSet's claim templates cannot change, so once every claim of a template asks for the
- * new size the StatefulSet is deleted without its pods (orphaned, adopted again by the new one)
- * and created with the new templates: new instances get the new size. docs/storage.md.
+ * StatefulSet's claim templates cannot change, so the claim of a new instance is made by pgop,
+ * at the new size, before the StatefulSet makes its pod (it uses a claim of the name it would
+ * give). docs/storage.md.
  */
 import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
 import { VOLUMES_RESIZED_CONDITION, type PostgresClusterStatus } from '@pgop/api';
@@ -34,13 +34,16 @@ export interface ExpansionInputs {
   storageClass: (name: string | undefined) => V1StorageClass | undefined;
   /** The StatefulSet's claim templates, once it exists. */
   templates: ClaimTemplate[];
+  /** The StatefulSet's name and the instances it is to have (spec.replicas). */
+  statefulSet: string;
+  replicas: number;
 }
 
 export interface ExpansionDecision {
   /** Claims to raise to `size`. */
   raise: { claim: string; from: string; size: string }[];
-  /** Delete the StatefulSet, keeping its pods, for a new one with the larger templates. */
-  recreateStatefulSet: boolean;
+  /** Claims of instances to come, made at the spec's size where the template asks for less. */
+  create: { claim: string; template: string; size: string }[];
   volumes: VolumeStatus[];
   condition?: ConditionUpdate;
 }
@@ -101,17 +104,15 @@ export function decideExpansion(inputs: ExpansionInputs): ExpansionDecision {
     }
   }
   for (const r of raise) growing.push(`${r.claim} ${r.from} → ${r.size}`);
-  const asks = (c: SizedClaim, size: string) =>
-    !smaller(c.claim.spec?.resources?.requests?.storage, size) ||
-    raise.some((r) => r.claim === c.claim.metadata?.name);
-  const outdated = inputs.templates.filter((t) => smaller(t.size, t.wanted));
-  const recreateStatefulSet =
-    outdated.length > 0 &&
-    outdated.every((t) => {
-      const made = inputs.claims.filter((c) => c.template === t.name);
-      return made.length > 0 && made.every((c) => asks(c, t.wanted));
-    });
-  return { raise, recreateStatefulSet, volumes, condition: condition(volumes, cannot, failed, growing) };
+  const existing = new Set(inputs.claims.map((c) => c.claim.metadata?.name));
+  const create = inputs.templates
+    .filter((t) => smaller(t.size, t.wanted))
+    .flatMap((t) =>
+      Array.from({ length: inputs.replicas }, (_, i) => `${t.name}-${inputs.statefulSet}-${i}`)
+        .filter((claim) => !existing.has(claim))
+        .map((claim) => ({ claim, template: t.name, size: t.wanted })),
+    );
+  return { raise, create, volumes, condition: condition(volumes, cannot, failed, growing) };
 }
 
 function condition(

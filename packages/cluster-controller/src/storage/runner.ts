@@ -1,7 +1,7 @@
 /**
  * Carries out the storage decisions: auto-grow (auto-grow.ts) picks new sizes from the measured
  * use (usage-monitor.ts), expansion (expansion.ts) raises the claims to the spec's or the grown
- * size and recreates the StatefulSet with larger templates. The thin half that talks to the API.
+ * size and makes new instances' claims at that size. The thin half that talks to the API.
  */
 import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
 import type { BackupRepositoryStatus } from '@pgop/api';
@@ -100,6 +100,8 @@ export class StorageRunner {
       claims,
       storageClass: (name) => (name ? this.deps.storageClasses.get(name) : undefined),
       templates,
+      statefulSet: names.statefulSet,
+      replicas: spec.replicas,
     });
     const volumes = expansion.volumes.map((v) =>
       autoGrow?.usedPercent[v.name] !== undefined ? { ...v, usedPercent: autoGrow.usedPercent[v.name] } : v,
@@ -143,23 +145,29 @@ export class StorageRunner {
       this.deps.logger.info('expanding a volume', { key: o.key, claim, from, size });
       await this.events(o)('Normal', 'VolumeExpansionRequested', 'Storage', `${claim}: ${from} → ${size}`);
     }
-    if (decision.recreateStatefulSet && o.statefulSet && !o.statefulSet.metadata?.deletionTimestamp) {
-      await this.deps.client.delete(
-        {
-          apiVersion: 'apps/v1',
-          kind: 'StatefulSet',
-          name: o.statefulSet.metadata!.name!,
-          namespace: o.namespace,
-        },
-        { uid: o.statefulSet.metadata?.uid, orphan: true },
-      );
-      await this.events(o)(
-        'Normal',
-        'StatefulSetRecreated',
-        'Storage',
-        `the StatefulSet's claim templates ask for less than the volumes have; it is created again with their size, so new instances get it (its pods keep running)`,
-      );
-    }
+    for (const { claim, template, size } of decision.create) await this.createClaim(o, claim, template, size);
+  }
+
+  /**
+   * The claim of an instance to come, as the StatefulSet's template would make it but at `size`:
+   * the StatefulSet uses a claim of the name it would give. Made once; already there is done.
+   */
+  private async createClaim(
+    o: ClusterObservation,
+    claim: string,
+    template: string,
+    size: string,
+  ): Promise<void> {
+    const from = o.statefulSet?.spec?.volumeClaimTemplates?.find((t) => t.metadata?.name === template);
+    if (!from) return;
+    const made = await this.deps.client.createIfAbsent({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: claim, namespace: o.namespace, labels: from.metadata?.labels ?? {} },
+      spec: { ...from.spec, resources: { ...from.spec?.resources, requests: { storage: size } } },
+    });
+    if (made === 'exists') return;
+    this.deps.logger.info('made a new instance volume at the current size', { key: o.key, claim, size });
   }
 
   /** A Warning event when a volume over its threshold is not grown (a WAL backlog, the limit), once per cause. */

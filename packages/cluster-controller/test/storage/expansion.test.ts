@@ -1,4 +1,4 @@
-/** Online expansion: which claims are raised, when the StatefulSet is recreated, what status says. */
+/** Online expansion: which claims are raised, which are made for instances to come, what status says. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
@@ -53,6 +53,8 @@ describe('volume expansion', () => {
         data(claim('pgdata-web-2', '2Gi')),
       ],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('1Gi'),
     });
     assert.deepEqual(d.raise, [
@@ -62,18 +64,19 @@ describe('volume expansion', () => {
     assert.equal(d.condition?.status, 'False');
     assert.equal(d.condition?.reason, 'Expanding');
     assert.match(d.condition!.message, /pgdata-web-0 1Gi → 2Gi/);
-    // Every claim asks for 2Gi once these are raised: new instances must get it too.
-    assert.equal(d.recreateStatefulSet, true);
+    assert.deepEqual(d.create, [], 'every instance has its claim');
   });
 
-  it('counts 2048Mi as 2Gi: no claim raised, nothing recreated', () => {
+  it('counts 2048Mi as 2Gi: no claim raised or made', () => {
     const d = decideExpansion({
       claims: [data(claim('pgdata-web-0', '2048Mi'))],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('2048Mi'),
     });
     assert.deepEqual(d.raise, []);
-    assert.equal(d.recreateStatefulSet, false);
+    assert.deepEqual(d.create, []);
     assert.equal(d.condition?.reason, 'AsRequested');
   });
 
@@ -81,32 +84,38 @@ describe('volume expansion', () => {
     const d = decideExpansion({
       claims: [data(claim('pgdata-web-0', '1Gi', '1Gi', {}, 'fixed'))],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('1Gi'),
     });
     assert.deepEqual(d.raise, []);
-    assert.equal(d.recreateStatefulSet, false);
+    assert.deepEqual(d.create, []);
     assert.equal(d.condition?.reason, 'StorageClassCannotExpand');
     assert.match(d.condition!.message, /pgdata-web-0 \(StorageClass fixed\)/);
     assert.match(d.condition!.message, /allowVolumeExpansion/);
   });
 
-  it('waits for an unbound claim, and does not recreate the StatefulSet before every claim asks for the size', () => {
+  it('waits for an unbound claim before raising it', () => {
     const d = decideExpansion({
       claims: [data(claim('pgdata-web-0', '1Gi')), data(claim('pgdata-web-1', '1Gi', ''))],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('1Gi'),
     });
     assert.deepEqual(
       d.raise.map((r) => r.claim),
       ['pgdata-web-0'],
     );
-    assert.equal(d.recreateStatefulSet, false);
+    assert.deepEqual(d.create, []);
   });
 
   it('reports a volume the driver is still growing, one waiting for its file system, and a failed resize', () => {
     const growing = decideExpansion({
       claims: [data(claim('pgdata-web-0', '2Gi', '1Gi'))],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('2Gi'),
     });
     assert.equal(growing.condition?.reason, 'Expanding');
@@ -121,6 +130,8 @@ describe('volume expansion', () => {
         ),
       ],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('2Gi'),
     });
     assert.match(fileSystem.condition!.message, /file system grows/);
@@ -133,6 +144,8 @@ describe('volume expansion', () => {
         ),
       ],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('2Gi'),
     });
     assert.equal(failed.condition?.reason, 'ExpansionFailed');
@@ -143,27 +156,31 @@ describe('volume expansion', () => {
     const d = decideExpansion({
       claims: [data(claim('pgdata-web-0', '2Gi')), { claim: claim('web-repository', '5Gi'), wanted: '8Gi' }],
       storageClass,
+      statefulSet: 'web',
+      replicas: 1,
       templates: dataTemplate('2Gi'),
     });
     assert.deepEqual(d.raise, [{ claim: 'web-repository', from: '5Gi', size: '8Gi' }]);
-    assert.equal(d.recreateStatefulSet, false);
+    assert.deepEqual(d.create, []);
   });
 
-  it('recreates the StatefulSet for a WAL template once every WAL claim asks for the size', () => {
+  it('makes the claims of instances to come at the new size, for each template that asks for less', () => {
     const wal = (c: V1PersistentVolumeClaim): SizedClaim => ({ claim: c, wanted: '4Gi', template: 'pgwal' });
-    const templates = [...dataTemplate('2Gi'), { name: 'pgwal', size: '1Gi', wanted: '4Gi' }];
-    const claims = [
-      data(claim('pgdata-web-0', '2Gi')),
-      wal(claim('pgwal-web-0', '1Gi')),
-      wal(claim('pgwal-web-1', '1Gi', '')),
-    ];
-    const waiting = decideExpansion({ claims, storageClass, templates });
+    const d = decideExpansion({
+      claims: [data(claim('pgdata-web-0', '2Gi')), wal(claim('pgwal-web-0', '1Gi'))],
+      storageClass,
+      templates: [...dataTemplate('2Gi'), { name: 'pgwal', size: '1Gi', wanted: '4Gi' }],
+      statefulSet: 'web',
+      replicas: 3,
+    });
+    // The data template already asks for 2Gi: the StatefulSet makes those claims itself.
+    assert.deepEqual(d.create, [
+      { claim: 'pgwal-web-1', template: 'pgwal', size: '4Gi' },
+      { claim: 'pgwal-web-2', template: 'pgwal', size: '4Gi' },
+    ]);
     assert.deepEqual(
-      waiting.raise.map((r) => r.claim),
+      d.raise.map((r) => r.claim),
       ['pgwal-web-0'],
     );
-    assert.equal(waiting.recreateStatefulSet, false, 'pgwal-web-1 is not bound yet');
-    const bound = decideExpansion({ claims: claims.slice(0, 2), storageClass, templates });
-    assert.equal(bound.recreateStatefulSet, true);
   });
 });

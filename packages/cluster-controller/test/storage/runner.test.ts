@@ -31,7 +31,7 @@ function runner() {
 }
 
 describe('storage runner', () => {
-  const c = cluster(basicCluster(), { storage: { size: '1Gi' } });
+  const c = cluster(basicCluster(), { replicas: 3, storage: { size: '1Gi' } });
   const name = c.metadata.name!;
   const observation = (claims: V1PersistentVolumeClaim[], template?: string) =>
     ({
@@ -44,19 +44,18 @@ describe('storage runner', () => {
       ...(template ? { statefulSet: statefulSet(template) } : {}),
     }) as unknown as ClusterObservation;
 
-  it('keeps every volume of a kind at the largest any asks for (a growth by autoGrow), and makes a StatefulSet at that size', () => {
+  it('keeps every volume of a kind at the largest any asks for (a growth by autoGrow), new instances too', () => {
     const grown = [claim(`pgdata-${name}-0`, '2048Mi'), claim(`pgdata-${name}-1`, '1Gi')];
     const d = runner().decide(observation(grown, '1Gi'), undefined, undefined);
     assert.deepEqual(d.raise, [{ claim: `pgdata-${name}-1`, from: '1Gi', size: '2048Mi' }]);
     assert.equal(d.sizes.pgdata, '2048Mi');
-    assert.equal(d.recreateStatefulSet, true);
-    // Recreated at that size, nothing is left to do: no second recreation.
+    // A third instance is coming (spec.replicas 3): its claim is made at that size.
+    assert.deepEqual(d.create, [{ claim: `pgdata-${name}-2`, template: 'pgdata', size: '2048Mi' }]);
     const after = runner().decide(
-      observation([claim(`pgdata-${name}-0`, '2048Mi'), claim(`pgdata-${name}-1`, '2048Mi')], '2048Mi'),
+      observation([0, 1, 2].map((i) => claim(`pgdata-${name}-${i}`, '2048Mi'))),
       undefined,
       undefined,
     );
     assert.deepEqual(after.raise, []);
-    assert.equal(after.recreateStatefulSet, false);
   });
 });
