@@ -85,14 +85,14 @@ describe('volume expansion', () => {
 
   it('keeps pg_wal on its own volume on every instance, the primary and the replica it cloned', () => {
     for (const pod of [`${EXPANDABLE}-0`, `${EXPANDABLE}-1`]) {
-      const link = ns.k('exec', pod, '--', 'readlink', '/var/lib/postgresql/data/pgdata/pg_wal');
+      const link = ns.k('exec', pod, '--', 'readlink', '/var/lib/postgresql/data/pgdata/pg_wal').trim();
       assert.equal(link, WAL_DIR, pod);
-      const mount = ns.k('exec', pod, '--', 'findmnt', '-n', '-o', 'TARGET', '--target', WAL_DIR);
+      const mount = ns.k('exec', pod, '--', 'findmnt', '-n', '-o', 'TARGET', '--target', WAL_DIR).trim();
       assert.equal(mount, '/var/lib/postgresql/wal', `${pod}: the WAL volume is a mount of its own`);
     }
     const primary = clusterStatus(ns, EXPANDABLE).primaryPod!;
     const segment = psqlInPod(ns, primary, 'SELECT pg_walfile_name(pg_current_wal_lsn())');
-    assert.equal(ns.k('exec', primary, '--', 'ls', `${WAL_DIR}/${segment}`), `${WAL_DIR}/${segment}`);
+    assert.equal(ns.k('exec', primary, '--', 'ls', `${WAL_DIR}/${segment}`).trim(), `${WAL_DIR}/${segment}`);
   });
 
   it('raises every claim, data and WAL, restarting nothing; a new instance gets the new sizes from its creation', async () => {
@@ -169,19 +169,35 @@ describe('volume expansion', () => {
     patchSpec(GROWS, { storage: { autoGrow } });
     await eventually(
       'the data volume grown',
-      () => requests(GROWS).includes(`pgdata-${GROWS}-0=2048Mi`) || undefined,
+      () => requests(GROWS).includes(`pgdata-${GROWS}-0=2Gi`) || undefined,
       120,
       () => JSON.stringify({ requests: requests(GROWS), condition: volumesHaveSpace(GROWS) }),
     );
     assert.match(events(GROWS), /VolumeAutoGrown/);
     const measured = clusterStatus(ns, GROWS).volumes?.find((v) => v.name === `pgdata-${GROWS}-0`);
     assert.ok((measured?.usedPercent ?? 0) > 1, JSON.stringify(measured));
-    // Archiving breaks: the WAL volume fills with WAL that cannot leave.
+    // Archiving breaks: the WAL volume fills with WAL that cannot leave. The Secret reaches the
+    // pod within a kubelet sync; a segment is closed every 15 s until pgop sees a failure.
     copyLocalS3Credentials(ns.cluster, ns.name, 's3', { secretAccessKey: 'not-the-secret-key' });
-    psqlInPod(
-      ns,
-      `${GROWS}-0`,
-      'CREATE TABLE IF NOT EXISTS t (i int); INSERT INTO t VALUES (1); SELECT pg_switch_wal()',
+    let switched = 0;
+    await eventually(
+      'archiving failing (status.backup.archiving)',
+      () => {
+        const a = clusterStatus(ns, GROWS).backup?.archiving;
+        if (a?.lastFailedTime && Date.parse(a.lastFailedTime) > (Date.parse(a.lastArchivedTime ?? '') || 0))
+          return true;
+        if (Date.now() - switched > 15_000) {
+          psqlInPod(
+            ns,
+            `${GROWS}-0`,
+            'CREATE TABLE IF NOT EXISTS t (i int); INSERT INTO t VALUES (1); SELECT pg_switch_wal()',
+          );
+          switched = Date.now();
+        }
+        return undefined;
+      },
+      300,
+      () => JSON.stringify(clusterStatus(ns, GROWS).backup),
     );
     patchSpec(GROWS, { walStorage: { autoGrow } });
     const backlog = await eventually(
@@ -206,7 +222,7 @@ describe('volume expansion', () => {
     patchSpec(GROWS, { walStorage: { autoGrow: { ...autoGrow, growWithWalBacklog: true } } });
     await eventually(
       'the WAL volume grown when told to',
-      () => requests(GROWS).includes(`pgwal-${GROWS}-0=2048Mi`) || undefined,
+      () => requests(GROWS).includes(`pgwal-${GROWS}-0=2Gi`) || undefined,
       120,
       () => requests(GROWS),
     );

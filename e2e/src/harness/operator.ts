@@ -100,7 +100,11 @@ export interface ClusterStatus {
   lastFailover?: { from: string; to: string; reason: string };
   lastSwitchover?: { phase: string; from?: string; to?: string; request?: string; message?: string };
   primaryHistory?: { from: string; to: string; reason: string }[];
-  backup?: { repository?: string; stanzaCreated?: boolean };
+  backup?: {
+    repository?: string;
+    stanzaCreated?: boolean;
+    archiving?: { lastArchivedTime?: string; lastFailedTime?: string };
+  };
   pooler?: { readyInstances: number; readyReadOnlyInstances: number };
   volumes?: { name: string; requested: string; capacity?: string; usedPercent?: number }[];
 }

@@ -68,7 +68,9 @@ export function nextSize(currentBytes: number, autoGrow: AutoGrow): number {
   return Math.min(Math.ceil((currentBytes + step) / 2 ** 20) * 2 ** 20, limit);
 }
 
-const mi = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)}Mi`;
+/** A size as the API server writes it back: whole Gi when it is, else Mi. */
+const quantity = (bytes: number) =>
+  bytes % GI === 0 ? `${bytes / GI}Gi` : `${Math.ceil(bytes / 2 ** 20)}Mi`;
 
 export function decideAutoGrow(inputs: AutoGrowInputs): AutoGrowDecision {
   const grow: AutoGrowDecision['grow'] = [];
@@ -111,7 +113,7 @@ export function decideAutoGrow(inputs: AutoGrowInputs): AutoGrowDecision {
       (c, i) => (storageBytes(c.status?.capacity?.storage) ?? requests[i]!) < requests[i]!,
     );
     if (expanding) {
-      growing.push(`${full}: expanding to ${mi(current)}`);
+      growing.push(`${full}: expanding to ${quantity(current)}`);
       continue;
     }
     const limit = storageBytes(autoGrow.limit) ?? current;
@@ -131,7 +133,7 @@ export function decideAutoGrow(inputs: AutoGrowInputs): AutoGrowDecision {
     }
     grow.push({
       template,
-      size: mi(nextSize(current, autoGrow)),
+      size: quantity(nextSize(current, autoGrow)),
       because: `${full}${cause ? `, growing despite WAL held back by ${cause} (growWithWalBacklog)` : ''}`,
     });
   }

@@ -50,6 +50,9 @@ describe('auto-grow', () => {
     assert.match(d.condition!.message, /pgdata-web-1 is 85% full \(threshold 80%\)/);
     assert.deepEqual(d.usedPercent, { 'pgdata-web-0': 50, 'pgdata-web-1': 85 });
     assert.equal(nextSize(1 * GI, { limit: '100Gi', stepPercent: 10 }), 2 * GI, 'at least 1Gi');
+    // Written as the API server writes it back: 2Gi, not 2048Mi.
+    const small = decideAutoGrow(inputs({ claims: { pgdata: [claim('pgdata-web-1', '1Gi')] } }));
+    assert.equal(small.grow[0]?.size, '2Gi');
     assert.equal(nextSize(38 * GI, { limit: '40Gi' }), 40 * GI, 'never past the limit');
   });
 
