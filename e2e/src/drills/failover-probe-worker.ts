@@ -12,7 +12,7 @@ import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  POOLER_QUERY_TIMEOUT_MS,
+  POOLER_TIMEOUT_MS,
   POOLER_WRITER_IDS,
   probeConnection,
   RECONNECTING_WRITER_IDS,
@@ -33,17 +33,22 @@ const record: ProbeRecord = {
 };
 let stopped = false;
 
-/** Direct to the primary: a statement that takes 2 s counts as failed (the server is gone). */
-const connection = (host: string, serverName: string, queryTimeoutMs = 2000) => ({
+/**
+ * Direct to the primary: a connection not made in 1 s or a statement that takes 2 s counts as
+ * failed (the server is gone). Through the pooler both wait longer (WriterTarget.timeoutMs): a
+ * paused PgBouncer holds statements and logins alike (a login needs its auth query).
+ */
+const connection = (host: string, serverName: string, timeoutMs?: number) => ({
   ...probeConnection(options, host, serverName),
-  connectionTimeoutMillis: 1000,
-  query_timeout: queryTimeoutMs,
+  connectionTimeoutMillis: timeoutMs ?? 1000,
+  query_timeout: timeoutMs ?? 2000,
 });
 
 interface WriterTarget {
   host: string;
   serverName: string;
-  queryTimeoutMs?: number;
+  /** How long a login or a statement may wait. */
+  timeoutMs?: number;
   into: WriterRecord;
 }
 
@@ -61,7 +66,7 @@ async function writer(firstId: number, reconnectEachWrite: boolean, target: Writ
     id += 1;
     try {
       if (!client) {
-        client = new pg.Client(connection(target.host, target.serverName, target.queryTimeoutMs));
+        client = new pg.Client(connection(target.host, target.serverName, target.timeoutMs));
         client.on('error', () => undefined); // a broken connection is seen by the next query
         await client.connect();
       }
@@ -153,7 +158,7 @@ const running = Promise.all([
   options.pooler
     ? writer(POOLER_WRITER_IDS, false, {
         ...options.pooler,
-        queryTimeoutMs: POOLER_QUERY_TIMEOUT_MS,
+        timeoutMs: POOLER_TIMEOUT_MS,
         into: record.pooler!,
       })
     : undefined,

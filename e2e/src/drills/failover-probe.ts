@@ -38,7 +38,8 @@ export interface ProbeOptions {
   /**
    * A third writer, through the cluster's pooler (spec.pooler): its Service's IP and the name its
    * certificate is checked for. Its ids start at POOLER_WRITER_IDS, and it waits up to
-   * POOLER_QUERY_TIMEOUT_MS for a statement (a paused pooler holds it), as an application would.
+   * POOLER_TIMEOUT_MS for a login or a statement (a paused pooler holds both), as an application
+   * would.
    */
   pooler?: { host: string; serverName: string };
   /**
@@ -53,7 +54,7 @@ export interface ProbeOptions {
 export const RECONNECTING_WRITER_IDS = 1_000_000_000;
 /** The first row id of the writer through the pooler. */
 export const POOLER_WRITER_IDS = 2_000_000_000;
-export const POOLER_QUERY_TIMEOUT_MS = 30_000;
+export const POOLER_TIMEOUT_MS = 30_000;
 
 export interface RoleSample {
   t: number;
