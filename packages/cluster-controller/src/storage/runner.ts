@@ -33,6 +33,9 @@ export interface StorageDecision extends ExpansionDecision {
   sizes: Record<string, string>;
 }
 
+/** Reasons of VolumesHaveSpace that leave a volume over its threshold for good: a Warning event. */
+const NOT_GROWN_REASONS = ['WalBacklog', 'AtLimit'];
+
 /** The larger of two sizes. */
 const larger = (a: string, b: string | undefined) =>
   b !== undefined && (storageBytes(b) ?? 0) > (storageBytes(a) ?? 0) ? b : a;
@@ -174,7 +177,7 @@ export class StorageRunner {
   private async reportNoSpace(o: ClusterObservation, decision: StorageDecision): Promise<void> {
     const now = decision.autoGrow?.condition;
     const before = o.cluster.status?.conditions?.find((c) => c.type === now?.type);
-    if (!now || now.status === 'True' || now.reason === 'Growing' || before?.reason === now.reason) return;
+    if (!now || !NOT_GROWN_REASONS.includes(now.reason) || before?.reason === now.reason) return;
     await this.events(o)('Warning', `VolumeNotGrown${now.reason}`, 'Storage', now.message);
   }
 
