@@ -138,17 +138,13 @@ export class HaRunner {
     const cached = this.deps.pods.get(pod, o.namespace);
     if (!cached || !hasPrimaryLabel(cached)) return;
     try {
-      await this.deps.client.mergePatch(
-        { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: o.namespace },
-        { metadata: { labels: { [ROLE_LABEL]: null }, resourceVersion: cached.metadata?.resourceVersion } },
-      );
+      await this.removePrimaryLabel(o, pod, cached.metadata?.resourceVersion);
     } catch (err) {
-      if (!isStatus(err, 409) && !isStatus(err, 404))
-        this.deps.logger.warn('could not take the primary label off the old primary', {
-          key: o.key,
-          pod,
-          error: err instanceof Error ? err.message : String(err),
-        });
+      this.deps.logger.warn('could not take the primary label off the old primary', {
+        key: o.key,
+        pod,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 
@@ -229,15 +225,7 @@ export class HaRunner {
    */
   async removeStalePrimaryLabels(o: ClusterObservation, decision: StalePrimaryLabelDecision): Promise<void> {
     for (const stale of decision.remove) {
-      try {
-        await this.deps.client.mergePatch(
-          { apiVersion: 'v1', kind: 'Pod', name: stale.pod, namespace: o.namespace },
-          { metadata: { labels: { [ROLE_LABEL]: null }, resourceVersion: stale.resourceVersion } },
-        );
-      } catch (err) {
-        if (isStatus(err, 409) || isStatus(err, 404)) continue;
-        throw err;
-      }
+      if (!(await this.removePrimaryLabel(o, stale.pod, stale.resourceVersion))) continue;
       this.deps.logger.warn('removed a stale primary label', {
         key: o.key,
         pod: stale.pod,
@@ -249,6 +237,27 @@ export class HaRunner {
         'Failover',
         `removed the primary label from ${stale.pod}: Patroni's leader is ${o.leader}, and ${stale.pod} did not relabel itself (its Patroni is unreachable or its node lost); the primary Service no longer routes to it`,
       );
+    }
+  }
+
+  /**
+   * Takes the primary label off a pod, from the version seen: false when the pod changed since
+   * (Patroni relabelled it) or is gone.
+   */
+  private async removePrimaryLabel(
+    o: ClusterObservation,
+    pod: string,
+    resourceVersion?: string,
+  ): Promise<boolean> {
+    try {
+      await this.deps.client.mergePatch(
+        { apiVersion: 'v1', kind: 'Pod', name: pod, namespace: o.namespace },
+        { metadata: { labels: { [ROLE_LABEL]: null }, resourceVersion } },
+      );
+      return true;
+    } catch (err) {
+      if (isStatus(err, 409) || isStatus(err, 404)) return false;
+      throw err;
     }
   }
 
