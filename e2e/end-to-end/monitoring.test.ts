@@ -1,7 +1,7 @@
 /**
  * Monitoring on the local Kubernetes with a real Prometheus (docs/monitoring.md): it scrapes
- * every instance's postgres_exporter and Patroni, the controllers and the kubelets as the
- * chart's PodMonitors say; real faults fire pgop's alerts (wrong S3 credentials: the backup and
+ * every instance's postgres_exporter and Patroni, the pooler's pgbouncer_exporter, the controllers
+ * and the kubelets as the chart's PodMonitors say; real faults fire pgop's alerts (wrong S3 credentials: the backup and
  * archiving alerts, which clear once the Secret is fixed; a deleted primary: the failover alert);
  * and every query of the Grafana dashboard returns series.
  */
@@ -21,7 +21,9 @@ import {
   psqlInPod,
   startArchivingCluster,
   startPrometheus,
+  startSqlClient,
   waitBackup,
+  waitPoolerReady,
   type Alert,
   type TestPrometheus,
 } from '../src/harness/index.js';
@@ -32,6 +34,8 @@ const BACKUP = 'watched-backup';
 describe('monitoring', () => {
   let ns: TestNamespace;
   let prometheus: TestPrometheus;
+  /** A pod with psql as the application role (the pooler's panels need a client). */
+  let client: string;
 
   const alertsOf = async (name: string, state: Alert['state'] = 'firing') =>
     (await prometheus.alerts()).filter(
@@ -59,7 +63,12 @@ describe('monitoring', () => {
     installOperator(cluster);
     ns = new TestNamespace(cluster, 'monitoring');
     // Volumes of type local: the kubelet reports their usage (the dashboard's volume panel).
-    await startArchivingCluster(ns, CLUSTER, 2, { storage: { size: '1Gi', storageClass: 'local-volumes' } });
+    await startArchivingCluster(ns, CLUSTER, 2, {
+      storage: { size: '1Gi', storageClass: 'local-volumes' },
+      pooler: { instances: 1 },
+    });
+    client = await startSqlClient(ns, CLUSTER);
+    await waitPoolerReady(ns, CLUSTER);
     prometheus = await startPrometheus(cluster, [ns.name]);
     ns.apply({
       apiVersion: 'postgres.example.com/v1',
@@ -74,10 +83,11 @@ describe('monitoring', () => {
     ns?.delete();
   });
 
-  it('scrapes every instance (postgres_exporter as pgop_monitor, Patroni), the controllers and the kubelets', async () => {
+  it('scrapes every instance (postgres_exporter as pgop_monitor, Patroni), the pooler, the controllers and the kubelets', async () => {
     for (const [job, count] of [
       ['pgop-postgres', 2],
       ['pgop-patroni', 2],
+      ['pgop-pgbouncer', 1],
       ['pgop-cluster-controller', 1],
       ['pgop-backup-controller', 1],
       ['kubelet', 2],
@@ -100,6 +110,12 @@ describe('monitoring', () => {
     });
     assert.equal(info.phase, 'Running');
     assert.equal(info.primary, primary());
+    // The pooler's exporter reaches PgBouncer, and its series say which cluster and pooler.
+    const [pooler] = await eventually('the pooler exporter reaches PgBouncer', async () => {
+      const s = await prometheus.query(`pgbouncer_up{${selector}} == 1`);
+      return s.length > 0 ? s : undefined;
+    });
+    assert.equal(pooler!.metric.pooler, 'pooler');
     // The exporter reads statistics as a pg_monitor member, not as a superuser.
     assert.equal(
       psqlInPod(
@@ -145,7 +161,20 @@ describe('monitoring', () => {
   });
 
   it('answers every query of the Grafana dashboard with series', async () => {
-    // A verification, so the panels of the last one have something to show.
+    // A verification, so the panels of the last one have something to show, and a transaction
+    // through the pooler for its pools and statistics.
+    const viaPooler = ns.try(
+      'exec',
+      client,
+      '--',
+      'env',
+      `PGHOST=${CLUSTER}-pooler`,
+      'psql',
+      '-XAtq',
+      '-c',
+      'select 1',
+    );
+    assert.equal(viaPooler.code, 0, viaPooler.stderr);
     ns.k('annotate', 'pgbackup', BACKUP, 'backup.postgres.example.com/verify=dashboard');
     await waitBackup(
       ns,

@@ -43,7 +43,13 @@ function scrapeConfigs(kubeconfig: string, namespaces: string[], clientCert: { c
   const pods = (names: string[]) => [{ role: 'pod', kubeconfig_file: kubeconfig, namespaces: { names } }];
   const keep = (labels: string[], regex: string) => ({ source_labels: labels, regex, action: 'keep' });
   const copy = (from: string, to: string) => ({ source_labels: [from], target_label: to });
-  const instances = (job: string, port: string) => ({
+  /** A job over pgop's pods whose label app.kubernetes.io/<label> is `value`, on the port named `port`. */
+  const podJob = (
+    job: string,
+    [label, value]: ['component' | 'name', string],
+    port: string,
+    extra: object[] = [],
+  ) => ({
     job_name: job,
     scheme: 'https',
     metrics_path: '/metrics',
@@ -53,20 +59,25 @@ function scrapeConfigs(kubeconfig: string, namespaces: string[], clientCert: { c
       keep(
         [
           '__meta_kubernetes_pod_label_app_kubernetes_io_part_of',
-          '__meta_kubernetes_pod_label_app_kubernetes_io_component',
+          `__meta_kubernetes_pod_label_app_kubernetes_io_${label}`,
           '__meta_kubernetes_pod_label_app_kubernetes_io_managed_by',
           '__meta_kubernetes_pod_container_port_name',
         ],
-        `pgop;database;pgop;${port}`,
+        `pgop;${value};pgop;${port}`,
       ),
       copy('__meta_kubernetes_namespace', 'namespace'),
       copy('__meta_kubernetes_pod_name', 'pod'),
       copy('__meta_kubernetes_pod_label_postgres_example_com_cluster', 'cluster'),
+      ...extra,
     ],
   });
   return [
-    instances('pgop-postgres', 'metrics'),
-    instances('pgop-patroni', 'patroni'),
+    podJob('pgop-postgres', ['component', 'database'], 'metrics'),
+    podJob('pgop-patroni', ['component', 'database'], 'patroni'),
+    // Label `pooler`: the pooler's kind (pooler or pooler-ro).
+    podJob('pgop-pgbouncer', ['name', 'pgbouncer'], 'metrics', [
+      copy('__meta_kubernetes_pod_label_app_kubernetes_io_component', 'pooler'),
+    ]),
     {
       job_name: 'pgop-controllers',
       honor_labels: true,
