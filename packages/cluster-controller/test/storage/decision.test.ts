@@ -1,10 +1,9 @@
-/** The storage runner's decision from an observation: one size per kind of volume. */
+/** The storage decision from an observation: one size per kind of volume. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
-import { createLogger } from '@pgop/runtime';
 import type { ClusterObservation } from '../../src/observe.js';
-import { StorageRunner, type StorageRunnerDeps } from '../../src/storage/runner.js';
+import { decideStorage } from '../../src/storage/decision.js';
 import { basicCluster, cluster } from '../fixtures.js';
 
 const claim = (name: string, size: string): V1PersistentVolumeClaim => ({
@@ -23,14 +22,9 @@ const statefulSet = (size: string): V1StatefulSet => ({
   },
 });
 
-function runner() {
-  return new StorageRunner({
-    storageClasses: { get: () => ({ provisioner: 'csi.example', allowVolumeExpansion: true }) },
-    logger: createLogger({ component: 'test', level: 'error' }),
-  } as unknown as StorageRunnerDeps);
-}
+const expandable = () => ({ provisioner: 'csi.example', allowVolumeExpansion: true });
 
-describe('storage runner', () => {
+describe('storage decision', () => {
   const c = cluster(basicCluster(), { replicas: 3, storage: { size: '1Gi' } });
   const name = c.metadata.name!;
   const observation = (claims: V1PersistentVolumeClaim[], template?: string) =>
@@ -46,15 +40,16 @@ describe('storage runner', () => {
 
   it('keeps every volume of a kind at the largest any asks for (a growth by autoGrow), new instances too', () => {
     const grown = [claim(`pgdata-${name}-0`, '2048Mi'), claim(`pgdata-${name}-1`, '1Gi')];
-    const d = runner().decide(observation(grown, '1Gi'), undefined, undefined);
+    const d = decideStorage(observation(grown, '1Gi'), undefined, undefined, expandable);
     assert.deepEqual(d.raise, [{ claim: `pgdata-${name}-1`, from: '1Gi', size: '2048Mi' }]);
     assert.equal(d.sizes.pgdata, '2048Mi');
     // A third instance is coming (spec.replicas 3): its claim is made at that size.
     assert.deepEqual(d.create, [{ claim: `pgdata-${name}-2`, template: 'pgdata', size: '2048Mi' }]);
-    const after = runner().decide(
+    const after = decideStorage(
       observation([0, 1, 2].map((i) => claim(`pgdata-${name}-${i}`, '2048Mi'))),
       undefined,
       undefined,
+      expandable,
     );
     assert.deepEqual(after.raise, []);
   });
