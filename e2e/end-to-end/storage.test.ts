@@ -7,7 +7,7 @@
  * not, nothing is touched and the condition names it.
  * pg_wal lives on its own volume on every instance. autoGrow measures the volumes in the pods
  * (here the host's file system, so the tests set a threshold of 1%), grows them, and reports
- * WAL held back by failing archiving instead of growing for it.
+ * WAL held back by failing archiving or an inactive replication slot instead of growing for it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +93,45 @@ describe('volume expansion', () => {
     const primary = clusterStatus(ns, EXPANDABLE).primaryPod!;
     const segment = psqlInPod(ns, primary, 'SELECT pg_walfile_name(pg_current_wal_lsn())');
     assert.equal(ns.k('exec', primary, '--', 'ls', `${WAL_DIR}/${segment}`).trim(), `${WAL_DIR}/${segment}`);
+  });
+
+  it('autoGrow: reports WAL held back by an inactive replication slot instead of growing for it, and grows once it is dropped', async () => {
+    const primary = clusterStatus(ns, EXPANDABLE).primaryPod!;
+    const walClaims = () =>
+      requests(EXPANDABLE)
+        .trim()
+        .split(' ')
+        .filter((r) => r.startsWith('pgwal-'))
+        .join(' ');
+    const before = walClaims();
+    // A slot its consumer left behind (a change-data-capture tool taken away): PostgreSQL keeps
+    // every WAL segment from its position on, however large the volume.
+    psqlInPod(ns, primary, "SELECT pg_create_physical_replication_slot('left_behind', true)");
+    patchSpec(EXPANDABLE, {
+      walStorage: { autoGrow: { limit: '4Gi', thresholdPercent: 1, minIntervalMinutes: 1 } },
+    });
+    const backlog = await eventually(
+      'WalBacklog',
+      () => {
+        const c = volumesHaveSpace(EXPANDABLE);
+        return c?.reason === 'WalBacklog' ? c : undefined;
+      },
+      120,
+      () => JSON.stringify({ condition: volumesHaveSpace(EXPANDABLE), claims: walClaims() }),
+    );
+    assert.match(backlog.message, /WAL held back by inactive replication slot left_behind/);
+    assert.equal(walClaims(), before, 'the WAL volumes were grown for the slot');
+    assert.match(events(EXPANDABLE), /VolumeNotGrownWalBacklog/);
+    psqlInPod(ns, primary, "SELECT pg_drop_replication_slot('left_behind')");
+    await eventually(
+      'the WAL volumes grown once the slot is gone',
+      () => walClaims() === before.replaceAll('=1Gi', '=2Gi') || undefined,
+      120,
+      () => JSON.stringify({ condition: volumesHaveSpace(EXPANDABLE), claims: walClaims() }),
+    );
+    assert.match(events(EXPANDABLE), /VolumeAutoGrown/);
+    // The next test raises the sizes through the spec alone.
+    patchSpec(EXPANDABLE, { walStorage: { autoGrow: null } });
   });
 
   it('raises every claim, data and WAL, restarting nothing; a new instance gets the new sizes from its creation', async () => {
