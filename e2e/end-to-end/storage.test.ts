@@ -53,6 +53,16 @@ describe('volume expansion', () => {
       '-o',
       'jsonpath={.items[*].reason}',
     );
+  const waitWalBacklog = (name: string, timeoutSeconds: number) =>
+    eventually(
+      `${name}: VolumesHaveSpace reason WalBacklog`,
+      () => {
+        const c = volumesHaveSpace(name);
+        return c?.reason === 'WalBacklog' ? c : undefined;
+      },
+      timeoutSeconds,
+      () => JSON.stringify({ condition: volumesHaveSpace(name), claims: requests(name) }),
+    );
   const volumesResized = (name: string) => condition(clusterStatus(ns, name), 'VolumesResized');
   const requests = (name: string) =>
     ns.k(
@@ -110,15 +120,7 @@ describe('volume expansion', () => {
     patchSpec(EXPANDABLE, {
       walStorage: { autoGrow: { limit: '4Gi', thresholdPercent: 1, minIntervalMinutes: 1 } },
     });
-    const backlog = await eventually(
-      'WalBacklog',
-      () => {
-        const c = volumesHaveSpace(EXPANDABLE);
-        return c?.reason === 'WalBacklog' ? c : undefined;
-      },
-      120,
-      () => JSON.stringify({ condition: volumesHaveSpace(EXPANDABLE), claims: walClaims() }),
-    );
+    const backlog = await waitWalBacklog(EXPANDABLE, 120);
     assert.match(backlog.message, /WAL held back by inactive replication slot left_behind/);
     assert.equal(walClaims(), before, 'the WAL volumes were grown for the slot');
     assert.match(events(EXPANDABLE), /VolumeNotGrownWalBacklog/);
@@ -239,15 +241,7 @@ describe('volume expansion', () => {
       () => JSON.stringify(clusterStatus(ns, GROWS).backup),
     );
     patchSpec(GROWS, { walStorage: { autoGrow } });
-    const backlog = await eventually(
-      'WalBacklog',
-      () => {
-        const c = volumesHaveSpace(GROWS);
-        return c?.reason === 'WalBacklog' ? c : undefined;
-      },
-      300,
-      () => JSON.stringify(volumesHaveSpace(GROWS)),
-    );
+    const backlog = await waitWalBacklog(GROWS, 300);
     assert.match(
       backlog.message,
       new RegExp(`pgwal-${GROWS}-0 is \\d+% full .*WAL held back by failing WAL archiving`),
