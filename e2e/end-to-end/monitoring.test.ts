@@ -1,9 +1,9 @@
 /**
  * Monitoring on the local Kubernetes with a real Prometheus (docs/monitoring.md): it scrapes
- * every instance's postgres_exporter and Patroni, the pooler's pgbouncer_exporter, the controllers
- * and the kubelets as the chart's PodMonitors say; real faults fire pgop's alerts (wrong S3 credentials: the backup and
- * archiving alerts, which clear once the Secret is fixed; a deleted primary: the failover alert);
- * and every query of the Grafana dashboard returns series.
+ * every instance's postgres_exporter and Patroni, the pooler's pgbouncer_exporter, the
+ * controllers and the kubelets as the chart's PodMonitors say; real faults fire pgop's alerts
+ * (wrong S3 credentials: the backup and archiving alerts, which clear once the Secret is fixed;
+ * a deleted primary: the failover alert); and every query of the Grafana dashboard returns series.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
