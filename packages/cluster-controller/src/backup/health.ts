@@ -39,7 +39,9 @@ export type ConditionReason = RepositoryProblem | 'ArchivingFailing' | 'StanzaCr
 export const RECHECK_MS = { failedCheck: 30_000, stanza: 30_000, archiver: 15_000 } as const;
 
 /** Archiving is failing when its last failure is newer than its last success. */
-export function archivingFailing(stats: ArchiverStats | undefined): boolean {
+export function archivingFailing(
+  stats: Pick<ArchiverStats, 'lastArchivedAt' | 'lastFailedAt'> | undefined,
+): boolean {
   return stats?.lastFailedAt !== undefined && (stats.lastArchivedAt ?? 0) < stats.lastFailedAt;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node';
 import type { BackupRepositoryStatus } from '@pgop/api';
+import { archivingFailing } from '../backup/health.js';
 import { childNames } from '../naming.js';
 import type { ClusterObservation } from '../observe.js';
 import { DATA_VOLUME, WAL_VOLUME } from '../render/statefulset.js';
@@ -50,7 +51,7 @@ export function decideStorage(
         usage: facts.usage,
         backlog: {
           inactiveSlots: facts.inactiveSlots ?? [],
-          ...(archivingFailing(archiving) ? { archivingFailingSince: archiving!.lastFailedTime } : {}),
+          archivingFailingSince: archivingFailingSince(archiving),
         },
         now: o.now,
       })
@@ -114,8 +115,12 @@ function wantedSizes(
   return wanted;
 }
 
-/** The last archive attempt failed: WAL piles up in pg_wal until archiving works again. */
-function archivingFailing(archiving: BackupRepositoryStatus['archiving']): boolean {
-  if (!archiving?.lastFailedTime) return false;
-  return Date.parse(archiving.lastFailedTime) > (Date.parse(archiving.lastArchivedTime ?? '') || 0);
+/** When the last archive attempt failed, if it did (status.backup.archiving): WAL piles up in pg_wal until archiving works again. */
+function archivingFailingSince(archiving: BackupRepositoryStatus['archiving']): string | undefined {
+  const ms = (time: string | undefined) => (time ? Date.parse(time) : undefined);
+  const failing = archivingFailing({
+    lastFailedAt: ms(archiving?.lastFailedTime),
+    lastArchivedAt: ms(archiving?.lastArchivedTime),
+  });
+  return failing ? archiving!.lastFailedTime : undefined;
 }

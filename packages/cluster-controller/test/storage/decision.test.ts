@@ -53,4 +53,31 @@ describe('storage decision', () => {
     );
     assert.deepEqual(after.raise, []);
   });
+
+  it('reads failing archiving from status.backup.archiving: a failure newer than the last success holds the WAL volume', () => {
+    const withWal = cluster(basicCluster(), {
+      replicas: 1,
+      storage: { size: '1Gi' },
+      walStorage: { size: '1Gi', autoGrow: { limit: '4Gi', thresholdPercent: 80 } },
+    });
+    const o = {
+      ...observation([claim(`pgwal-${name}-0`, '1Gi')]),
+      cluster: withWal,
+    } as unknown as ClusterObservation;
+    const facts = {
+      usage: { [`${name}-0`]: { volumes: { pgwal: { usedBytes: 900 * 2 ** 20, sizeBytes: 2 ** 30 } } } },
+    };
+    const archiving = (lastArchivedTime: string) => ({
+      failedCount: 3,
+      lastFailedTime: '2026-12-04T10:00:00Z',
+      lastArchivedTime,
+    });
+    const failing = decideStorage(o, facts, archiving('2026-12-04T09:00:00Z'), expandable);
+    assert.equal(failing.autoGrow?.condition?.reason, 'WalBacklog');
+    assert.match(failing.autoGrow!.condition!.message, /failing since 2026-12-04T10:00:00Z/);
+    assert.deepEqual(failing.raise, []);
+    // Archived again since: the WAL volume grows.
+    const working = decideStorage(o, facts, archiving('2026-12-04T11:00:00Z'), expandable);
+    assert.deepEqual(working.raise, [{ claim: `pgwal-${name}-0`, from: '1Gi', size: '2Gi' }]);
+  });
 });
